@@ -1,0 +1,104 @@
+"""What the engine analyses: items, the collection that holds them, and per-file problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODALITIES = ("table", "timeseries", "text", "image", "audio")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to cluster: a file, or one row / one series inside a CSV file.
+
+    ``label`` is a hint for external metrics: the parent folder's name for files, or the value
+    of a label column for CSV rows.  ``row`` is the row index inside a CSV file, else ``None``.
+    """
+
+    id: int
+    path: Path
+    modality: str
+    label: str | None = None
+    row: int | None = None
+    name: str = ""
+
+    @property
+    def display_name(self) -> str:
+        return self.name or (f"{self.path.name}[{self.row}]" if self.row is not None else self.path.name)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file (or part of one) that could not be used, with a message written for the user."""
+
+    path: Path
+    stage: str
+    message: str
+    severity: str = "error"
+    """``error``: the file (or rows) were left out; ``warning``: used, but something was repaired."""
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class Collection:
+    """Items in a fixed order plus what ingest could not read.
+
+    Row ``i`` of every vector array the engine produces belongs to ``items[i]``.  Modality
+    payloads that are cheap to keep live here: ``tables`` holds the numeric feature matrix of
+    table rows (one row per table item, in item order) and ``series`` one float array per
+    time-series item (keyed by item id).  Files of other modalities are read by their embedder.
+    """
+
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    table_features: np.ndarray | None = None
+    feature_names: list[str] = field(default_factory=list)
+    series: dict[int, np.ndarray] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def modalities(self) -> list[str]:
+        """Modalities present, most common first."""
+        counts: dict[str, int] = {}
+        for item in self.items:
+            counts[item.modality] = counts.get(item.modality, 0) + 1
+        return sorted(counts, key=lambda m: -counts[m])
+
+    def labels(self) -> list[str | None]:
+        return [item.label for item in self.items]
+
+    def only(self, modality: str) -> Collection:
+        """The sub-collection of one modality, ids renumbered so vectors stay aligned."""
+        keep = [it for it in self.items if it.modality == modality]
+        if len(keep) == len(self.items):
+            return self
+        rows = [i for i, it in enumerate(self.items) if it.modality == modality]
+        new_items = [
+            Item(id=j, path=it.path, modality=it.modality, label=it.label, row=it.row, name=it.name)
+            for j, it in enumerate(keep)
+        ]
+        table = None
+        if modality == "table" and self.table_features is not None:
+            table_rows = [i for i, it in enumerate(self.items) if it.modality == "table"]
+            pos = {r: p for p, r in enumerate(table_rows)}
+            table = self.table_features[[pos[r] for r in rows]]
+        series = {j: self.series[it.id] for j, it in enumerate(keep) if it.id in self.series}
+        return Collection(
+            items=new_items,
+            problems=list(self.problems),
+            table_features=table,
+            feature_names=list(self.feature_names) if modality == "table" else [],
+            series=series,
+            notes=list(self.notes),
+            info=dict(self.info),
+        )

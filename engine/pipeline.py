@@ -1,0 +1,219 @@
+"""The whole analysis as one call: ``run(spec, progress, cancel) -> Result``.
+
+Each stage's output is kept in the ``Result`` together with the part of the ``Spec`` it was made
+from, so that ``run(new_spec, previous=old_result)`` redoes only the stages whose inputs changed:
+choosing another k re-clusters but never re-reads or re-embeds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.items import Collection
+from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+
+
+class PipelineError(Exception):
+    """The run cannot produce any result (nothing readable, too few items); the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What to analyse and how; the settings panel and the CLI both edit exactly this."""
+
+    paths: tuple[str, ...] = ()
+    modality: str | None = None
+    """Which modality to analyse; ``None`` takes the most common one found."""
+    csv_kind: str = "auto"
+    """How CSV files are read: ``auto`` (guess per file), ``table`` or ``timeseries``."""
+    label_column: str | None = None
+    """Table column holding known classes; ``None`` detects class/label/target, ``""`` means none."""
+    embedder: str | None = None
+    """Registry name of the embedder; ``None`` takes the modality's default."""
+    algorithm: str = "kmeans"
+    k: int | None = None
+    """Number of clusters; ``None`` scans ``k_min..k_max`` and picks the best silhouette."""
+    k_min: int = 2
+    k_max: int = 10
+    layout: str = "pca"
+    random_state: int = 0
+
+    def replace(self, **changes: Any) -> Spec:
+        """A copy with some fields changed (the spec itself is frozen)."""
+        values = asdict(self)
+        values.update(changes)
+        if "paths" in changes:
+            values["paths"] = tuple(str(p) for p in changes["paths"])
+        return Spec(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["paths"] = list(self.paths)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Spec:
+        known = {f.name for f in fields(cls)}
+        clean = {k: v for k, v in values.items() if k in known}
+        clean["paths"] = tuple(clean.get("paths", ()))
+        return cls(**clean)
+
+
+# Which Spec fields each stage depends on (cumulatively: a stage also depends on the earlier ones).
+STAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "ingest": ("paths", "csv_kind", "label_column"),
+    "embed": ("modality", "embedder"),
+    "cluster": ("algorithm", "k", "k_min", "k_max", "random_state"),
+    "layout": ("layout", "random_state"),
+}
+
+
+def stage_key(spec: Spec, stage: str) -> tuple:
+    """The tuple of Spec values a stage's output depends on."""
+    names: list[str] = []
+    for name, stage_fields in STAGE_FIELDS.items():
+        if name in ("cluster", "layout") and stage in ("cluster", "layout") and name != stage:
+            continue  # clustering and layout are siblings, both fed by the embeddings
+        names.extend(stage_fields)
+        if name == stage:
+            break
+    return tuple(getattr(spec, n) for n in names)
+
+
+@dataclass
+class Result:
+    """Everything one run produced; views read it, nothing in it refers to Qt."""
+
+    spec: Spec
+    collection: Collection
+    """All that ingest found (every modality) and every problem."""
+    analysed: Collection
+    """The items of the analysed modality; row i of every array below is ``analysed.items[i]``."""
+    modality: str
+    embedder: str
+    embeddings: np.ndarray
+    labels: np.ndarray
+    coords: np.ndarray
+    k_curve: Any = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per-item score columns added by later stages (anomaly scores), exported beside the clusters."""
+    timings: dict[str, float] = field(default_factory=dict)
+    keys: dict[str, tuple] = field(default_factory=dict)
+
+    @property
+    def n_clusters(self) -> int:
+        return int(len(set(self.labels.tolist()) - {-1}))
+
+
+def _timed(timings: dict[str, float], stage: str, fn: Callable[[], Any]) -> Any:
+    start = time.perf_counter()
+    value = fn()
+    timings[stage] = round(time.perf_counter() - start, 4)
+    return value
+
+
+def run(
+    spec: Spec,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    previous: Result | None = None,
+) -> Result:
+    """Run every stage of ``spec``, reusing the stages of ``previous`` whose inputs are unchanged.
+
+    Raises :class:`PipelineError` when nothing can be analysed and
+    :class:`engine.progress.Cancelled` when ``cancel`` is set.
+    """
+    from engine import embed, layout, metrics
+    from engine.cluster import cluster
+    from engine.ingest import scan
+
+    progress = progress or no_progress
+    cancel = cancel or NEVER_CANCELLED
+    timings: dict[str, float] = {}
+    keys = {stage: stage_key(spec, stage) for stage in STAGE_FIELDS}
+
+    def reusable(stage: str) -> bool:
+        return previous is not None and previous.keys.get(stage) == keys[stage]
+
+    if not spec.paths:
+        raise PipelineError("Nothing to analyse: add a folder or file first.")
+    if reusable("ingest"):
+        collection = previous.collection
+    else:
+        collection = _timed(
+            timings,
+            "ingest",
+            lambda: scan(
+                [Path(p) for p in spec.paths],
+                csv_kind=spec.csv_kind,
+                label_column=spec.label_column,
+                progress=progress,
+                cancel=cancel,
+            ),
+        )
+    cancel.raise_if_cancelled()
+    if not collection.items:
+        detail = f" ({len(collection.problems)} file(s) could not be read; see the problems list)"
+        raise PipelineError("No usable items were found" + (detail if collection.problems else "."))
+
+    modality = spec.modality or collection.modalities[0]
+    if modality not in collection.modalities:
+        raise PipelineError(
+            f"No {modality} items were found; the input holds: {', '.join(collection.modalities)}."
+        )
+    if reusable("embed"):
+        analysed, embedder_name, vectors = previous.analysed, previous.embedder, previous.embeddings
+    else:
+        analysed = collection.only(modality)
+        embedder_name = spec.embedder or embed.default_embedder(modality)
+        embedder = embed.get_embedder(embedder_name, modality)
+        vectors = _timed(timings, "embed", lambda: embedder.embed(analysed, progress=progress, cancel=cancel))
+    cancel.raise_if_cancelled()
+    if len(analysed.items) < 2:
+        raise PipelineError(
+            f"Only {len(analysed.items)} {modality} item(s) found; clustering needs at least 2."
+        )
+
+    if reusable("cluster"):
+        labels, k_curve = previous.labels, previous.k_curve
+    else:
+        labels, k_curve = _timed(
+            timings, "cluster", lambda: cluster(vectors, spec, progress=progress, cancel=cancel)
+        )
+    cancel.raise_if_cancelled()
+
+    if reusable("layout"):
+        coords = previous.coords
+    else:
+        coords = _timed(
+            timings,
+            "layout",
+            lambda: layout.embed_2d(
+                vectors, method=spec.layout, random_state=spec.random_state, progress=progress, cancel=cancel
+            ),
+        )
+    cancel.raise_if_cancelled()
+
+    scores = _timed(timings, "metrics", lambda: metrics.evaluate(vectors, labels, analysed.labels()))
+    progress("done", 1, 1)
+    return Result(
+        spec=spec,
+        collection=collection,
+        analysed=analysed,
+        modality=modality,
+        embedder=embedder_name,
+        embeddings=vectors,
+        labels=np.asarray(labels),
+        coords=coords,
+        k_curve=k_curve,
+        metrics=scores,
+        timings=timings,
+        keys=keys,
+    )

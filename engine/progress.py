@@ -1,0 +1,43 @@
+"""Progress reporting and cancellation shared by every engine stage.
+
+The engine never knows who listens: the GUI worker turns these calls into Qt signals, the CLI
+prints them, tests record them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``; called between batches of work."""
+
+
+class Cancelled(Exception):
+    """Raised inside a stage when the user asked to stop; the run ends without a result."""
+
+
+class CancelToken:
+    """A flag one thread sets and the engine polls between batches (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("cancelled by the user")
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """Default progress sink: ignores every call."""
+
+
+NEVER_CANCELLED = CancelToken()
+"""Default token for callers that cannot cancel; nothing ever sets it."""

@@ -1,0 +1,56 @@
+"""The headless command line on the bundled demo data, run as a user would run it."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "resources" / "demo"
+
+
+def main_py(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_analyze_demo_writes_every_output(tmp_path):
+    bad = tmp_path / "in"
+    bad.mkdir()
+    (bad / "broken.csv").write_bytes(b"\x00\x01\x02binary junk\xff\xfe")
+    done = main_py("analyze", str(DEMO / "tables"), str(bad), "--out", str(tmp_path / "out"), "--k", "3")
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out"
+    rows = read_csv(out / "assignments.csv")
+    assert len(rows) == 300
+    assert list(rows[0]) == ["item", "path", "row", "cluster", "x", "y"]
+    assert {r["cluster"] for r in rows} == {"0", "1", "2"}
+    assert sorted(int(r["row"]) for r in rows) == list(range(300))
+    document = json.loads((out / "metrics.json").read_text())
+    assert document["k"] == 3 and document["metrics"]["ari"] > 0.9
+    assert "cluster" in document["timings_s"]
+    problems = read_csv(out / "problems.csv")
+    assert any("broken.csv" in p["path"] for p in problems)
+    assert "broken.csv" in done.stderr
+    assert (out / "scatter.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_nothing_to_analyse_exits_non_zero_with_a_message(tmp_path):
+    done = main_py("analyze", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1
+    assert "error:" in done.stderr and "No usable items" in done.stderr
+
+
+def test_bad_arguments_and_help():
+    assert main_py("analyze", "x", "--out", "y", "--k", "many").returncode == 2
+    helped = main_py("analyze", "--help")
+    assert helped.returncode == 0
+    for option in ("--out", "--k", "--label-column", "--csv-kind", "--modality", "--embedder", "--seed"):
+        assert option in helped.stdout

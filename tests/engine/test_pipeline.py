@@ -1,0 +1,82 @@
+"""The pipeline end to end on the bundled demo data and on generated tables."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.pipeline import PipelineError, Spec, run, stage_key
+from engine.progress import Cancelled, CancelToken
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_table_result():
+    return run(Spec(paths=(str(DEMO / "tables"),)))
+
+
+def test_demo_table_finds_the_three_segments(demo_table_result):
+    r = demo_table_result
+    assert r.modality == "table"
+    assert len(r.analysed.items) == 300
+    assert r.embeddings.shape[0] == r.labels.shape[0] == r.coords.shape[0] == 300
+    assert r.embeddings.dtype == np.float32 and r.coords.shape == (300, 2)
+    assert r.n_clusters == 3  # chosen automatically by silhouette
+    assert r.metrics["ari"] > 0.9 and r.metrics["n_classes"] == 3
+    assert r.k_curve is not None and r.k_curve.best_k == 3
+
+
+def test_demo_time_series_are_grouped_by_shape():
+    r = run(Spec(paths=(str(DEMO / "timeseries"),), k=3))
+    assert r.modality == "timeseries" and len(r.analysed.items) == 120
+    assert r.metrics["ari"] > 0.8
+
+
+def test_changing_k_reclusters_without_reading_or_embedding_again(demo_table_result):
+    first = demo_table_result
+    second = run(first.spec.replace(k=5), previous=first)
+    assert "ingest" not in second.timings and "embed" not in second.timings and "layout" not in second.timings
+    assert "cluster" in second.timings
+    assert second.embeddings is first.embeddings and second.coords is first.coords
+    assert second.n_clusters == 5 and second.k_curve is None
+
+
+def test_stage_keys_follow_the_spec_fields():
+    spec = Spec(paths=("a",))
+    assert stage_key(spec, "cluster") != stage_key(spec.replace(k=4), "cluster")
+    assert stage_key(spec, "embed") == stage_key(spec.replace(k=4), "embed")
+    assert stage_key(spec, "layout") == stage_key(spec.replace(k=4), "layout")
+    assert stage_key(spec, "ingest") != stage_key(spec.replace(paths=("b",)), "ingest")
+
+
+def test_progress_reports_every_stage():
+    seen = []
+    run(Spec(paths=(str(DEMO / "tables"),), k=3), progress=lambda s, d, t: seen.append((s, d, t)))
+    stages = {s for s, _, _ in seen}
+    assert {"ingest", "embed", "layout", "done"} <= stages
+    assert all(0 <= d <= t for _, d, t in seen)
+
+
+def test_cancel_stops_the_run():
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        run(Spec(paths=(str(DEMO / "tables"),)), cancel=token)
+
+
+def test_nothing_to_analyse_is_a_clear_error(tmp_path):
+    with pytest.raises(PipelineError, match="No usable items"):
+        run(Spec(paths=(str(tmp_path),)))
+    with pytest.raises(PipelineError, match="add a folder"):
+        run(Spec())
+
+
+def test_missing_modality_is_a_clear_error():
+    with pytest.raises(PipelineError, match="No image items"):
+        run(Spec(paths=(str(DEMO / "tables"),), modality="image"))
+
+
+def test_spec_round_trips_through_a_dict():
+    spec = Spec(paths=("x", "y"), k=4, label_column="")
+    assert Spec.from_dict(spec.to_dict()) == spec
