@@ -1,0 +1,51 @@
+"""Which modality a file belongs to, decided by its extension.
+
+The tables live here once so that the scanner and the later per-modality loaders agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CSV_EXTENSIONS = frozenset({".csv", ".tsv"})
+TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".opus", ".m4a", ".aac"})
+
+CSV = "csv"
+"""Pseudo-modality of CSV files: each becomes ``table`` or ``timeseries`` items once read."""
+
+MODALITY_BY_EXTENSION: dict[str, str] = {
+    **{ext: CSV for ext in CSV_EXTENSIONS},
+    **{ext: "text" for ext in TEXT_EXTENSIONS},
+    **{ext: "image" for ext in IMAGE_EXTENSIONS},
+    **{ext: "audio" for ext in AUDIO_EXTENSIONS},
+}
+
+CONVERT_HINTS: dict[str, str] = {
+    ".xlsx": "save the sheet as CSV",
+    ".xls": "save the sheet as CSV",
+    ".ods": "save the sheet as CSV",
+    ".parquet": "export it as CSV",
+    ".npy": "save the array as CSV",
+    ".rtf": "save it as .txt or .docx",
+    ".doc": "save it as .docx",
+}
+"""What to tell a user who drops a file we cannot read but could after a quick conversion."""
+
+# Files that operating systems leave in folders; skipped silently rather than reported.
+OS_CLUTTER = frozenset({"thumbs.db", "desktop.ini", "__macosx", "$recycle.bin", "system volume information"})
+
+
+def modality_of(path: Path) -> str | None:
+    """``csv``, ``text``, ``image``, ``audio``, or ``None`` for an unsupported file."""
+    return MODALITY_BY_EXTENSION.get(path.suffix.lower())
+
+
+def is_hidden(path: Path) -> bool:
+    """Dot-files and dot-folders are skipped when scanning folders (``.git``, ``.DS_Store``)."""
+    return path.name.startswith(".")
+
+
+def is_clutter(path: Path) -> bool:
+    return path.name.lower() in OS_CLUTTER
