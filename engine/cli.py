@@ -1,8 +1,9 @@
 """Headless command line over :func:`engine.pipeline.run`, for batch work without a display.
 
-``python main.py analyze PATH... --out DIR`` writes assignments.csv, metrics.json, scatter.png and
-problems.csv. Exit status: 0 when the run finished (even if some files were bad), 1 when nothing
-could be analysed, 2 for wrong arguments.
+``analyze`` writes assignments.csv, metrics.json, scatter.png and problems.csv; ``models`` lists
+the embedders and where their models come from; ``compare`` scores every embedder and algorithm
+combination against known labels. Exit status: 0 when the run finished (even if some files were
+bad), 1 when nothing could be analysed, 2 for wrong arguments.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("analyze",)
+COMMANDS = ("analyze", "models", "compare")
 """Sub-commands; ``main.py`` sends these to the command line and anything else to the window."""
 
 
@@ -30,6 +31,41 @@ def _k_value(text: str) -> int | None:
     return k
 
 
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    """Options that say what to read and how; shared by analyze and compare."""
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders to analyse")
+    parser.add_argument(
+        "--label-column",
+        default=None,
+        metavar="NAME",
+        help="table column holding known classes (default: a column named class, label, target...); "
+        "'' for none. Labels are left out of the features and used for ARI/NMI",
+    )
+    parser.add_argument(
+        "--csv-kind",
+        choices=("auto", "table", "timeseries"),
+        default="auto",
+        help="read CSV files as tables (rows are items) or time series; default: guess per file",
+    )
+    parser.add_argument(
+        "--modality",
+        choices=("table", "timeseries", "text", "image", "audio"),
+        default=None,
+        help="which kind of item to analyse when the input holds several (default: the most common)",
+    )
+    parser.add_argument(
+        "--model", default=None, help="model file or folder for the embedder (default: configured)"
+    )
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cuda", "mps", "cpu"),
+        default="auto",
+        help="where models run (default: auto)",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the vector cache")
+    parser.add_argument("--seed", type=int, default=0, help="random seed, for repeatable runs (default: 0)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="main.py",
@@ -43,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read PATHs (files or folders), embed, cluster and map the items, and write "
         "assignments.csv, metrics.json, scatter.png and problems.csv into --out.",
     )
-    analyze.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders to analyse")
+    _add_input_options(analyze)
     analyze.add_argument("--out", required=True, type=Path, help="folder for the results (created if needed)")
     analyze.add_argument(
         "--k",
@@ -55,33 +91,43 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--k-min", type=int, default=2, help="smallest k tried when k is auto (default: 2)")
     analyze.add_argument("--k-max", type=int, default=10, help="largest k tried when k is auto (default: 10)")
     analyze.add_argument(
-        "--label-column",
-        default=None,
-        metavar="NAME",
-        help="table column holding known classes (default: a column named class, label, target...); "
-        "'' for none. Labels are left out of the features and used for ARI/NMI",
+        "--embedder", default=None, help="embedder name, see 'models' (default: per modality)"
     )
-    analyze.add_argument(
-        "--csv-kind",
-        choices=("auto", "table", "timeseries"),
-        default="auto",
-        help="read CSV files as tables (rows are items) or time series; default: guess per file",
-    )
-    analyze.add_argument(
-        "--modality",
-        choices=("table", "timeseries", "text", "image", "audio"),
-        default=None,
-        help="which kind of item to analyse when the input holds several (default: the most common)",
-    )
-    analyze.add_argument("--embedder", default=None, help="embedder name (default: the modality's default)")
     analyze.add_argument("--algorithm", default="kmeans", help="clustering algorithm (default: kmeans)")
     analyze.add_argument("--layout", default="pca", help="2-D map method (default: pca)")
-    analyze.add_argument("--seed", type=int, default=0, help="random seed, for repeatable runs (default: 0)")
     analyze.add_argument("--quiet", action="store_true", help="print only problems and errors")
+
+    models = commands.add_parser(
+        "models",
+        help="list the embedders, whether their models are here, and where they load from",
+        description="List every embedder. --set NAME PATH remembers a model file or folder for an embedder "
+        "(e.g. an OpenCLIP checkpoint for image-openclip); --unset NAME forgets it.",
+    )
+    models.add_argument(
+        "--set", nargs=2, metavar=("NAME", "PATH"), help="use the model at PATH for embedder NAME"
+    )
+    models.add_argument("--unset", metavar="NAME", help="forget the model chosen for embedder NAME")
+
+    compare = commands.add_parser(
+        "compare",
+        help="score every embedder x algorithm combination against known labels",
+        description="Cluster PATHs with each embedder and algorithm and print ARI, NMI and silhouette "
+        "for every combination. Labels come from sub-folder names or a label column; k defaults to "
+        "the number of known classes.",
+    )
+    _add_input_options(compare)
+    compare.add_argument(
+        "--embedders", default=None, help="comma-separated names (default: all for the modality)"
+    )
+    compare.add_argument("--algorithms", default="kmeans", help="comma-separated names (default: kmeans)")
+    compare.add_argument(
+        "--k", type=_k_value, default=None, metavar="N|auto", help="default: number of classes"
+    )
+    compare.add_argument("--out", type=Path, default=None, help="also write the table to OUT/compare.csv")
     return parser
 
 
-def _progress_printer(quiet: bool):
+def _progress_printer(quiet: bool) -> Callable[[str, int, int], None]:
     last = {"stage": None, "time": 0.0}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -94,22 +140,34 @@ def _progress_printer(quiet: bool):
     return progress
 
 
-def analyze(args: argparse.Namespace) -> int:
-    from engine import export
-    from engine.pipeline import PipelineError, Spec, run
+def _spec_from(args: argparse.Namespace, **more: object):
+    from engine.pipeline import Spec
 
-    spec = Spec(
+    return Spec(
         paths=tuple(str(p) for p in args.paths),
         modality=args.modality,
         csv_kind=args.csv_kind,
         label_column=args.label_column,
+        model=args.model,
+        device=args.device,
+        use_cache=not args.no_cache,
+        random_state=args.seed,
+        **more,
+    )
+
+
+def analyze(args: argparse.Namespace) -> int:
+    from engine import export
+    from engine.pipeline import PipelineError, run
+
+    spec = _spec_from(
+        args,
         embedder=args.embedder,
         algorithm=args.algorithm,
         k=args.k,
         k_min=args.k_min,
         k_max=args.k_max,
         layout=args.layout,
-        random_state=args.seed,
     )
     try:
         result = run(spec, progress=_progress_printer(args.quiet))
@@ -121,23 +179,120 @@ def analyze(args: argparse.Namespace) -> int:
     export.write_metrics(result, out / "metrics.json")
     export.write_problems(result, out / "problems.csv")
     export.write_scatter_png(result, out / "scatter.png")
-    _print_summary(result, out, quiet=args.quiet)
+    _print_problems_and_notes(result, quiet=args.quiet)
+    if not args.quiet:
+        m = result.metrics
+        parts = [f"{len(result.labels)} {result.modality} items", f"{result.n_clusters} clusters"]
+        parts += [f"{name} {m[name]:.3f}" for name in ("silhouette", "ari", "nmi") if name in m]
+        print("; ".join(parts), file=sys.stderr)
+        print(f"{len(result.problems)} problem(s); results written to {out}", file=sys.stderr)
     return EXIT_OK
 
 
-def _print_summary(result, out: Path, quiet: bool) -> None:
-    problems = result.collection.problems
-    for p in problems:
+def _print_problems_and_notes(result, quiet: bool) -> None:
+    for p in result.problems:
         print(f"{p.severity}: {p}", file=sys.stderr)
-    if quiet:
-        return
-    for note in result.collection.notes:
-        print(f"note: {note}", file=sys.stderr)
-    m = result.metrics
-    parts = [f"{len(result.labels)} {result.modality} items", f"{result.n_clusters} clusters"]
-    parts += [f"{name} {m[name]:.3f}" for name in ("silhouette", "ari", "nmi") if name in m]
-    print("; ".join(parts), file=sys.stderr)
-    print(f"{len(problems)} problem(s); results written to {out}", file=sys.stderr)
+    if not quiet:
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+
+
+def models(args: argparse.Namespace) -> int:
+    from engine.embed import get_embedder, list_embedders
+    from engine.embed.models import set_configured_model
+
+    try:
+        if args.set:
+            name, path = args.set
+            get_embedder(name)  # unknown names are an error before anything is written
+            if not Path(path).exists():
+                raise ValueError(f"{path} does not exist; give the model file or folder.")
+            set_configured_model(name, Path(path))
+        if args.unset:
+            get_embedder(args.unset)
+            set_configured_model(args.unset, None)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    rows = []
+    for e in list_embedders():
+        ready = e.readiness()
+        status = (
+            "ready" if ready.ready else f"missing (falls back to {e.fallback})" if e.fallback else "missing"
+        )
+        rows.append([e.modality, e.name, status, ready.source, e.description])
+        if ready.message and not ready.ready:
+            rows.append(["", "", "", f"  -> {ready.message}", ""])
+    _print_table(["modality", "embedder", "status", "model from", "what it does"], rows)
+    return EXIT_OK
+
+
+def compare(args: argparse.Namespace) -> int:
+    from engine import export
+    from engine.embed import list_embedders
+    from engine.pipeline import PipelineError, run
+
+    base = _spec_from(args, k=args.k)
+    progress = _progress_printer(quiet=True)
+    try:
+        first = run(base, progress=progress)
+    except (PipelineError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    classes = {it.label for it in first.analysed.items if it.label is not None}
+    if len(classes) < 2:
+        print(
+            "note: the items carry no known classes (sub-folders or a label column); "
+            "only silhouette can be compared.",
+            file=sys.stderr,
+        )
+    k = args.k or max(2, len(classes))
+    names = args.embedders.split(",") if args.embedders else [e.name for e in list_embedders(first.modality)]
+    rows, previous = [], first
+    for name in names:
+        for algorithm in args.algorithms.split(","):
+            spec = base.replace(
+                modality=first.modality, embedder=name.strip(), algorithm=algorithm.strip(), k=k
+            )
+            start = time.perf_counter()
+            try:
+                previous = run(spec, progress=progress, previous=previous)
+            except (PipelineError, ValueError) as error:
+                rows.append([name, algorithm, "", "", "", "", f"failed: {error}"])
+                continue
+            m = previous.metrics
+            used = previous.embedder if previous.embedder == name else f"{previous.embedder} (fallback)"
+            rows.append(
+                [
+                    used,
+                    algorithm,
+                    previous.n_clusters,
+                    *(_fmt(m.get(s)) for s in ("ari", "nmi", "silhouette")),
+                    f"{time.perf_counter() - start:.1f}",
+                ]
+            )
+    header = ["embedder", "algorithm", "k", "ARI", "NMI", "silhouette", "seconds"]
+    print(f"{len(first.analysed.items)} {first.modality} items, {len(classes)} known classes, k = {k}")
+    _print_table(header, rows)
+    if args.out is not None:
+        with export.atomic_write(args.out / "compare.csv") as handle:
+            import csv
+
+            csv.writer(handle).writerows([header, *rows])
+    return EXIT_OK
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def _print_table(header: list[str], rows: list[list[object]]) -> None:
+    cells = [header, *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -147,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    return {"analyze": analyze}[args.command](args)
+    return {"analyze": analyze, "models": models, "compare": compare}[args.command](args)
 
 
 if __name__ == "__main__":

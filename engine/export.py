@@ -63,7 +63,7 @@ def write_assignments(result: Result, path: Path) -> None:
 
 def write_problems(result_or_problems: Any, path: Path) -> None:
     """Every file the run could not use (or repaired), with the stage and the message."""
-    problems = getattr(getattr(result_or_problems, "collection", None), "problems", result_or_problems)
+    problems = getattr(result_or_problems, "problems", result_or_problems)
     with atomic_write(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(["path", "stage", "severity", "message"])
@@ -82,7 +82,7 @@ def metrics_document(result: Result) -> dict[str, Any]:
         "k_chosen": "auto" if result.spec.k is None else "fixed",
         "metrics": result.metrics,
         "timings_s": result.timings,
-        "n_problems": len(result.collection.problems),
+        "n_problems": len(result.problems),
         "notes": result.collection.notes,
         "k_curve": curve.to_dict() if curve is not None else None,
         "spec": result.spec.to_dict(),

@@ -78,27 +78,31 @@ class Collection:
         return [item.label for item in self.items]
 
     def only(self, modality: str) -> Collection:
-        """The sub-collection of one modality, ids renumbered so vectors stay aligned."""
-        keep = [it for it in self.items if it.modality == modality]
-        if len(keep) == len(self.items):
-            return self
+        """The sub-collection of one modality (see :meth:`subset`)."""
         rows = [i for i, it in enumerate(self.items) if it.modality == modality]
+        return self if len(rows) == len(self.items) else self.subset(rows)
+
+    def subset(self, rows: list[int]) -> Collection:
+        """The items at ``rows``, renumbered 0..n-1 so vectors stay aligned; payloads follow them.
+
+        Problems and notes are shared with this collection, not copied.
+        """
+        kept = [self.items[i] for i in rows]
         new_items = [
             Item(id=j, path=it.path, modality=it.modality, label=it.label, row=it.row, name=it.name)
-            for j, it in enumerate(keep)
+            for j, it in enumerate(kept)
         ]
         table = None
-        if modality == "table" and self.table_features is not None:
-            table_rows = [i for i, it in enumerate(self.items) if it.modality == "table"]
-            pos = {r: p for p, r in enumerate(table_rows)}
-            table = self.table_features[[pos[r] for r in rows]]
-        series = {j: self.series[it.id] for j, it in enumerate(keep) if it.id in self.series}
+        if self.table_features is not None:
+            table_pos = {it.id: p for p, it in enumerate(i for i in self.items if i.modality == "table")}
+            picked = [table_pos[it.id] for it in kept if it.id in table_pos]
+            table = self.table_features[picked] if picked else None
         return Collection(
             items=new_items,
-            problems=list(self.problems),
+            problems=self.problems,
             table_features=table,
-            feature_names=list(self.feature_names) if modality == "table" else [],
-            series=series,
-            notes=list(self.notes),
-            info=dict(self.info),
+            feature_names=list(self.feature_names) if table is not None else [],
+            series={j: self.series[it.id] for j, it in enumerate(kept) if it.id in self.series},
+            notes=self.notes,
+            info=self.info,
         )

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.items import Collection
+from engine.embed import Embedder
+from engine.items import Collection, Problem
 from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
@@ -36,6 +37,12 @@ class Spec:
     """Table column holding known classes; ``None`` detects class/label/target, ``""`` means none."""
     embedder: str | None = None
     """Registry name of the embedder; ``None`` takes the modality's default."""
+    model: str | None = None
+    """Model file or folder for the embedder; ``None`` uses the configured or packaged one."""
+    device: str = "auto"
+    """Where models run: auto (cuda, then mps, then cpu), cuda, mps or cpu."""
+    use_cache: bool = True
+    """Read and write vectors in the on-disk cache (see :mod:`engine.embed.cache`)."""
     algorithm: str = "kmeans"
     k: int | None = None
     """Number of clusters; ``None`` scans ``k_min..k_max`` and picks the best silhouette."""
@@ -68,7 +75,7 @@ class Spec:
 # Which Spec fields each stage depends on (cumulatively: a stage also depends on the earlier ones).
 STAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "ingest": ("paths", "csv_kind", "label_column"),
-    "embed": ("modality", "embedder"),
+    "embed": ("modality", "embedder", "model"),
     "cluster": ("algorithm", "k", "k_min", "k_max", "random_state"),
     "layout": ("layout", "random_state"),
 }
@@ -106,6 +113,20 @@ class Result:
     """Per-item score columns added by later stages (anomaly scores), exported beside the clusters."""
     timings: dict[str, float] = field(default_factory=dict)
     keys: dict[str, tuple] = field(default_factory=dict)
+    embed_problems: list[Problem] = field(default_factory=list)
+    """Items found by ingest but unreadable by the embedder (left out of every array above)."""
+
+    embed_notes: list[str] = field(default_factory=list)
+    """What the embed stage wants the user to know (a missing model and the fallback used)."""
+
+    @property
+    def notes(self) -> list[str]:
+        return [*self.collection.notes, *self.embed_notes]
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem of the run: ingest's and the embedder's."""
+        return [*self.collection.problems, *self.embed_problems]
 
     @property
     def n_clusters(self) -> int:
@@ -119,6 +140,24 @@ def _timed(timings: dict[str, float], stage: str, fn: Callable[[], Any]) -> Any:
     return value
 
 
+def _choose_embedder(spec: Spec, modality: str) -> tuple[Embedder, list[str]]:
+    """The embedder the spec asks for, or its weight-free fallback when its model is missing."""
+    from engine import embed
+
+    name = spec.embedder or embed.default_embedder(modality)
+    options: dict[str, Any] = {"device": spec.device}
+    if spec.model:
+        options["model"] = spec.model
+    embedder = embed.get_embedder(name, modality, **options)
+    ready = embedder.readiness()
+    if ready.ready:
+        return embedder, [f"{name}: model from {ready.source}"] if embedder.needs_weights else []
+    if embedder.fallback is None:
+        raise PipelineError(f"The embedder {name} cannot run here: {ready.message}")
+    fallback = embed.get_embedder(embedder.fallback, modality, device=spec.device)
+    return fallback, [f"{name} is not ready: {ready.message} Using {fallback.name} instead."]
+
+
 def run(
     spec: Spec,
     progress: Progress | None = None,
@@ -130,8 +169,9 @@ def run(
     Raises :class:`PipelineError` when nothing can be analysed and
     :class:`engine.progress.Cancelled` when ``cancel`` is set.
     """
-    from engine import embed, layout, metrics
+    from engine import layout, metrics
     from engine.cluster import cluster
+    from engine.embed.cache import VectorCache
     from engine.ingest import scan
 
     progress = progress or no_progress
@@ -170,16 +210,32 @@ def run(
         )
     if reusable("embed"):
         analysed, embedder_name, vectors = previous.analysed, previous.embedder, previous.embeddings
+        embed_problems, embed_notes = previous.embed_problems, previous.embed_notes
     else:
-        analysed = collection.only(modality)
-        embedder_name = spec.embedder or embed.default_embedder(modality)
-        embedder = embed.get_embedder(embedder_name, modality)
-        vectors = _timed(timings, "embed", lambda: embedder.embed(analysed, progress=progress, cancel=cancel))
+        embedder, embed_notes = _choose_embedder(spec, modality)
+        embedder_name = embedder.name
+        embed_problems = []
+        candidates = collection.only(modality)
+        cache = VectorCache() if spec.use_cache else None
+        try:
+            vectors = _timed(
+                timings,
+                "embed",
+                lambda: embedder.embed(
+                    candidates, progress=progress, cancel=cancel, problems=embed_problems, cache=cache
+                ),
+            )
+        finally:
+            if cache is not None:
+                cache.close()
+        ok = np.isfinite(vectors).all(axis=1)
+        analysed = candidates if ok.all() else candidates.subset(np.flatnonzero(ok).tolist())
+        vectors = vectors if ok.all() else vectors[ok]
     cancel.raise_if_cancelled()
     if len(analysed.items) < 2:
-        raise PipelineError(
-            f"Only {len(analysed.items)} {modality} item(s) found; clustering needs at least 2."
-        )
+        unread = f" {len(embed_problems)} unreadable, e.g. {embed_problems[0]}" if embed_problems else ""
+        found = f"Only {len(analysed.items)} usable {modality} item(s) found"
+        raise PipelineError(f"{found}; clustering needs at least 2.{unread}")
 
     if reusable("cluster"):
         labels, k_curve = previous.labels, previous.k_curve
@@ -215,5 +271,7 @@ def run(
         k_curve=k_curve,
         metrics=scores,
         timings=timings,
+        embed_problems=embed_problems,
+        embed_notes=embed_notes,
         keys=keys,
     )

@@ -2,21 +2,33 @@
 
 Each embedder says which modality it handles, whether it needs model weights and where they
 come from, so the GUI and ``main.py models`` can list them and the Spec can pick one by name.
+
+Most embedders only write two methods: :meth:`Embedder.load` (one item's file or data into a
+payload, raising :class:`ItemError` with a message for the user when the item is bad) and
+:meth:`Embedder.embed_batch` (payloads into vectors). :meth:`Embedder.embed` does the rest for
+all of them: batching, progress, cancellation between batches, the on-disk cache, and turning a
+bad item into a :class:`~engine.items.Problem` and a NaN row instead of stopping the run.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from engine.items import Collection
-from engine.progress import CancelToken, Progress
+from engine.items import Collection, Item, Problem
+from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+
+
+class ItemError(Exception):
+    """One item cannot be embedded; the message says why, for the user."""
 
 
 @dataclass(frozen=True)
 class Readiness:
-    """Whether an embedder can run here, and if not, what the user should install or supply."""
+    """Whether an embedder can run here, where its model comes from, and what to do if it cannot."""
 
     ready: bool
     source: str
@@ -24,21 +36,121 @@ class Readiness:
 
 
 class Embedder:
-    """Base class: subclasses set the class attributes and implement :meth:`embed`."""
+    """Base class; subclasses set the class attributes and implement :meth:`load` and :meth:`embed_batch`."""
 
     name: str = ""
     modality: str = ""
     description: str = ""
     needs_weights: bool = False
+    batch_size: int = 64
+    cacheable: bool = True
+    """Whether one item's vector depends only on that item (so it can be cached by content)."""
+    fallback: str | None = None
+    """The weight-free embedder the pipeline uses instead when this one's model is missing."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    def params(self) -> dict[str, Any]:
+        """Everything besides the item that changes its vector; part of the cache key (not the device)."""
+        return {k: v for k, v in sorted(self.options.items()) if k != "device"}
 
     def readiness(self) -> Readiness:
         return Readiness(True, "built in (no weights)")
 
-    def embed(
-        self, collection: Collection, progress: Progress | None = None, cancel: CancelToken | None = None
-    ) -> np.ndarray:
-        """Return an (n_items, dim) float32 array, row i for ``collection.items[i]``."""
+    def content_key(self, item: Item, collection: Collection) -> bytes:
+        """Bytes that identify the item's content (the file by default; the values for CSV rows)."""
+        if item.id in collection.series:
+            return np.ascontiguousarray(collection.series[item.id]).tobytes()
+        return item.path.read_bytes()
+
+    def load(self, item: Item, collection: Collection) -> Any:
+        """Read one item into what :meth:`embed_batch` takes; raise :class:`ItemError` if it is bad."""
         raise NotImplementedError
+
+    def embed_batch(self, payloads: list[Any]) -> np.ndarray:
+        """Turn a batch of loaded payloads into a (len(payloads), dim) array."""
+        raise NotImplementedError
+
+    def embed(
+        self,
+        collection: Collection,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+        problems: list[Problem] | None = None,
+        cache: Any = None,
+    ) -> np.ndarray:
+        """Vectors for every item, row i for ``collection.items[i]``, float32.
+
+        A row whose item could not be read is all NaN and a Problem naming the file is appended
+        to ``problems``; the pipeline leaves such items out. ``cache`` is an
+        :class:`engine.embed.cache.VectorCache` or None.
+        """
+        progress = progress or no_progress
+        cancel = cancel or NEVER_CANCELLED
+        problems = problems if problems is not None else []
+        items = collection.items
+        rows: list[np.ndarray | None] = [None] * len(items)
+        keys: list[str | None] = [None] * len(items)
+        use_cache = cache is not None and self.cacheable
+        if use_cache:
+            params = json.dumps({"embedder": self.name, **self.params()}, sort_keys=True, default=str)
+            for i, item in enumerate(items):
+                if i % 256 == 0:
+                    cancel.raise_if_cancelled()
+                try:
+                    keys[i] = cache.key(self.content_key(item, collection), params)
+                except OSError as error:
+                    problems.append(Problem(item.path, "embed", _unreadable(error)))
+                    rows[i] = _FAILED
+            found = cache.get_many([k for k in keys if k is not None])
+            for i, key in enumerate(keys):
+                if key is not None and key in found:
+                    rows[i] = found[key]
+        todo = [i for i, row in enumerate(rows) if row is None]
+        done = len(items) - len(todo)
+        progress(f"embed ({self.name})", done, len(items))
+        for start in range(0, len(todo), self.batch_size):
+            cancel.raise_if_cancelled()
+            batch = todo[start : start + self.batch_size]
+            good, payloads = [], []
+            for i in batch:
+                try:
+                    payloads.append(self.load(items[i], collection))
+                    good.append(i)
+                except (ItemError, OSError) as error:
+                    problems.append(Problem(items[i].path, "embed", _unreadable(error)))
+                    rows[i] = _FAILED
+            if payloads:
+                vectors = np.asarray(self.embed_batch(payloads), dtype=np.float32)
+                for i, vector in zip(good, vectors, strict=True):
+                    rows[i] = vector
+                if use_cache:
+                    cache.put_many({keys[i]: rows[i] for i in good if keys[i] is not None})
+            done += len(batch)
+            progress(f"embed ({self.name})", done, len(items))
+        return _stack(rows)
+
+
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, ItemError):
+        return str(error)
+    return f"cannot be read: {getattr(error, 'strerror', None) or error}"
+
+
+_FAILED = np.empty(0, dtype=np.float32)  # marks a row whose item could not be embedded
+
+
+def _stack(rows: list[np.ndarray | None]) -> np.ndarray:
+    dims = {len(r) for r in rows if r is not None and len(r)}
+    if len(dims) > 1:
+        raise ValueError(f"embedder returned vectors of different lengths: {sorted(dims)}")
+    dim = dims.pop() if dims else 1
+    out = np.full((len(rows), dim), np.nan, dtype=np.float32)
+    for i, row in enumerate(rows):
+        if row is not None and len(row):
+            out[i] = row
+    return out
 
 
 _REGISTRY: dict[str, type[Embedder]] = {}
@@ -67,18 +179,25 @@ def default_embedder(modality: str) -> str:
     return _DEFAULTS[modality]
 
 
-def get_embedder(name: str, modality: str | None = None) -> Embedder:
+def get_embedder(name: str, modality: str | None = None, **options: Any) -> Embedder:
     """The embedder called ``name``; a clear error if it is unknown or made for another modality."""
     _load_builtin()
     if name not in _REGISTRY:
         known = ", ".join(e.name for e in list_embedders(modality))
         raise ValueError(f"Unknown embedder {name!r}. Available: {known}.")
-    embedder = _REGISTRY[name]()
+    embedder = _REGISTRY[name](**options)
     if modality is not None and embedder.modality != modality:
         raise ValueError(f"Embedder {name!r} is for {embedder.modality} items, not {modality} items.")
     return embedder
 
 
+_BUILTIN = ("tabular", "text", "image", "audio", "timeseries")
+
+
 def _load_builtin() -> None:
-    # Imported lazily so that importing the registry stays cheap.
-    from engine.embed import tabular  # noqa: F401
+    # Imported lazily so that importing the registry stays cheap; each module registers its classes
+    # and keeps its heavy imports (torch, librosa...) inside the functions that need them.
+    import importlib
+
+    for module in _BUILTIN:
+        importlib.import_module(f"engine.embed.{module}")

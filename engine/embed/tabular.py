@@ -5,26 +5,44 @@ from __future__ import annotations
 import numpy as np
 
 from engine.embed import Embedder, register
-from engine.items import Collection
+from engine.items import Collection, Item, Problem
 from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
 class StandardizedTable(Embedder):
-    """Table rows as z-scored features, so no column dominates the distances by its unit."""
+    """Table rows as z-scored numeric features, so no column dominates the distances by its unit.
+
+    One-hot indicator columns are not z-scored (a rare category would get a huge weight); they stay
+    0/1 scaled by 1/sqrt(2), so two rows with different categories are one unit apart, the same
+    weight as one standardised numeric feature.
+    """
 
     name = "table-standardized"
     modality = "table"
-    description = "numeric and one-hot features, each scaled to mean 0 and variance 1"
+    description = "numeric features scaled to mean 0, variance 1; categories one-hot, weighted as one feature"
+    cacheable = False  # scaling depends on the whole table
 
     def embed(
-        self, collection: Collection, progress: Progress | None = None, cancel: CancelToken | None = None
+        self,
+        collection: Collection,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+        problems: list[Problem] | None = None,
+        cache: object = None,
     ) -> np.ndarray:
         (cancel or NEVER_CANCELLED).raise_if_cancelled()
-        X = np.asarray(collection.table_features, dtype=np.float32)
-        std = X.std(axis=0)
+        X = np.array(collection.table_features, dtype=np.float32)
+        one_hot = {f for fs in collection.info.get("table", {}).get("one_hot", {}).values() for f in fs}
+        indicator = np.array([name in one_hot for name in collection.feature_names], dtype=bool)
+        if len(indicator) != X.shape[1]:
+            indicator = np.zeros(X.shape[1], dtype=bool)
+        numeric = X[:, ~indicator]
+        std = numeric.std(axis=0)
         std[std == 0] = 1.0
+        X[:, ~indicator] = (numeric - numeric.mean(axis=0)) / std
+        X[:, indicator] *= np.float32(1 / np.sqrt(2))
         (progress or no_progress)("embed", len(X), len(X))
-        return ((X - X.mean(axis=0)) / std).astype(np.float32)
+        return X
 
 
 class ResampledSeries(Embedder):
@@ -33,27 +51,17 @@ class ResampledSeries(Embedder):
     name = "ts-resampled"
     modality = "timeseries"
     description = "z-normalised values resampled to a common length (channels concatenated)"
-    max_length = 256
+    batch_size = 1024
 
-    def embed(
-        self, collection: Collection, progress: Progress | None = None, cancel: CancelToken | None = None
-    ) -> np.ndarray:
-        progress = progress or no_progress
-        cancel = cancel or NEVER_CANCELLED
-        series = [_as_2d(collection.series[item.id]) for item in collection.items]
-        length = min(self.max_length, int(np.median([len(s) for s in series])))
-        length = max(length, 2)
-        out = np.empty((len(series), length * series[0].shape[1]), dtype=np.float32)
-        channels = {s.shape[1] for s in series}
-        if len(channels) > 1:
-            raise ValueError(f"Series have different numbers of channels: {sorted(channels)}.")
-        for i, s in enumerate(series):
-            if i % 1000 == 0:
-                cancel.raise_if_cancelled()
-                progress("embed", i, len(series))
-            out[i] = resample(znormalise(s), length).ravel(order="F")
-        progress("embed", len(series), len(series))
-        return out
+    def params(self) -> dict[str, object]:
+        return {"length": self.options.get("length", 128)}
+
+    def load(self, item: Item, collection: Collection) -> np.ndarray:
+        return collection.series[item.id]
+
+    def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
+        length = self.params()["length"]
+        return np.stack([resample(znormalise(s), length).ravel(order="F") for s in payloads])
 
 
 def _as_2d(values: np.ndarray) -> np.ndarray:

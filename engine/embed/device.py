@@ -1,0 +1,46 @@
+"""Where models run: CUDA, then Apple's MPS, then the CPU, unless the user says otherwise."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+DEVICES = ("auto", "cuda", "mps", "cpu")
+
+
+def choose_device(preference: str = "auto") -> str:
+    """The torch device to use; asking for one that is not there is a clear error, not a crash."""
+    import torch
+
+    if preference not in DEVICES:
+        raise ValueError(f"Unknown device {preference!r}; choose one of: {', '.join(DEVICES)}.")
+    has_cuda = torch.cuda.is_available()
+    has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if preference == "cuda" and not has_cuda:
+        raise ValueError("Device 'cuda' was asked for, but torch sees no CUDA GPU here; use 'auto' or 'cpu'.")
+    if preference == "mps" and not has_mps:
+        raise ValueError("Device 'mps' was asked for, but there is no Apple GPU here; use 'auto' or 'cpu'.")
+    if preference != "auto":
+        return preference
+    return "cuda" if has_cuda else "mps" if has_mps else "cpu"
+
+
+_configured = False
+
+
+def configure_torch_threads() -> None:
+    """Use every core for one model at a time, once; respect OMP_NUM_THREADS when the user set it.
+
+    Inter-op threads are kept at 1: the engine runs one batch at a time, and a second pool only
+    competes with the GUI thread on a small laptop.
+    """
+    global _configured
+    if _configured:
+        return
+    import torch
+
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+    with contextlib.suppress(RuntimeError):  # already set, or work has started: keep torch's choice
+        torch.set_num_interop_threads(1)
+    _configured = True
