@@ -1,0 +1,1 @@
+"""The thin Qt shell over the engine: window, views and the worker thread (see DESIGN.md)."""

@@ -1,0 +1,98 @@
+"""Application start-up: the QApplication, settings, the main window and the first-start demo.
+
+Kept light on purpose: importing this module (and the window) loads Qt, pyqtgraph and numpy, never
+torch, scikit-learn, scipy or pandas, so the window appears well under two seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from gui.main_window import MainWindow
+
+ORGANIZATION = "DataMining6"
+APPLICATION = "DataMining6"
+DEMO_SHOWN_KEY = "demo_shown"
+
+
+def resources_dir() -> Path:
+    """The bundled resources: beside the code, or inside a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[1] / "resources"
+
+
+def demo_folder() -> Path:
+    """The small demo collection opened on first start."""
+    return resources_dir() / "demo"
+
+
+def open_demo_once(window: MainWindow, settings: QSettings, folder: Path | None = None) -> bool:
+    """Open the demo on the very first start only; True if it was opened now.
+
+    The flag is stored only when a demo exists, so a build missing it does not lose the first start.
+    """
+    if settings.value(DEMO_SHOWN_KEY, False, type=bool):
+        return False
+    folder = Path(folder) if folder is not None else demo_folder()
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return False
+    settings.setValue(DEMO_SHOWN_KEY, True)
+    settings.sync()
+    window.open_paths([folder])
+    return True
+
+
+def application(argv: Sequence[str] | None = None) -> QApplication:
+    """The process's QApplication (created once), named so QSettings finds our settings."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv if argv is not None else sys.argv))
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    style = resources_dir() / "style.qss"
+    if style.is_file():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app
+
+
+def start(
+    argv: Sequence[str] | None = None,
+    settings: QSettings | None = None,
+    demo: Path | None = None,
+) -> MainWindow:
+    """Create and show the window; open paths given on the command line, else the demo once.
+
+    ``settings`` replaces the user's QSettings (tests pass an INI file in a temporary folder);
+    ``demo`` replaces the bundled demo folder.
+    """
+    app = application(argv)
+    settings = settings if settings is not None else QSettings()
+    window = MainWindow(settings)
+    window.show()
+    paths = [a for a in app.arguments()[1:] if not a.startswith("-") and Path(a).exists()]
+    # Opened after the first paint, so the window is on screen before any work starts.
+    if paths:
+        QTimer.singleShot(0, lambda: window.open_paths(paths))
+    else:
+        QTimer.singleShot(0, lambda: open_demo_once(window, settings, demo))
+    return window
+
+
+def main(argv: Sequence[str] | None = None, settings: QSettings | None = None) -> int:
+    """Run the desktop app until its window closes; returns the process exit code.
+
+    ``argv`` is the full command line (program name first); further arguments that are existing
+    paths are opened instead of the demo. ``settings`` is for tests.
+    """
+    app = application(argv)
+    window = start(argv, settings=settings)
+    code = app.exec()
+    del window
+    return int(code)

@@ -1,0 +1,328 @@
+"""The main window: drop zone and scatter in the middle, docks for settings, problems, summary, k.
+
+It wires views to the worker and nothing more: every number comes from an engine ``Result``.
+Only light modules are imported here (Qt, pyqtgraph, numpy, the engine's dataclasses), so the
+window opens fast; the worker thread imports the heavy engine stages on first run.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QWidget,
+)
+
+from engine.pipeline import Spec
+from gui.settings_panel import SettingsPanel
+from gui.views.k_curve import KCurveView
+from gui.views.metrics import MetricsView
+from gui.views.problems import ProblemsView
+from gui.views.scatter import ScatterView
+from gui.worker import PipelineWorker, RunFn
+
+if TYPE_CHECKING:
+    from engine.pipeline import Result
+
+RERUN_DELAY_MS = 300
+"""A burst of setting edits (typing a number, spinning a box) causes one re-run, not many."""
+
+STAGE_NAMES = {
+    "ingest": "Reading files",
+    "scan": "Reading files",
+    "embed": "Embedding",
+    "cluster": "Clustering",
+    "kmeans": "Clustering",
+    "choose_k": "Choosing k",
+    "layout": "Drawing the map",
+    "metrics": "Scoring",
+    "done": "Finishing",
+}
+
+DROP_HINT = (
+    "<p style='font-size:15pt'>Drop folders or files here</p>"
+    "<p>CSV tables and time series, documents, images or audio.<br>"
+    "Or use <b>File › Open folder…</b></p>"
+)
+
+
+class MainWindow(QMainWindow):
+    """One analysis at a time: the input paths and settings live in the settings panel's Spec."""
+
+    result_shown = Signal(object)
+    """Emitted after a new Result has been put into every view."""
+
+    def __init__(self, settings: QSettings | None = None, run_fn: RunFn | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("DataMining6")
+        self.setAcceptDrops(True)
+        self.resize(1200, 800)
+        self.settings = settings
+        self.result: Result | None = None
+        self.worker = PipelineWorker(run_fn, self)
+
+        self.drop_hint = QLabel(DROP_HINT)
+        self.drop_hint.setObjectName("dropHint")
+        self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drop_hint.setWordWrap(True)
+        self.scatter = ScatterView()
+        self.central = QStackedWidget()
+        self.central.addWidget(self.drop_hint)
+        self.central.addWidget(self.scatter)
+        self.setCentralWidget(self.central)
+
+        self.settings_panel = SettingsPanel()
+        self.problems = ProblemsView()
+        self.metrics = MetricsView()
+        self.k_curve = KCurveView()
+        self.settings_dock = self._dock("Settings", self.settings_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.summary_dock = self._dock("Summary", self.metrics, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.k_curve_dock = self._dock("Choosing k", self.k_curve, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.k_curve_dock.hide()
+        # Give the map most of the room; docks start narrow and the user can widen them.
+        self.resizeDocks([self.settings_dock, self.summary_dock], [260, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
+        self._build_status_bar()
+        self._build_menus()
+
+        self._rerun_timer = QTimer(self)
+        self._rerun_timer.setSingleShot(True)
+        self._rerun_timer.setInterval(RERUN_DELAY_MS)
+        self._rerun_timer.timeout.connect(self.run_now)
+        self.settings_panel.spec_changed.connect(self._on_spec_changed)
+        self.problems.count_changed.connect(self._on_problem_count)
+        self.worker.started.connect(self._on_started)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self._on_problem_count(0)
+        self._restore_layout()
+
+    # ---- building -------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", "") + "Dock")  # for saveState / restoreState
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        self.stage_label = QLabel("Ready")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setFixedWidth(220)
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setToolTip("Stop the running analysis (Esc)")
+        self.cancel_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_button.clicked.connect(self.cancel)
+        bar = self.statusBar()
+        bar.addWidget(self.stage_label, 1)
+        bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.cancel_button)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_folder_action = QAction("Open &folder…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_folder_action.triggered.connect(self._ask_folder)
+        self.open_files_action = QAction("Open f&iles…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
+        self.open_files_action.triggered.connect(self._ask_files)
+        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addActions([self.open_folder_action, self.open_files_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        for dock in (self.settings_dock, self.summary_dock, self.k_curve_dock, self.problems_dock):
+            view_menu.addAction(dock.toggleViewAction())
+
+    # ---- opening input ----------------------------------------------------------------------
+    def open_paths(self, paths: Iterable[str | Path]) -> None:
+        """Analyse these folders/files (replacing the current input) with the current settings."""
+        paths = [str(Path(p)) for p in paths]
+        if not paths:
+            return
+        # A new input has its own modalities and columns: keep how to cluster, re-detect the rest.
+        spec = self.settings_panel.spec.replace(paths=paths, modality=None, label_column=None)
+        self.settings_panel.set_spec(spec)
+        self.setWindowTitle(f"DataMining6 — {', '.join(Path(p).name or p for p in paths)}")
+        self.run_now()
+
+    def _ask_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open folder", self._last_dir())
+        if folder:
+            self._remember_dir(folder)
+            self.open_paths([folder])
+
+    def _ask_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open files", self._last_dir())
+        if files:
+            self._remember_dir(str(Path(files[0]).parent))
+            self.open_paths(files)
+
+    def _last_dir(self) -> str:
+        value = self.settings.value("last_dir", "") if self.settings is not None else ""
+        return str(value or Path.home())
+
+    def _remember_dir(self, folder: str) -> None:
+        if self.settings is not None:
+            self.settings.setValue("last_dir", folder)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if _local_paths(event.mimeData()):
+            event.acceptProposedAction()
+            self._mark_dragging(True)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if _local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802 (Qt override)
+        self._end_drag()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        self._end_drag()
+        paths = _local_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_paths(paths)
+
+    def _end_drag(self) -> None:
+        self._mark_dragging(False)
+
+    def _mark_dragging(self, dragging: bool) -> None:
+        # The style sheet highlights the drop zone through this property; re-polish to apply it.
+        self.drop_hint.setProperty("dragging", dragging)
+        self.drop_hint.style().unpolish(self.drop_hint)
+        self.drop_hint.style().polish(self.drop_hint)
+
+    # ---- running ----------------------------------------------------------------------------
+    def run_now(self) -> None:
+        """Run the panel's Spec now, reusing the stages of the last result that did not change."""
+        self._rerun_timer.stop()
+        spec = self.settings_panel.spec
+        if spec.paths:
+            self.worker.start(spec, previous=self.result)
+
+    def cancel(self) -> None:
+        """Stop the running analysis; the last result stays on screen."""
+        self._rerun_timer.stop()
+        if self.worker.running:
+            self.worker.cancel()
+            self.stage_label.setText("Cancelling…")
+            self.cancel_button.setEnabled(False)
+
+    def _on_spec_changed(self, spec: Spec) -> None:
+        if spec.paths:
+            self._rerun_timer.start()
+
+    def _on_started(self) -> None:
+        self.stage_label.setText("Starting…")
+        self.progress_bar.setRange(0, 0)  # busy until the first progress report
+        self.cancel_button.setEnabled(True)
+
+    def _on_progress(self, stage: str, done: int, total: int) -> None:
+        text = STAGE_NAMES.get(stage, stage.replace("_", " ").capitalize())
+        if total > 0:
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setValue(min(done, total))
+            self.progress_bar.setTextVisible(True)
+            text += f" ({done}/{total})"
+        else:
+            self.progress_bar.setRange(0, 0)
+            self.progress_bar.setTextVisible(False)
+        self.stage_label.setText(text)
+
+    def _on_finished(self, result: Result) -> None:
+        n = len(result.analysed.items)
+        self._idle(f"Done: {n} {result.modality} items, {result.n_clusters} clusters")
+        self._show_result(result)
+        self.result_shown.emit(result)
+
+    def _show_result(self, result: Result | None) -> None:
+        """Put a result into every view; None empties them and shows the drop hint."""
+        self.result = result
+        self.metrics.set_result(result)
+        if result is None:
+            self.scatter.clear()
+            self.problems.set_problems([])
+            self.k_curve.set_curve(None)
+            self.k_curve_dock.hide()
+            self.central.setCurrentWidget(self.drop_hint)
+            return
+        self.drop_hint.setText(DROP_HINT)
+        self.scatter.set_result(result)
+        self.central.setCurrentWidget(self.scatter)
+        self.problems.set_problems(result.collection.problems)
+        self.settings_panel.set_result(result)
+        self.k_curve.set_curve(result.k_curve)
+        self.k_curve_dock.setVisible(result.k_curve is not None)
+
+    def _on_failed(self, message: str) -> None:
+        self._idle(message)
+        self.stage_label.setToolTip(message)
+        if self.result is None or self.result.spec.paths != self.settings_panel.spec.paths:
+            # The input itself failed: do not leave the previous input's map on screen.
+            self._show_result(None)
+            self.drop_hint.setText(DROP_HINT + f"<p style='color:#b22'>{html.escape(message)}</p>")
+
+    def _on_cancelled(self) -> None:
+        self._idle("Cancelled")
+
+    def _idle(self, text: str) -> None:
+        self.stage_label.setText(text)
+        self.stage_label.setToolTip("")
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(False)
+        self.cancel_button.setEnabled(False)
+
+    def _on_problem_count(self, count: int) -> None:
+        self.problems_dock.setWindowTitle(f"Problems ({count})")
+
+    # ---- lifetime ---------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        if self.settings is None:
+            return
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self.k_curve_dock.hide()  # shown again only when a result has a k curve
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self._rerun_timer.stop()
+        self.worker.shutdown(timeout_ms=5000)
+        if self.settings is not None:
+            self.settings.setValue("window/geometry", self.saveGeometry())
+            self.settings.setValue("window/state", self.saveState())
+        super().closeEvent(event)
+
+
+def _local_paths(mime: object) -> list[str]:
+    """Local file and folder paths carried by drag-and-drop data."""
+    if mime is None or not mime.hasUrls():
+        return []
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]

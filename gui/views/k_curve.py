@@ -1,0 +1,86 @@
+"""How k was chosen: silhouette and inertia against k, with the chosen k (and the elbow) marked.
+
+Shown when the Spec asks for automatic k, so the user can see how clear-cut the choice was and
+pick another k in the settings panel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+_SILHOUETTE = (31, 119, 180)
+_INERTIA = (255, 127, 14)
+_CHOSEN = (214, 39, 40)
+
+
+def _values(curve: Any, name: str, n: int) -> np.ndarray:
+    raw = getattr(curve, name, None)
+    if raw is None:
+        return np.full(n, np.nan)
+    return np.array([np.nan if v is None else float(v) for v in raw], dtype=float)
+
+
+class KCurveView(QWidget):
+    """Two stacked plots sharing the k axis: silhouette (higher is better) and inertia."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        self.silhouette_plot = self.graphics.addPlot(row=0, col=0)
+        self.inertia_plot = self.graphics.addPlot(row=1, col=0)
+        self.inertia_plot.setXLink(self.silhouette_plot)
+        self.silhouette_plot.setLabel("left", "silhouette")
+        self.inertia_plot.setLabel("left", "inertia")
+        self.inertia_plot.setLabel("bottom", "k")
+        for plot in (self.silhouette_plot, self.inertia_plot):
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.getAxis("left").enableAutoSIPrefix(False)  # "x0.001" scaling misleads on scores
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+        self.chosen_k: int | None = None
+        self.elbow_k: int | None = None
+
+    def set_curve(self, curve: Any) -> None:
+        """Draw a k curve (an object with ks, inertia, silhouette, best_k, elbow_k); None clears."""
+        self.silhouette_plot.clear()
+        self.inertia_plot.clear()
+        self.chosen_k = self.elbow_k = None
+        if curve is None or not len(getattr(curve, "ks", []) or []):
+            return
+        ks = np.asarray(list(curve.ks), dtype=float)
+        sil = _values(curve, "silhouette", len(ks))
+        inertia = _values(curve, "inertia", len(ks))
+        self.chosen_k = getattr(curve, "best_k", None)
+        self.elbow_k = getattr(curve, "elbow_k", None)
+        series = ((self.silhouette_plot, sil, _SILHOUETTE), (self.inertia_plot, inertia, _INERTIA))
+        step = max(1, int(np.ceil(len(ks) / 12)))  # whole-number k ticks, at most about a dozen
+        ticks = [[(float(k), str(int(k))) for k in ks[::step]]]
+        for plot, values, colour in series:
+            plot.getAxis("bottom").setTicks(ticks)
+            ok = np.isfinite(values)
+            plot.plot(
+                ks[ok],
+                values[ok],
+                pen=pg.mkPen(colour, width=2),
+                symbol="o",
+                symbolSize=7,
+                symbolBrush=colour,
+                symbolPen=None,
+            )
+            if self.chosen_k is not None:
+                plot.addItem(pg.InfiniteLine(pos=self.chosen_k, angle=90, pen=pg.mkPen(_CHOSEN, width=2)))
+            if self.elbow_k is not None and self.elbow_k != self.chosen_k:
+                dashed = pg.mkPen(120, 120, 120, width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
+                plot.addItem(pg.InfiniteLine(pos=self.elbow_k, angle=90, pen=dashed))
+        title = f"chosen k = {self.chosen_k}" if self.chosen_k is not None else ""
+        if self.elbow_k is not None and self.elbow_k != self.chosen_k:
+            title += f"   (elbow at k = {self.elbow_k}, dashed)"
+        self.silhouette_plot.setTitle(title, color="#444", size="9pt")

@@ -1,0 +1,237 @@
+"""The 2-D map: one point per analysed item, coloured by cluster, with hover and click selection.
+
+Built for 100 000 points: one ``ScatterPlotItem`` per cluster with a single brush and pen (the
+fast path of pyqtgraph), no per-point Python objects, and hover answered by a KD-tree lookup
+throttled by a timer instead of pyqtgraph's per-spot hover machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+
+from gui.views.palette import cluster_color
+
+if TYPE_CHECKING:
+    from engine.pipeline import Result
+
+HOVER_RADIUS_PX = 8.0
+HOVER_INTERVAL_MS = 40
+"""At most ~25 nearest-point lookups a second however fast the mouse moves."""
+
+Describe = Callable[[int], tuple[str, str | None]]
+"""Index -> (display name, known label or None)."""
+
+
+def _point_size(n: int) -> int:
+    return 8 if n <= 2_000 else 6 if n <= 20_000 else 4
+
+
+class ScatterView(QWidget):
+    """Scatter of ``Result.coords`` coloured by ``Result.labels``; selection is by item index."""
+
+    selection_changed = Signal(list)
+    """Indices (rows of the Result) of the selected items; empty when the selection is cleared."""
+    hovered = Signal(int)
+    """Index of the item under the mouse, -1 when none."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setPen(pg.mkPen(150, 150, 150))
+            self.plot.getAxis(axis).setTextPen(pg.mkPen(90, 90, 90))
+        self.view_box = self.plot.getPlotItem().getViewBox()
+        self.legend = self.plot.addLegend(
+            offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 210), labelTextColor=(40, 40, 40)
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+
+        self._coords = np.zeros((0, 2), dtype=np.float32)
+        self._labels = np.zeros(0, dtype=int)
+        self._describe: Describe | None = None
+        self._tree: Any = None
+        self._cluster_items: dict[int, pg.ScatterPlotItem] = {}
+        self._selected: list[int] = []
+        self._highlight = pg.ScatterPlotItem(
+            size=14, pen=pg.mkPen(0, 0, 0, width=2), brush=None, pxMode=True, hoverable=False
+        )
+        self._highlight.setZValue(10)
+        self.plot.addItem(self._highlight, ignoreBounds=True)
+
+        self._hover_pos: QPointF | None = None
+        self._hover_index = -1
+        self._hover_timer = QTimer(self)
+        self._hover_timer.setSingleShot(True)
+        self._hover_timer.setInterval(HOVER_INTERVAL_MS)
+        self._hover_timer.timeout.connect(self._update_hover)
+        scene = self.plot.scene()
+        scene.sigMouseMoved.connect(self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+
+    # ---- data -------------------------------------------------------------------------------
+    def set_result(self, result: Result) -> None:
+        """Show a pipeline result (its coordinates, cluster labels and item names)."""
+        items = result.analysed.items
+
+        def describe(i: int) -> tuple[str, str | None]:
+            return items[i].display_name, items[i].label
+
+        self.set_points(result.coords, result.labels, describe)
+
+    def set_points(self, coords: np.ndarray, labels: np.ndarray, describe: Describe | None = None) -> None:
+        """Replace every point; ``labels`` are cluster ids with -1 for noise."""
+        coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+        labels = np.asarray(labels, dtype=int).reshape(-1)
+        if len(coords) != len(labels):
+            raise ValueError(f"{len(coords)} coordinates but {len(labels)} labels")
+        self._clear_items()
+        self._coords, self._labels, self._describe = coords, labels, describe
+        self._tree = None
+        n = len(coords)
+        size = _point_size(n)
+        pen = pg.mkPen(255, 255, 255, 160, width=0.8) if n <= 5_000 else pg.mkPen(None)
+        ids, counts = np.unique(labels, return_counts=True)
+        order = sorted(zip(ids.tolist(), counts.tolist(), strict=True), key=lambda ic: (ic[0] < 0, ic[0]))
+        for cluster, count in order:  # clusters in id order, noise last in the legend
+            r, g, b = cluster_color(cluster)
+            alpha = 150 if cluster < 0 else 230
+            item = pg.ScatterPlotItem(
+                pos=coords[labels == cluster],
+                size=size if cluster >= 0 else max(3, size - 2),
+                pen=pen,
+                brush=pg.mkBrush(r, g, b, alpha),
+                pxMode=True,
+                hoverable=False,
+                antialias=n <= 20_000,
+                name=f"noise  ({count})" if cluster < 0 else f"cluster {cluster}  ({count})",
+            )
+            item.setZValue(-1 if cluster < 0 else 0)
+            self.plot.addItem(item)
+            self._cluster_items[cluster] = item
+        self._selected = []
+        self._highlight.setData(pos=np.zeros((0, 2)))
+        if n:
+            self.view_box.autoRange(padding=0.05)
+
+    def clear(self) -> None:
+        """Remove every point (an empty collection or a new, still running analysis)."""
+        self.set_points(np.zeros((0, 2)), np.zeros(0, dtype=int))
+
+    def _clear_items(self) -> None:
+        for item in self._cluster_items.values():
+            self.plot.removeItem(item)
+        self._cluster_items.clear()
+        self.legend.clear()
+
+    # ---- facts the tests and other views read ------------------------------------------------
+    def point_count(self) -> int:
+        """How many points are drawn."""
+        return int(sum(len(item.data) for item in self._cluster_items.values()))
+
+    def cluster_counts(self) -> dict[int, int]:
+        """Points drawn per cluster id (noise is -1)."""
+        return {c: len(item.data) for c, item in self._cluster_items.items()}
+
+    def legend_entries(self) -> list[str]:
+        """The legend's texts, in order."""
+        return [label.text for _, label in self.legend.items]
+
+    @property
+    def selected(self) -> list[int]:
+        return list(self._selected)
+
+    # ---- hover and selection ------------------------------------------------------------------
+    def index_at(self, x: float, y: float, radius_px: float = HOVER_RADIUS_PX) -> int | None:
+        """The visible point nearest to view coordinates (x, y) within ``radius_px`` screen pixels."""
+        if not len(self._coords):
+            return None
+        if self._tree is None:
+            from scipy.spatial import cKDTree  # lazy: scipy must not load at window start-up
+
+            self._tree = cKDTree(self._coords)
+        px, py = self.view_box.viewPixelSize()
+        px, py = max(px, 1e-12), max(py, 1e-12)
+        # The ball in data units covers the pixel-radius ellipse; pick the nearest in screen pixels.
+        candidates = np.asarray(self._tree.query_ball_point((x, y), radius_px * max(px, py)), dtype=int)
+        if not len(candidates):
+            return None
+        hidden = [c for c, item in self._cluster_items.items() if not item.isVisible()]
+        if hidden:
+            candidates = candidates[~np.isin(self._labels[candidates], hidden)]
+        if not len(candidates):
+            return None
+        d = np.hypot((self._coords[candidates, 0] - x) / px, (self._coords[candidates, 1] - y) / py)
+        best = int(np.argmin(d))
+        return int(candidates[best]) if d[best] <= radius_px else None
+
+    def index_at_scene(self, scene_pos: QPointF) -> int | None:
+        """Like :meth:`index_at` for a position in scene coordinates (mouse events)."""
+        if not self.view_box.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.view_box.mapSceneToView(scene_pos)
+        return self.index_at(p.x(), p.y())
+
+    def scene_pos_of(self, index: int) -> QPointF:
+        """Where point ``index`` is drawn, in scene coordinates."""
+        x, y = self._coords[index]
+        return self.view_box.mapViewToScene(QPointF(float(x), float(y)))
+
+    def hover_text(self, index: int) -> str:
+        """Tooltip text: item name, cluster and known label."""
+        cluster = int(self._labels[index])
+        name, label = self._describe(index) if self._describe else (f"item {index}", None)
+        lines = [name, "noise" if cluster < 0 else f"cluster {cluster}"]
+        if label is not None:
+            lines.append(f"label: {label}")
+        return "\n".join(lines)
+
+    def select(self, indices: Iterable[int], emit: bool = True) -> None:
+        """Select items by index and highlight them; other views call this to link selections."""
+        chosen = sorted({int(i) for i in indices if 0 <= int(i) < len(self._coords)})
+        if chosen == self._selected:
+            return
+        self._selected = chosen
+        self._highlight.setData(pos=self._coords[chosen] if chosen else np.zeros((0, 2)))
+        if emit:
+            self.selection_changed.emit(list(chosen))
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        self._hover_pos = QPointF(scene_pos)
+        if not self._hover_timer.isActive():
+            self._hover_timer.start()
+
+    def _update_hover(self) -> None:
+        if self._hover_pos is None:
+            return
+        index = self.index_at_scene(self._hover_pos)
+        index = -1 if index is None else index
+        if index != self._hover_index:
+            self._hover_index = index
+            self.hovered.emit(index)
+        if index < 0:
+            QToolTip.hideText()
+            return
+        view_pos = self.plot.mapFromScene(self._hover_pos)
+        QToolTip.showText(self.plot.viewport().mapToGlobal(view_pos), self.hover_text(index), self.plot)
+
+    def _on_mouse_clicked(self, event: Any) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        index = self.index_at_scene(event.scenePos())
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            if index is not None:
+                current = set(self._selected)
+                current.symmetric_difference_update({index})
+                self.select(current)
+            return
+        self.select([] if index is None else [index])

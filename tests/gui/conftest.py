@@ -1,0 +1,98 @@
+"""GUI tests run offscreen; results are built by hand so views are tested without the engine."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
+
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from engine.items import Collection, Item, Problem  # noqa: E402
+from engine.pipeline import Result, Spec  # noqa: E402
+
+
+class FakeKCurve:
+    """Stands in for the engine's k-curve object (only the attributes the view reads)."""
+
+    def __init__(self) -> None:
+        self.ks = [2, 3, 4, 5]
+        self.inertia = [90.0, 30.0, 25.0, 22.0]
+        self.silhouette = [0.5, 0.8, 0.6, None]
+        self.best_k = 3
+        self.elbow_k = 3
+
+
+def build_result(
+    n: int = 90,
+    k: int = 3,
+    noise: int = 0,
+    with_labels: bool = True,
+    problems: list[Problem] | None = None,
+    k_curve: object | None = None,
+    seed: int = 0,
+) -> Result:
+    """A Result of ``n`` table rows in ``k`` well separated blobs, plus ``noise`` noise points."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % k
+    labels[:noise] = -1
+    centres = np.array(
+        [[10.0 * np.cos(a), 10.0 * np.sin(a)] for a in np.linspace(0, 2 * np.pi, k, endpoint=False)]
+    )
+    coords = (centres[np.maximum(labels, 0)] + rng.normal(scale=0.5, size=(n, 2))).astype(np.float32)
+    path = Path("/data/blobs.csv")
+    items = [
+        Item(id=i, path=path, modality="table", label=f"class{labels[i]}" if with_labels else None, row=i)
+        for i in range(n)
+    ]
+    collection = Collection(items=items, problems=list(problems or []), notes=["blobs.csv: read as a table"])
+    return Result(
+        spec=Spec(paths=(str(path.parent),)),
+        collection=collection,
+        analysed=collection,
+        modality="table",
+        embedder="standardize",
+        embeddings=coords.copy(),
+        labels=labels,
+        coords=coords,
+        k_curve=k_curve,
+        metrics={"n_items": float(n), "n_clusters": float(k), "silhouette": 0.81, "ari": 1.0},
+        timings={"cluster": 0.01},
+    )
+
+
+@pytest.fixture
+def make_result() -> Callable[..., Result]:
+    return build_result
+
+
+@pytest.fixture
+def fake_k_curve() -> FakeKCurve:
+    return FakeKCurve()
+
+
+def drop_paths(target: QWidget, paths: list[Path]) -> None:
+    """Drag file URLs onto ``target`` and drop them, as a file manager does."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    try:
+        enter = QDragEnterEvent(QPointF(60, 60), *args)  # PySide6 6.12 deprecates the QPoint form
+    except TypeError:
+        enter = QDragEnterEvent(QPoint(60, 60), *args)  # older PySide6 only has this one
+    QApplication.sendEvent(target, enter)
+    assert enter.isAccepted(), "the window refused the drag"
+    QApplication.sendEvent(target, QDropEvent(QPointF(60, 60), *args))
+
+
+@pytest.fixture
+def drop() -> Callable[..., None]:
+    """``drop(window, *paths)``: a drag-and-drop of files or folders onto a widget."""
+    return lambda target, *paths: drop_paths(target, list(paths))

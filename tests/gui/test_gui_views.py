@@ -1,0 +1,108 @@
+"""Problems table, summary, k curve and settings panel, fed by hand-made results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from engine.items import Problem
+from engine.pipeline import Spec
+from gui.settings_panel import SettingsPanel
+from gui.views.k_curve import KCurveView
+from gui.views.metrics import MetricsView, summary_html
+from gui.views.problems import ProblemsView
+
+
+def test_problems_view_lists_every_problem(qtbot):
+    view = ProblemsView()
+    qtbot.addWidget(view)
+    problems = [
+        Problem(Path("/in/bad.csv"), "ingest", "No numeric columns; nothing to cluster.", "error"),
+        Problem(Path("/in/odd.csv"), "ingest", "3 cells were not numbers and were left empty.", "warning"),
+    ]
+    with qtbot.waitSignal(view.count_changed) as blocker:
+        view.set_problems(problems)
+    assert blocker.args == [2]
+    assert view.problem_count() == 2
+    rows = sorted(view.row_texts())
+    assert rows[0] == ("bad.csv", "ingest", "error", "No numeric columns; nothing to cluster.")
+    assert rows[1][0] == "odd.csv" and rows[1][2] == "warning"
+    view.set_problems([])
+    assert view.rowCount() == 0
+
+
+def test_summary_shows_notes_scores_and_timings(qtbot, make_result):
+    result = make_result()
+    text = summary_html(result)
+    for expected in (
+        "blobs.csv: read as a table",
+        "Silhouette",
+        "0.810",
+        "ARI",
+        "1.000",
+        "cluster",
+        "standardize",
+    ):
+        assert expected in text
+    assert "NMI" not in text  # absent scores are not shown
+    view = MetricsView()
+    qtbot.addWidget(view)
+    view.set_result(result)
+    assert "Silhouette" in view.toPlainText()
+
+
+def test_k_curve_marks_the_chosen_k(qtbot, fake_k_curve):
+    view = KCurveView()
+    qtbot.addWidget(view)
+    view.set_curve(fake_k_curve)
+    assert view.chosen_k == 3
+    curves = view.silhouette_plot.listDataItems()
+    assert len(curves) == 1 and list(curves[0].getData()[0]) == [2, 3, 4]  # None silhouette skipped
+    view.set_curve(None)
+    assert view.chosen_k is None and not view.silhouette_plot.listDataItems()
+
+
+def test_settings_panel_edits_its_one_spec(qtbot, make_result):
+    panel = SettingsPanel(Spec(paths=("/in",), k=None, k_min=2, k_max=8))
+    qtbot.addWidget(panel)
+    assert panel.k_auto.isChecked() and not panel.k.isEnabled()
+
+    with qtbot.waitSignal(panel.spec_changed) as blocker:
+        panel.k_auto.setChecked(False)
+    assert blocker.args[0] is panel.spec and panel.spec.k == panel.k.value()
+    with qtbot.waitSignal(panel.spec_changed):
+        panel.k.setValue(5)
+    with qtbot.waitSignal(panel.spec_changed):
+        panel.random_state.setValue(7)
+    with qtbot.waitSignal(panel.spec_changed):
+        panel.csv_kind.setCurrentIndex(panel.csv_kind.findData("timeseries"))
+    with qtbot.assertNotEmitted(panel.spec_changed):
+        panel.label_column.lineEdit().selectAll()
+        qtbot.keyClicks(panel.label_column.lineEdit(), "species")  # no re-run per keystroke
+    with qtbot.waitSignal(panel.spec_changed):
+        qtbot.keyClick(panel.label_column.lineEdit(), Qt.Key.Key_Return)
+    assert panel.spec == Spec(
+        paths=("/in",), k=5, k_min=2, k_max=8, random_state=7, csv_kind="timeseries", label_column="species"
+    )
+    with qtbot.waitSignal(panel.spec_changed):
+        panel.label_column.setCurrentIndex(1)
+        panel.label_column.activated.emit(1)  # what choosing it with the mouse sends
+    assert panel.spec.label_column == ""
+
+    panel.set_result(make_result())
+    assert panel.modality.itemData(1) == "table"
+    with qtbot.waitSignal(panel.spec_changed):
+        panel.modality.setCurrentIndex(1)
+    assert panel.spec.modality == "table"
+
+    with qtbot.assertNotEmitted(panel.spec_changed):
+        panel.set_spec(Spec(paths=("/other",), k_min=4, k_max=6))
+    assert panel.k_auto.isChecked() and panel.k_min.value() == 4 and panel.modality.currentIndex() == 0
+
+
+def test_k_range_stays_ordered(qtbot):
+    panel = SettingsPanel(Spec(k_min=2, k_max=5))
+    qtbot.addWidget(panel)
+    panel.k_min.setValue(9)
+    assert panel.spec.k_min == 9 and panel.spec.k_max == 9
