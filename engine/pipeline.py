@@ -21,7 +21,15 @@ from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
 class PipelineError(Exception):
-    """The run cannot produce any result (nothing readable, too few items); the message is for the user."""
+    """The run cannot produce any result (nothing readable, too few items); the message is for the user.
+
+    ``problems`` lists the files that were found but could not be used, so that a failed run still
+    shows the user what was wrong with each of them.
+    """
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 @dataclass(frozen=True)
@@ -201,7 +209,9 @@ def run(
     cancel.raise_if_cancelled()
     if not collection.items:
         detail = f" ({len(collection.problems)} file(s) could not be read; see the problems list)"
-        raise PipelineError("No usable items were found" + (detail if collection.problems else "."))
+        raise PipelineError(
+            "No usable items were found" + (detail if collection.problems else "."), collection.problems
+        )
 
     modality = spec.modality or collection.modalities[0]
     if modality not in collection.modalities:
@@ -235,7 +245,9 @@ def run(
     if len(analysed.items) < 2:
         unread = f" {len(embed_problems)} unreadable, e.g. {embed_problems[0]}" if embed_problems else ""
         found = f"Only {len(analysed.items)} usable {modality} item(s) found"
-        raise PipelineError(f"{found}; clustering needs at least 2.{unread}")
+        raise PipelineError(
+            f"{found}; clustering needs at least 2.{unread}", [*collection.problems, *embed_problems]
+        )
 
     if reusable("cluster"):
         labels, k_curve = previous.labels, previous.k_curve

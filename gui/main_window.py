@@ -273,18 +273,19 @@ class MainWindow(QMainWindow):
         self.drop_hint.setText(DROP_HINT)
         self.scatter.set_result(result)
         self.central.setCurrentWidget(self.scatter)
-        self.problems.set_problems(result.collection.problems)
+        self.problems.set_problems(result.problems)
         self.settings_panel.set_result(result)
         self.k_curve.set_curve(result.k_curve)
         self.k_curve_dock.setVisible(result.k_curve is not None)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, message: str, problems: list) -> None:
         self._idle(message)
         self.stage_label.setToolTip(message)
         if self.result is None or self.result.spec.paths != self.settings_panel.spec.paths:
             # The input itself failed: do not leave the previous input's map on screen.
             self._show_result(None)
             self.drop_hint.setText(DROP_HINT + f"<p style='color:#b22'>{html.escape(message)}</p>")
+        self.problems.set_problems(problems)
 
     def _on_cancelled(self) -> None:
         self._idle("Cancelled")

@@ -37,7 +37,7 @@ class _RunThread(QThread):
 
     progressed = Signal(int, str, int, int)
     succeeded = Signal(int, object)
-    errored = Signal(int, str)
+    errored = Signal(int, str, object)
     stopped = Signal(int)
 
     def __init__(self, run_id: int, spec: Spec, previous: Result | None, run_fn: RunFn | None) -> None:
@@ -68,10 +68,10 @@ class _RunThread(QThread):
             if isinstance(exc, Cancelled) or self.token.cancelled:
                 self.stopped.emit(self.run_id)
             elif isinstance(exc, PipelineError | ValueError):  # messages written for the user
-                self.errored.emit(self.run_id, str(exc))
+                self.errored.emit(self.run_id, str(exc), getattr(exc, "problems", []))
             else:
                 log.error("pipeline run failed:\n%s", traceback.format_exc())
-                self.errored.emit(self.run_id, f"Unexpected error ({type(exc).__name__}): {exc}")
+                self.errored.emit(self.run_id, f"Unexpected error ({type(exc).__name__}): {exc}", [])
         else:
             if self.token.cancelled:
                 self.stopped.emit(self.run_id)
@@ -139,7 +139,7 @@ class PipelineWorker(QObject):
     started = Signal()
     progress = Signal(str, int, int)
     finished = Signal(object)
-    failed = Signal(str)
+    failed = Signal(str, object)
     cancelled = Signal()
 
     def __init__(self, run_fn: RunFn | None = None, parent: QObject | None = None) -> None:
@@ -207,9 +207,9 @@ class PipelineWorker(QObject):
     def _on_succeeded(self, run_id: int, result: object) -> None:
         self._outcome(run_id, lambda: self.finished.emit(result))
 
-    @Slot(int, str)
-    def _on_errored(self, run_id: int, message: str) -> None:
-        self._outcome(run_id, lambda: self.failed.emit(message))
+    @Slot(int, str, object)
+    def _on_errored(self, run_id: int, message: str, problems: object) -> None:
+        self._outcome(run_id, lambda: self.failed.emit(message, problems))
 
     @Slot(int)
     def _on_stopped(self, run_id: int) -> None:

@@ -50,7 +50,7 @@ def summary_html(result: Result) -> str:
         f"<p><b>{len(result.analysed.items)}</b> {esc(result.modality)} items, "
         f"embedded with <b>{esc(result.embedder)}</b>.</p>"
     ]
-    notes = list(getattr(result.collection, "notes", []) or [])
+    notes = list(result.notes)
     if notes:
         parts.append("<p><b>Notes</b></p><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
     rows = []

@@ -76,3 +76,15 @@ def test_cancel_mid_run_then_run_again(qtbot, window, tmp_path, drop):
     with qtbot.waitSignal(window.worker.finished, timeout=60_000):
         drop(window, small)
     assert window.scatter.point_count() == 150
+
+
+def test_a_folder_of_only_bad_files_still_lists_each_problem(qtbot, window, tmp_path, drop):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "empty.csv").write_bytes(b"")
+    (folder / "junk.csv").write_bytes(b"\x00\xff" * 50)
+    with qtbot.waitSignal(window.worker.failed, timeout=60_000):
+        drop(window, folder)
+    files = sorted(row[0] for row in window.problems.row_texts())
+    assert files == ["empty.csv", "junk.csv"]
+    assert "No usable items" in window.stage_label.text()

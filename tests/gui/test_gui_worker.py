@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from engine.items import Problem
 from engine.pipeline import PipelineError, Spec
 from gui.worker import PROGRESS_INTERVAL_S, PipelineWorker
 
@@ -63,12 +65,13 @@ def test_finished_carries_the_result(qtbot, worker):
 
 def test_user_errors_arrive_as_failed_messages(qtbot, worker):
     def broken(spec, progress, cancel, previous=None):
-        raise PipelineError("No usable items were found.")
+        raise PipelineError("No usable items were found.", [problem])
 
+    problem = Problem(Path("bad.csv"), "ingest", "not a text CSV file")
     w = worker(broken)
     with qtbot.waitSignal(w.failed, timeout=3000) as blocker:
         w.start(SPEC)
-    assert blocker.args == ["No usable items were found."]
+    assert blocker.args == ["No usable items were found.", [problem]]
 
 
 def test_unexpected_errors_do_not_escape(qtbot, worker):
