@@ -187,8 +187,15 @@ def run(
     timings: dict[str, float] = {}
     keys = {stage: stage_key(spec, stage) for stage in STAGE_FIELDS}
 
-    def reusable(stage: str) -> bool:
-        return previous is not None and previous.keys.get(stage) == keys[stage]
+    reused: set[str] = set()
+
+    def reusable(stage: str, upstream: str | None = None) -> bool:
+        """A stage is reused when its inputs are unchanged and the stage feeding it was reused."""
+        same = previous is not None and previous.keys.get(stage) == keys[stage]
+        if same and (upstream is None or upstream in reused):
+            reused.add(stage)
+            return True
+        return False
 
     if not spec.paths:
         raise PipelineError("Nothing to analyse: add a folder or file first.")
@@ -218,11 +225,13 @@ def run(
         raise PipelineError(
             f"No {modality} items were found; the input holds: {', '.join(collection.modalities)}."
         )
-    if reusable("embed"):
+    embedder, embed_notes = _choose_embedder(spec, modality)
+    # The resolved model (a file chosen in the Models dialog, say) changes the vectors too.
+    keys["embed"] += (embedder.name, repr(embedder.params()))
+    if reusable("embed", upstream="ingest"):
         analysed, embedder_name, vectors = previous.analysed, previous.embedder, previous.embeddings
         embed_problems, embed_notes = previous.embed_problems, previous.embed_notes
     else:
-        embedder, embed_notes = _choose_embedder(spec, modality)
         embedder_name = embedder.name
         embed_problems = []
         candidates = collection.only(modality)
@@ -249,7 +258,7 @@ def run(
             f"{found}; clustering needs at least 2.{unread}", [*collection.problems, *embed_problems]
         )
 
-    if reusable("cluster"):
+    if reusable("cluster", upstream="embed"):
         labels, k_curve = previous.labels, previous.k_curve
     else:
         labels, k_curve = _timed(
@@ -257,7 +266,7 @@ def run(
         )
     cancel.raise_if_cancelled()
 
-    if reusable("layout"):
+    if reusable("layout", upstream="embed"):
         coords = previous.coords
     else:
         coords = _timed(

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.pipeline import Spec
+from gui.models_dialog import ModelsDialog
 from gui.settings_panel import SettingsPanel
 from gui.views.k_curve import KCurveView
 from gui.views.metrics import MetricsView
@@ -151,6 +152,29 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for dock in (self.settings_dock, self.summary_dock, self.k_curve_dock, self.problems_dock):
             view_menu.addAction(dock.toggleViewAction())
+        tools_menu = self.menuBar().addMenu("&Tools")
+        self.models_action = QAction("&Models…", self)
+        self.models_action.triggered.connect(self.show_models)
+        self.clear_cache_action = QAction("&Clear vector cache", self)
+        self.clear_cache_action.triggered.connect(self.clear_cache)
+        tools_menu.addActions([self.models_action, self.clear_cache_action])
+
+    def show_models(self) -> ModelsDialog:
+        """Open the Models dialog; choosing a model there re-runs the analysis with it."""
+        dialog = ModelsDialog(self)
+        dialog.models_changed.connect(self._rerun_timer.start)
+        dialog.show()
+        return dialog
+
+    def clear_cache(self) -> None:
+        """Forget every cached vector; the next run embeds again."""
+        from engine.embed.cache import VectorCache
+
+        cache = VectorCache()
+        size = cache.size_bytes()
+        cache.clear()
+        cache.close()
+        self.stage_label.setText(f"Vector cache cleared ({size / 1e6:.1f} MB freed)")
 
     # ---- opening input ----------------------------------------------------------------------
     def open_paths(self, paths: Iterable[str | Path]) -> None:

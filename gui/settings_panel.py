@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 AUTO = "(auto)"
 NONE = "(none)"
+DEFAULT = "(default)"
+DEVICES = ("auto", "cpu", "cuda", "mps")
 CSV_KINDS = ("auto", "table", "timeseries")
 K_LIMIT = 500
 
@@ -85,6 +87,20 @@ class SettingsPanel(QWidget):
         self.label_column.addItems([AUTO, NONE])
         form.addRow("Label column", self.label_column)
 
+        self.embedder = QComboBox()
+        self.embedder.setToolTip(
+            "How items become vectors. (default) takes the recommended one for the modality;\n"
+            "Tools > Models shows where each model comes from."
+        )
+        self.embedder.addItem(DEFAULT, None)
+        form.addRow("Embedder", self.embedder)
+
+        self.device = QComboBox()
+        self.device.setToolTip("Where models run: auto takes a CUDA or Apple GPU when there is one.")
+        for device in DEVICES:
+            self.device.addItem(device, device)
+        form.addRow("Device", self.device)
+
         self.k_auto = QCheckBox("auto")
         self.k_auto.setToolTip("Try every k in the range and keep the best silhouette.")
         self.k = QSpinBox()
@@ -110,7 +126,12 @@ class SettingsPanel(QWidget):
         form.addRow("Random seed", self.random_state)
 
         self._show_spec()
-        self.modality.currentIndexChanged.connect(lambda _: self._edit(modality=self.modality.currentData()))
+        # Embedders are made for one modality: another modality starts from its default embedder.
+        self.modality.currentIndexChanged.connect(
+            lambda _: self._edit(modality=self.modality.currentData(), embedder=None)
+        )
+        self.embedder.currentIndexChanged.connect(lambda _: self._edit(embedder=self.embedder.currentData()))
+        self.device.currentIndexChanged.connect(lambda _: self._edit(device=self.device.currentData()))
         self.csv_kind.currentIndexChanged.connect(lambda _: self._edit(csv_kind=self.csv_kind.currentData()))
         # Typed names count when the user presses Enter or leaves the box, not at every keystroke.
         self.label_column.activated.connect(self._on_label_column)
@@ -139,6 +160,22 @@ class SettingsPanel(QWidget):
             counts[item.modality] = counts.get(item.modality, 0) + 1
         self.set_modalities(counts)
         self.set_label_choices(_label_candidates(getattr(collection, "info", {}) or {}))
+        self.set_embedders(result.modality, result.embedder)
+
+    def set_embedders(self, modality: str, used: str | None = None) -> None:
+        """Offer the embedders of ``modality``, each marked when its model is missing."""
+        from engine.embed import default_embedder, list_embedders
+
+        default = default_embedder(modality)
+        with QSignalBlocker(self.embedder):
+            self.embedder.clear()
+            self.embedder.addItem(f"{DEFAULT}: {default}", None)
+            for embedder in list_embedders(modality):
+                ready = embedder.readiness().ready
+                self.embedder.addItem(embedder.name + ("" if ready else " (model missing)"), embedder.name)
+        if used is not None and used != (self._spec.embedder or default):
+            self.embedder.setToolTip(f"{self._spec.embedder} could not run; {used} was used instead.")
+        self._show_spec()
 
     def set_modalities(self, counts: dict[str, int]) -> None:
         """Fill the modality list with those found (most common first), keeping ``auto``."""
@@ -191,6 +228,8 @@ class SettingsPanel(QWidget):
             self.modality,
             self.csv_kind,
             self.label_column,
+            self.embedder,
+            self.device,
             self.k_auto,
             self.k,
             self.k_min,
@@ -206,6 +245,12 @@ class SettingsPanel(QWidget):
             self.modality.setCurrentIndex(index)
             self.csv_kind.setCurrentIndex(max(0, self.csv_kind.findData(spec.csv_kind)))
             self.label_column.setCurrentText(_label_text(spec.label_column))
+            index = self.embedder.findData(spec.embedder)
+            if index < 0:
+                self.embedder.addItem(str(spec.embedder), spec.embedder)
+                index = self.embedder.count() - 1
+            self.embedder.setCurrentIndex(index)
+            self.device.setCurrentIndex(max(0, self.device.findData(spec.device)))
             self.k_auto.setChecked(spec.k is None)
             if spec.k is not None:
                 self.k.setValue(spec.k)

@@ -134,3 +134,13 @@ def test_registry_errors_are_clear(registry):
         embed.get_embedder("test-counting", "table")
     names = [e.name for e in embed.list_embedders("table")]
     assert names[0] == embed.default_embedder("table")
+
+
+def test_new_vectors_invalidate_every_later_stage(registry, tmp_path, monkeypatch):
+    monkeypatch.setattr("engine.ingest.scan", lambda *a, **k: series_collection(12))
+    first = run(Spec(paths=(str(tmp_path),), embedder="test-counting", k=2, use_cache=False))
+    same = run(first.spec.replace(k=3), previous=first)
+    assert "embed" not in same.timings and "cluster" in same.timings
+    other_model = run(first.spec.replace(model="elsewhere.bin"), previous=first)
+    assert {"embed", "cluster", "layout"} <= set(other_model.timings)
+    assert "ingest" not in other_model.timings
