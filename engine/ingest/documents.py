@@ -181,39 +181,7 @@ def _decode_file(path: Path, max_chars: int) -> str:
         text, encoding = decode(raw)
     except NotText as error:
         raise ItemError("binary data, not a text document (or an unusual encoding: save as UTF-8)") from error
-    if encoding in ("utf-8", "utf-8-sig", "utf-16"):
-        return text
-    return raw.decode(_legacy_encoding(raw, encoding), errors="replace")
-
-
-def _legacy_encoding(raw: bytes, guessed: str) -> str:
-    """The 8-bit code page of a file that is not Unicode, preferring Windows-1252 among equals.
-
-    Why: on short Western text charset-normalizer ties several code pages and picks the first
-    (cp1250 turns "très" into "trčs"), and on a few bytes it may even pick UTF-16 without a BOM
-    ("café" becomes two Chinese characters). Windows-1252 is by far the most common of the tied
-    ones; a clear winner (Cyrillic, Greek, Polish text) is still taken as charset-normalizer says.
-    """
-    from charset_normalizer import from_bytes
-
-    matches = [m for m in from_bytes(raw[: 1 << 20]) if not m.encoding.startswith(("utf_16", "utf_32"))]
-    if not matches:
-        return "cp1252" if _decodes(raw, "cp1252") else guessed
-    best = min(matches, key=lambda m: (m.chaos, -m.coherence))
-    tied = [
-        m.encoding for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.1
-    ]
-    if "cp1252" in tied or (len(tied) > 3 and _decodes(raw, "cp1252")):
-        return "cp1252"
-    return best.encoding
-
-
-def _decodes(raw: bytes, encoding: str) -> bool:
-    try:
-        raw.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return text
 
 
 def _cut_cleanly(raw: bytes) -> bytes:

@@ -70,14 +70,35 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 
 def _detect_charset(raw: bytes) -> str:
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # pragma: no cover - it is a declared dependency
-        return "latin-1"
-    best = from_bytes(raw).best()
-    if best is None:
+    """The 8-bit code page of bytes that are not Unicode, preferring Windows-1252 among equals.
+
+    Why: on short Western text charset-normalizer ties several code pages and picks the first
+    (cp1250 turns "très" into "trčs"), and on a few bytes it may even pick UTF-16 without a BOM
+    ("café" becomes two Chinese characters). Windows-1252 is by far the most common of the tied
+    ones; a clear winner (Cyrillic, Greek, Polish text) is still taken as charset-normalizer says.
+    """
+    from charset_normalizer import from_bytes
+
+    matches = [m for m in from_bytes(raw) if not m.encoding.startswith(("utf_16", "utf_32"))]
+    if not matches:
+        if _decodes(raw, "cp1252"):
+            return "cp1252"
         raise NotText("no charset matches")
+    best = min(matches, key=lambda m: (m.chaos, -m.coherence))
+    tied = [
+        m.encoding for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.1
+    ]
+    if "cp1252" in tied or (len(tied) > 3 and _decodes(raw, "cp1252")):
+        return "cp1252"
     return best.encoding
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _looks_binary(text: str) -> bool:

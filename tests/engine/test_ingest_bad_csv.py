@@ -279,3 +279,9 @@ def test_delimiter_is_the_one_that_leaves_numbers(tmp_path):
     np.testing.assert_allclose(
         collection.table_features[:3, :3], [[1.5, 2.25, 3], [4.5, 5.25, 6], [7.5, 8.25, 9]]
     )
+
+
+def test_short_latin1_text_is_not_mistaken_for_another_code_page(tmp_path):
+    # charset-normalizer alone reads these bytes as cp1250 ("très" -> "trčs") or even UTF-16.
+    bad = write(tmp_path / "short.csv", "nom;x\ntrès;1\ncafé;2\nnaïve;3\n", encoding="latin-1")
+    assert [it.name for it in scan([bad]).items] == ["très", "café", "naïve"]
