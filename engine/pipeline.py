@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.cluster import Clustering
 from engine.embed import Embedder
 from engine.items import Collection, Problem
 from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
@@ -113,9 +114,8 @@ class Result:
     modality: str
     embedder: str
     embeddings: np.ndarray
-    labels: np.ndarray
+    clustering: Clustering
     coords: np.ndarray
-    k_curve: Any = None
     metrics: dict[str, float] = field(default_factory=dict)
     scores: dict[str, np.ndarray] = field(default_factory=dict)
     """Per-item score columns added by later stages (anomaly scores), exported beside the clusters."""
@@ -135,6 +135,15 @@ class Result:
     def problems(self) -> list[Problem]:
         """Every problem of the run: ingest's and the embedder's."""
         return [*self.collection.problems, *self.embed_problems]
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.clustering.labels
+
+    @property
+    def k_curve(self) -> Any:
+        """How k was chosen, when it was (see :class:`engine.cluster.Clustering`)."""
+        return self.clustering.curve
 
     @property
     def n_clusters(self) -> int:
@@ -259,11 +268,12 @@ def run(
         )
 
     if reusable("cluster", upstream="embed"):
-        labels, k_curve = previous.labels, previous.k_curve
+        clustering = previous.clustering
     else:
-        labels, k_curve = _timed(
+        clustering = _timed(
             timings, "cluster", lambda: cluster(vectors, spec, progress=progress, cancel=cancel)
         )
+    labels = clustering.labels
     cancel.raise_if_cancelled()
 
     if reusable("layout", upstream="embed"):
@@ -287,9 +297,8 @@ def run(
         modality=modality,
         embedder=embedder_name,
         embeddings=vectors,
-        labels=np.asarray(labels),
+        clustering=clustering,
         coords=coords,
-        k_curve=k_curve,
         metrics=scores,
         timings=timings,
         embed_problems=embed_problems,

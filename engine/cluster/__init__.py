@@ -1,7 +1,14 @@
-"""Clustering methods behind one entry point, :func:`cluster`, that the pipeline calls."""
+"""Clustering methods behind one entry point, :func:`cluster`, that the pipeline calls.
+
+Each method lives in its own module and exposes ``fit_spec(vectors, spec, progress, cancel) ->
+Clustering``; the table below maps the Spec's ``algorithm`` name to it. Modules are imported only
+when their method runs, so that the window opens fast.
+"""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,7 +18,27 @@ from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 if TYPE_CHECKING:
     from engine.pipeline import Spec
 
-ALGORITHMS = ("kmeans",)
+
+@dataclass
+class Clustering:
+    """What a clustering method found; views draw what is there and skip what is None."""
+
+    labels: np.ndarray
+    """One int per item; -1 is noise (DBSCAN, HDBSCAN)."""
+    curve: Any = None
+    """How k was chosen (silhouette and inertia for K-Means, BIC/AIC for mixtures), with ``to_dict``."""
+    tree: Any = None
+    """A dendrogram for hierarchical methods (:class:`engine.cluster.hierarchical.Tree`)."""
+    probabilities: np.ndarray | None = None
+    """Soft assignments, items x clusters (Gaussian mixtures)."""
+    info: dict[str, Any] = field(default_factory=dict)
+    """Method-specific facts for the user (eps used, the k-distance curve, notes)."""
+
+
+ALGORITHMS: dict[str, str] = {
+    "kmeans": "engine.cluster.kmeans_spec",
+}
+"""Algorithm name -> module holding its ``fit_spec``."""
 
 
 def cluster(
@@ -19,26 +46,9 @@ def cluster(
     spec: Spec,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
-) -> tuple[np.ndarray, Any]:
-    """Cluster ``vectors`` as ``spec`` says; returns labels (-1 is noise) and the k curve, if any."""
-    from engine.cluster.choose_k import choose_k
-    from engine.cluster.kmeans import k_means
-
-    progress = progress or no_progress
-    cancel = cancel or NEVER_CANCELLED
+) -> Clustering:
+    """Cluster ``vectors`` as ``spec`` says."""
     if spec.algorithm not in ALGORITHMS:
         raise ValueError(f"Unknown algorithm {spec.algorithm!r}; choose one of: {', '.join(ALGORITHMS)}.")
-    n = len(vectors)
-    if spec.k is None:
-        k_max = min(spec.k_max, n - 1)
-        k_min = min(spec.k_min, k_max)
-        curve = choose_k(
-            vectors, k_min, k_max, random_state=spec.random_state, progress=progress, cancel=cancel
-        )
-        return np.asarray(curve.labels), curve
-    if not 1 <= spec.k <= n:
-        raise ValueError(f"k must be between 1 and the number of items ({n}); got {spec.k}.")
-    _, labels, _, _ = k_means(
-        vectors, spec.k, random_state=spec.random_state, progress=progress, cancel=cancel
-    )
-    return labels, None
+    module = importlib.import_module(ALGORITHMS[spec.algorithm])
+    return module.fit_spec(vectors, spec, progress or no_progress, cancel or NEVER_CANCELLED)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from engine.cluster import Clustering  # noqa: E402
 from engine.items import Collection, Item, Problem  # noqa: E402
 from engine.pipeline import Result, Spec  # noqa: E402
 
@@ -60,9 +61,8 @@ def build_result(
         modality="table",
         embedder="standardize",
         embeddings=coords.copy(),
-        labels=labels,
+        clustering=Clustering(labels=labels, curve=k_curve),
         coords=coords,
-        k_curve=k_curve,
         metrics={"n_items": float(n), "n_clusters": float(k), "silhouette": 0.81, "ari": 1.0},
         timings={"cluster": 0.01},
     )
