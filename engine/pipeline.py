@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.anomaly import Anomalies
 from engine.cluster import Clustering
 from engine.embed import Embedder
 from engine.items import Collection, Problem
@@ -57,6 +58,27 @@ class Spec:
     """Number of clusters; ``None`` scans ``k_min..k_max`` and picks the best silhouette."""
     k_min: int = 2
     k_max: int = 10
+    # Hierarchical clustering
+    linkage: str = "ward"
+    """Agglomerative linkage: ward, complete, average or single."""
+    split_rule: str = "largest"
+    """Divisive clustering splits the largest cluster, or the one with the highest error (``sse``)."""
+    # Gaussian mixtures
+    covariance_type: str = "full"
+    """full, tied, diag or spherical."""
+    criterion: str = "bic"
+    """How a mixture's k is chosen when k is auto: bic or aic."""
+    # Density-based clustering
+    eps: float | None = None
+    """DBSCAN neighbourhood radius; ``None`` takes the knee of the k-distance curve."""
+    min_samples: int = 5
+    dbscan_backend: str = "auto"
+    """auto (PyCaret when installed, else scikit-learn), pycaret or sklearn."""
+    # Anomaly detection
+    detector: str | None = None
+    """PyOD detector (knn, iforest, lof, ecod, copod, ocsvm); ``None`` skips anomaly detection."""
+    contamination: float = 0.05
+    """Expected share of outliers; sets the score threshold."""
     layout: str = "pca"
     random_state: int = 0
 
@@ -85,20 +107,23 @@ class Spec:
 STAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "ingest": ("paths", "csv_kind", "label_column"),
     "embed": ("modality", "embedder", "model"),
-    "cluster": ("algorithm", "k", "k_min", "k_max", "random_state"),
+    "cluster": (
+        "algorithm", "k", "k_min", "k_max", "random_state", "linkage", "split_rule", "covariance_type",
+        "criterion", "eps", "min_samples", "dbscan_backend",
+    ),
     "layout": ("layout", "random_state"),
-}
+    "anomaly": ("detector", "contamination", "random_state"),
+}  # fmt: skip
+"""Stages after embed are siblings: each depends on ingest, embed and its own fields only."""
 
 
 def stage_key(spec: Spec, stage: str) -> tuple:
     """The tuple of Spec values a stage's output depends on."""
-    names: list[str] = []
-    for name, stage_fields in STAGE_FIELDS.items():
-        if name in ("cluster", "layout") and stage in ("cluster", "layout") and name != stage:
-            continue  # clustering and layout are siblings, both fed by the embeddings
-        names.extend(stage_fields)
-        if name == stage:
-            break
+    names = [*STAGE_FIELDS["ingest"]]
+    if stage != "ingest":
+        names += STAGE_FIELDS["embed"]
+    if stage not in ("ingest", "embed"):
+        names += STAGE_FIELDS[stage]
     return tuple(getattr(spec, n) for n in names)
 
 
@@ -117,8 +142,8 @@ class Result:
     clustering: Clustering
     coords: np.ndarray
     metrics: dict[str, float] = field(default_factory=dict)
-    scores: dict[str, np.ndarray] = field(default_factory=dict)
-    """Per-item score columns added by later stages (anomaly scores), exported beside the clusters."""
+    anomaly: Anomalies | None = None
+    """Outlier scores, threshold and flags when a detector was chosen."""
     timings: dict[str, float] = field(default_factory=dict)
     keys: dict[str, tuple] = field(default_factory=dict)
     embed_problems: list[Problem] = field(default_factory=list)
@@ -135,6 +160,13 @@ class Result:
     def problems(self) -> list[Problem]:
         """Every problem of the run: ingest's and the embedder's."""
         return [*self.collection.problems, *self.embed_problems]
+
+    @property
+    def scores(self) -> dict[str, np.ndarray]:
+        """Per-item columns exported beside the clusters (anomaly scores and flags)."""
+        if self.anomaly is None:
+            return {}
+        return {"anomaly_score": self.anomaly.scores, "outlier": self.anomaly.flags.astype(np.int8)}
 
     @property
     def labels(self) -> np.ndarray:
@@ -187,6 +219,7 @@ def run(
     :class:`engine.progress.Cancelled` when ``cancel`` is set.
     """
     from engine import layout, metrics
+    from engine.anomaly import detect
     from engine.cluster import cluster
     from engine.embed.cache import VectorCache
     from engine.ingest import scan
@@ -288,6 +321,25 @@ def run(
         )
     cancel.raise_if_cancelled()
 
+    if spec.detector is None:
+        anomalies = None
+    elif reusable("anomaly", upstream="embed"):
+        anomalies = previous.anomaly
+    else:
+        anomalies = _timed(
+            timings,
+            "anomaly",
+            lambda: detect(
+                vectors,
+                spec.detector,
+                contamination=spec.contamination,
+                random_state=spec.random_state,
+                progress=progress,
+                cancel=cancel,
+            ),  # fmt: skip
+        )
+    cancel.raise_if_cancelled()
+
     scores = _timed(timings, "metrics", lambda: metrics.evaluate(vectors, labels, analysed.labels()))
     progress("done", 1, 1)
     return Result(
@@ -299,6 +351,7 @@ def run(
         embeddings=vectors,
         clustering=clustering,
         coords=coords,
+        anomaly=anomalies,
         metrics=scores,
         timings=timings,
         embed_problems=embed_problems,

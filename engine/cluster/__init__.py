@@ -1,8 +1,8 @@
 """Clustering methods behind one entry point, :func:`cluster`, that the pipeline calls.
 
-Each method lives in its own module and exposes ``fit_spec(vectors, spec, progress, cancel) ->
-Clustering``; the table below maps the Spec's ``algorithm`` name to it. Modules are imported only
-when their method runs, so that the window opens fast.
+Each method is a function ``fit(vectors, spec, progress, cancel) -> Clustering`` in its own module;
+the table below maps the Spec's ``algorithm`` name to it. Modules are imported only when their
+method runs, so that the window opens fast.
 """
 
 from __future__ import annotations
@@ -36,9 +36,14 @@ class Clustering:
 
 
 ALGORITHMS: dict[str, str] = {
-    "kmeans": "engine.cluster.kmeans_spec",
+    "kmeans": "engine.cluster.kmeans_spec:fit_spec",
+    "agglomerative": "engine.cluster.hierarchical:fit_agglomerative",
+    "divisive": "engine.cluster.hierarchical:fit_divisive",
+    "gmm": "engine.cluster.gmm:fit_spec",
+    "dbscan": "engine.cluster.dbscan:fit_dbscan",
+    "hdbscan": "engine.cluster.dbscan:fit_hdbscan",
 }
-"""Algorithm name -> module holding its ``fit_spec``."""
+"""Algorithm name -> ``module:function`` that fits it."""
 
 
 def cluster(
@@ -50,5 +55,6 @@ def cluster(
     """Cluster ``vectors`` as ``spec`` says."""
     if spec.algorithm not in ALGORITHMS:
         raise ValueError(f"Unknown algorithm {spec.algorithm!r}; choose one of: {', '.join(ALGORITHMS)}.")
-    module = importlib.import_module(ALGORITHMS[spec.algorithm])
-    return module.fit_spec(vectors, spec, progress or no_progress, cancel or NEVER_CANCELLED)
+    module, function = ALGORITHMS[spec.algorithm].split(":")
+    fit = getattr(importlib.import_module(module), function)
+    return fit(vectors, spec, progress or no_progress, cancel or NEVER_CANCELLED)
