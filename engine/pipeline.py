@@ -147,7 +147,7 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     keys: dict[str, tuple] = field(default_factory=dict)
     embed_problems: list[Problem] = field(default_factory=list)
-    """Items found by ingest but unreadable by the embedder (left out of every array above)."""
+    """What the embedder met: errors (items left out of every array above) and warnings (used)."""
 
     embed_notes: list[str] = field(default_factory=list)
     """What the embed stage wants the user to know (a missing model and the fallback used)."""

@@ -88,4 +88,4 @@ def resample(series: np.ndarray, length: int) -> np.ndarray:
 
 
 register(StandardizedTable, default=True)
-register(ResampledSeries, default=True)
+register(ResampledSeries)
