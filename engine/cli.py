@@ -214,16 +214,21 @@ def models(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    rows = []
+    import textwrap
+
+    from engine.embed import default_embedder
+
+    wrap = textwrap.TextWrapper(width=100, initial_indent="    ", subsequent_indent="          ")
     for e in list_embedders():
         ready = e.readiness()
-        status = (
-            "ready" if ready.ready else f"missing (falls back to {e.fallback})" if e.fallback else "missing"
-        )
-        rows.append([e.modality, e.name, status, ready.source, e.description])
-        if ready.message and not ready.ready:
-            rows.append(["", "", "", f"  -> {ready.message}", ""])
-    _print_table(["modality", "embedder", "status", "model from", "what it does"], rows)
+        default = " (default)" if default_embedder(e.modality) == e.name else ""
+        fallback = f", falls back to {e.fallback}" if e.fallback else ""
+        status = "ready" if ready.ready else f"MISSING{fallback}"
+        print(f"{e.modality:<11} {e.name + default:<32} {status}")
+        print(wrap.fill(f"what: {e.description}"))
+        print(wrap.fill(f"from: {ready.source}"))
+        if not ready.ready and ready.message:
+            print(wrap.fill(f"todo: {ready.message}"))
     return EXIT_OK
 
 

@@ -54,3 +54,28 @@ def test_bad_arguments_and_help():
     assert helped.returncode == 0
     for option in ("--out", "--k", "--label-column", "--csv-kind", "--modality", "--embedder", "--seed"):
         assert option in helped.stdout
+
+
+def test_models_lists_every_embedder_and_remembers_a_choice(tmp_path):
+    listed = main_py("models")
+    assert listed.returncode == 0
+    for name in ("table-standardized", "text-minilm", "text-tfidf", "image-efficientnet", "image-openclip"):
+        assert name in listed.stdout
+    assert "MISSING, falls back to image-efficientnet" in listed.stdout  # no CLIP weights ship anywhere
+    weights = tmp_path / "ViT-B-32.pt"
+    weights.write_bytes(b"junk")
+    assert main_py("models", "--set", "image-openclip", str(weights)).returncode == 0
+    assert main_py("models", "--set", "no-such-embedder", str(weights)).returncode == 1
+    assert main_py("models", "--unset", "image-openclip").returncode == 0
+
+
+def test_compare_scores_every_embedder_on_labelled_series(tmp_path):
+    done = main_py(
+        "compare", str(DEMO / "timeseries"), "--embedders", "ts-resampled,ts-catch22", "--out", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "120 timeseries items, 3 known classes, k = 3" in done.stdout
+    rows = read_csv(tmp_path / "compare.csv")
+    assert [r["embedder"] for r in rows] == ["ts-resampled", "ts-catch22"]
+    ari = {r["embedder"]: float(r["ARI"]) for r in rows}
+    assert ari["ts-catch22"] > 0.9 > ari["ts-resampled"]
