@@ -28,6 +28,10 @@ Describe = Callable[[int], tuple[str, str | None]]
 """Index -> (display name, known label or None)."""
 
 
+UNCERTAIN_BELOW = 0.8
+"""Items whose top mixture probability is below this get an uncertainty ring."""
+
+
 def _point_size(n: int) -> int:
     return 8 if n <= 2_000 else 6 if n <= 20_000 else 4
 
@@ -61,12 +65,24 @@ class ScatterView(QWidget):
         self._describe: Describe | None = None
         self._tree: Any = None
         self._cluster_items: dict[int, pg.ScatterPlotItem] = {}
+        self._flags: dict[str, np.ndarray] = {}
         self._selected: list[int] = []
         self._highlight = pg.ScatterPlotItem(
             size=14, pen=pg.mkPen(0, 0, 0, width=2), brush=None, pxMode=True, hoverable=False
         )
         self._highlight.setZValue(10)
         self.plot.addItem(self._highlight, ignoreBounds=True)
+        # Outliers get a red ring, uncertain mixture members a grey one; both sit above the points.
+        self._outliers = pg.ScatterPlotItem(
+            size=12, pen=pg.mkPen(200, 30, 30, width=1.6), brush=None, pxMode=True, hoverable=False
+        )
+        self._uncertain = pg.ScatterPlotItem(
+            size=11, pen=pg.mkPen(60, 60, 60, 200, width=1.0, style=Qt.PenStyle.DotLine), brush=None,
+            pxMode=True, hoverable=False,
+        )  # fmt: skip
+        for ring, z in ((self._outliers, 5), (self._uncertain, 4)):
+            ring.setZValue(z)
+            self.plot.addItem(ring, ignoreBounds=True)
 
         self._hover_pos: QPointF | None = None
         self._hover_index = -1
@@ -80,13 +96,46 @@ class ScatterView(QWidget):
 
     # ---- data -------------------------------------------------------------------------------
     def set_result(self, result: Result) -> None:
-        """Show a pipeline result (its coordinates, cluster labels and item names)."""
+        """Show a pipeline result: coordinates, clusters, item names, outliers and uncertain items."""
         items = result.analysed.items
 
         def describe(i: int) -> tuple[str, str | None]:
             return items[i].display_name, items[i].label
 
         self.set_points(result.coords, result.labels, describe)
+        self.set_outliers(None if result.anomaly is None else result.anomaly.flags)
+        probabilities = result.clustering.probabilities
+        self.set_uncertain(None if probabilities is None else probabilities.max(axis=1) < UNCERTAIN_BELOW)
+
+    def recolor(self, labels: np.ndarray) -> None:
+        """New cluster labels for the same points (a moved dendrogram cut); the view stays where it is."""
+        rect = self.view_box.viewRect()
+        selected, rings = list(self._selected), dict(self._flags)
+        self.set_points(self._coords, labels, self._describe)
+        self.view_box.setRange(rect, padding=0)
+        self.select(selected, emit=False)
+        self.set_outliers(rings.get("outliers"))
+        self.set_uncertain(rings.get("uncertain"))
+
+    def set_outliers(self, flags: np.ndarray | None) -> None:
+        """Ring the flagged items (anomaly detection); None removes the rings."""
+        self._ring("outliers", self._outliers, flags)
+
+    def set_uncertain(self, flags: np.ndarray | None) -> None:
+        """Ring items whose cluster is uncertain (a mixture's top probability below the threshold)."""
+        self._ring("uncertain", self._uncertain, flags)
+
+    def _ring(self, kind: str, ring: pg.ScatterPlotItem, flags: np.ndarray | None) -> None:
+        if flags is None or len(flags) != len(self._coords):
+            self._flags.pop(kind, None)
+            ring.setData(pos=np.zeros((0, 2)))
+            return
+        self._flags[kind] = np.asarray(flags, dtype=bool)
+        ring.setData(pos=self._coords[self._flags[kind]])
+
+    def ringed(self) -> tuple[int, int]:
+        """How many items carry an outlier ring and an uncertainty ring (for tests and the status bar)."""
+        return len(self._outliers.data), len(self._uncertain.data)
 
     def set_points(self, coords: np.ndarray, labels: np.ndarray, describe: Describe | None = None) -> None:
         """Replace every point; ``labels`` are cluster ids with -1 for noise."""
@@ -97,6 +146,8 @@ class ScatterView(QWidget):
         self._clear_items()
         self._coords, self._labels, self._describe = coords, labels, describe
         self._tree = None
+        self.set_outliers(None)
+        self.set_uncertain(None)
         n = len(coords)
         size = _point_size(n)
         pen = pg.mkPen(255, 255, 255, 160, width=0.8) if n <= 5_000 else pg.mkPen(None)

@@ -129,3 +129,24 @@ def test_stays_fast_at_100k_points(qtbot):
     lookups = time.perf_counter() - start
     # Generous bounds for a slow 2-core machine; measured here: ~0.2 s, ~0.05 s, ~0.01 s.
     assert build < 3.0 and repaint < 1.0 and lookups < 0.5, (build, repaint, lookups)
+
+
+def test_recolor_keeps_the_view_selection_and_rings(qtbot, make_result):
+
+    view = ScatterView()
+    qtbot.addWidget(view)
+    result = make_result(n=90, k=3)
+    view.set_result(result)
+    flags = np.zeros(90, dtype=bool)
+    flags[:4] = True
+    view.set_outliers(flags)
+    view.set_uncertain(~flags)
+    view.select([5, 6], emit=False)
+    view.view_box.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+    rect = view.view_box.viewRect()
+    view.recolor(np.zeros(90, dtype=int))
+    assert view.legend_entries() == ["cluster 0  (90)"]
+    assert view.selected == [5, 6] and view.ringed() == (4, 86)
+    assert view.view_box.viewRect() == rect
+    view.set_points(result.coords[:10], result.labels[:10])  # new points: stale rings go
+    assert view.ringed() == (0, 0)
