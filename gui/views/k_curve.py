@@ -1,4 +1,5 @@
-"""How k was chosen: silhouette and inertia against k, with the chosen k (and the elbow) marked.
+"""How k was chosen: silhouette and inertia against k (K-Means), or BIC and AIC against k (Gaussian
+mixtures), with the chosen k (and, for K-Means, the elbow) marked.
 
 Shown when the Spec asks for automatic k, so the user can see how clear-cut the choice was and
 pick another k in the settings panel.
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 _SILHOUETTE = (31, 119, 180)
 _INERTIA = (255, 127, 14)
 _CHOSEN = (214, 39, 40)
+_BIC = (44, 160, 44)
+_AIC = (148, 103, 189)
 
 
 def _values(curve: Any, name: str, n: int) -> np.ndarray:
@@ -25,7 +28,9 @@ def _values(curve: Any, name: str, n: int) -> np.ndarray:
 
 
 class KCurveView(QWidget):
-    """Two stacked plots sharing the k axis: silhouette (higher is better) and inertia."""
+    """Two stacked plots sharing the k axis: silhouette (higher is better) and inertia for K-Means,
+    BIC and AIC (lower is better) for a mixture; ``silhouette_plot`` is the upper plot either way.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,20 +52,35 @@ class KCurveView(QWidget):
         layout.addWidget(self.graphics)
         self.chosen_k: int | None = None
         self.elbow_k: int | None = None
+        self.criterion: str | None = None
+        """``bic`` or ``aic`` while a mixture's curve is shown, else None."""
 
     def set_curve(self, curve: Any) -> None:
-        """Draw a k curve (an object with ks, inertia, silhouette, best_k, elbow_k); None clears."""
+        """Draw a k curve; None clears.
+
+        K-Means curves have ks, inertia, silhouette, best_k and elbow_k; mixture curves
+        (:class:`engine.cluster.gmm.CriterionCurve`) have ks, bic, aic, best_k and criterion.
+        """
         self.silhouette_plot.clear()
         self.inertia_plot.clear()
         self.chosen_k = self.elbow_k = None
+        self.criterion = None
         if curve is None or not len(getattr(curve, "ks", []) or []):
             return
         ks = np.asarray(list(curve.ks), dtype=float)
-        sil = _values(curve, "silhouette", len(ks))
-        inertia = _values(curve, "inertia", len(ks))
         self.chosen_k = getattr(curve, "best_k", None)
-        self.elbow_k = getattr(curve, "elbow_k", None)
-        series = ((self.silhouette_plot, sil, _SILHOUETTE), (self.inertia_plot, inertia, _INERTIA))
+        if getattr(curve, "bic", None) is not None:
+            self.criterion = str(getattr(curve, "criterion", "bic")).lower()
+            upper, lower = ("bic", _BIC), ("aic", _AIC)
+        else:
+            self.elbow_k = getattr(curve, "elbow_k", None)
+            upper, lower = ("silhouette", _SILHOUETTE), ("inertia", _INERTIA)
+        self.silhouette_plot.setLabel("left", upper[0].upper() if self.criterion else upper[0])
+        self.inertia_plot.setLabel("left", lower[0].upper() if self.criterion else lower[0])
+        series = (
+            (self.silhouette_plot, _values(curve, upper[0], len(ks)), upper[1]),
+            (self.inertia_plot, _values(curve, lower[0], len(ks)), lower[1]),
+        )
         step = max(1, int(np.ceil(len(ks) / 12)))  # whole-number k ticks, at most about a dozen
         ticks = [[(float(k), str(int(k))) for k in ks[::step]]]
         for plot, values, colour in series:
@@ -81,6 +101,8 @@ class KCurveView(QWidget):
                 dashed = pg.mkPen(120, 120, 120, width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
                 plot.addItem(pg.InfiniteLine(pos=self.elbow_k, angle=90, pen=dashed))
         title = f"chosen k = {self.chosen_k}" if self.chosen_k is not None else ""
+        if self.criterion and title:
+            title += f"   (lowest {self.criterion.upper()}; lower is better)"
         if self.elbow_k is not None and self.elbow_k != self.chosen_k:
             title += f"   (elbow at k = {self.elbow_k}, dashed)"
         self.silhouette_plot.setTitle(title, color="#444", size="9pt")
