@@ -1,0 +1,307 @@
+"""Outlier scores: a histogram with a draggable threshold, and the most unusual items first.
+
+Moving the threshold re-flags items at once from the stored scores (no refit) and tells the
+window through ``flags_changed`` (at most every ``FLAG_INTERVAL_MS`` while dragging), so that
+the scatter can mark the outliers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.anomaly import flags_at
+from gui.views.palette import cluster_color
+
+if TYPE_CHECKING:
+    from engine.pipeline import Result
+
+NO_RESULT = "No analysis yet."
+NO_DETECTOR = "Choose a detector in the settings to score outliers."
+TOP_ROWS = 500
+"""The table lists this many of the most unusual items."""
+FLAG_INTERVAL_MS = 100
+COLUMNS = ("#", "Item", "Score", "Cluster")
+_NORMAL = (120, 150, 190)
+_OUTLIER = (214, 39, 40)
+
+
+def histogram_bins(n: int) -> int:
+    """Enough bins to show the tail, few enough to keep each bar readable."""
+    return int(np.clip(np.sqrt(max(n, 1)) * 2, 10, 80))
+
+
+def histogram_range(scores: np.ndarray) -> tuple[float, float]:
+    """Score range drawn: the full range, unless a few extreme scores would squash the rest into one bar."""
+    lo, hi = float(scores.min()), float(scores.max())
+    q = float(np.percentile(scores, 99))
+    if q > lo and hi - q > 1000 * (q - lo):  # LOF on duplicate items can give scores of 1e10
+        hi = q + 0.25 * (q - lo)
+    if hi <= lo:
+        hi = lo + 1.0
+    return lo, hi
+
+
+class AnomalyView(QWidget):
+    """Histogram of ``Result.anomaly.scores`` with a threshold line, above a table of the top items."""
+
+    flags_changed = Signal(object)
+    """A bool array, one per item: the outliers at the current threshold."""
+    selection_changed = Signal(list)
+    """Indices of the items selected in the table."""
+    item_activated = Signal(int)
+    """Index of a double-clicked item (the window opens its file)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message = QLabel(NO_RESULT)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #777")
+
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setLabel("bottom", "outlier score (higher is more unusual)")
+        self.plot.setLabel("left", "items")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.bars = pg.BarGraphItem(x0=[], x1=[], height=[], pen=pg.mkPen(None))
+        self.plot.addItem(self.bars)
+        self.line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen(_OUTLIER, width=2))
+        self.line.setHoverPen(pg.mkPen(_OUTLIER, width=4))
+        self.line.setToolTip("Drag to change which items count as outliers.")
+        self.plot.addItem(self.line)
+
+        self.summary = QLabel()
+        self.log_counts = QCheckBox("log counts")
+        self.log_counts.setToolTip("Show counts on a log scale, so the few items in the tail are visible.")
+        self.reset = QPushButton("Reset")
+        self.reset.setToolTip("Back to the threshold the contamination setting gives.")
+        bar = QHBoxLayout()
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.log_counts)
+        bar.addWidget(self.reset)
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: #777")
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        for col in (0, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.plot, 1)
+        top_layout.addLayout(bar)
+        top_layout.addWidget(self.notes)
+        content = QSplitter(Qt.Orientation.Vertical)
+        content.addWidget(top)
+        content.addWidget(self.table)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+        self._scores = np.zeros(0)
+        self._flags = np.zeros(0, dtype=bool)
+        self._threshold = 0.0
+        self._default_threshold = 0.0
+        self._counts = np.zeros(0, dtype=int)
+        self._edges = np.zeros(0)
+        self._rows = np.zeros(0, dtype=int)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FLAG_INTERVAL_MS)
+        self._timer.timeout.connect(self._apply_threshold)
+        self.line.sigPositionChanged.connect(self._on_line_moved)
+        self.line.sigPositionChangeFinished.connect(lambda _: self._apply_threshold())
+        self.log_counts.toggled.connect(lambda _: self._draw_bars())
+        self.reset.clicked.connect(lambda: self.set_threshold(self._default_threshold))
+        self.table.itemSelectionChanged.connect(self._on_table_selection)
+        self.table.cellDoubleClicked.connect(self._on_double_click)
+
+    # ---- data -------------------------------------------------------------------------------
+    def set_result(self, result: Result | None) -> None:
+        """Show a result's outlier scores; emits ``flags_changed`` once (all False without a detector)."""
+        anomaly = None if result is None else result.anomaly
+        self._timer.stop()
+        if anomaly is None:
+            n = 0 if result is None else len(result.labels)
+            self.message.setText(NO_RESULT if result is None else NO_DETECTOR)
+            self.stack.setCurrentWidget(self.message)
+            self._scores, self._flags, self._rows = (
+                np.zeros(0),
+                np.zeros(n, dtype=bool),
+                np.zeros(0, dtype=int),
+            )
+            self.table.setRowCount(0)
+            self.flags_changed.emit(self._flags.copy())
+            return
+        self._scores = np.asarray(anomaly.scores, dtype=np.float64).ravel()
+        self._default_threshold = float(anomaly.threshold)
+        lo, hi = histogram_range(self._scores)
+        self._edges = np.linspace(lo, hi, histogram_bins(len(self._scores)) + 1)
+        self._counts, _ = np.histogram(np.clip(self._scores, lo, hi), bins=self._edges)
+        pad = 0.02 * (hi - lo)
+        self.line.setBounds((lo - pad, hi + pad))
+        self.plot.setXRange(lo - pad, hi + pad, padding=0)
+        self.plot.setTitle(
+            f"{anomaly.detector}, contamination {anomaly.contamination:.3g}", color="#444", size="9pt"
+        )
+        notes = list(getattr(anomaly, "notes", []) or [])
+        self.notes.setText("\n".join(notes))
+        self.notes.setVisible(bool(notes))
+        self._fill_table(result)
+        self.stack.setCurrentWidget(self.stack.widget(1))
+        with QSignalBlocker(self.line):
+            self.line.setValue(self._default_threshold)
+        self._apply_threshold()
+
+    def _fill_table(self, result: Result) -> None:
+        scores = self._scores
+        top = min(TOP_ROWS, len(scores))
+        rows = np.argpartition(-scores, top - 1)[:top] if top < len(scores) else np.arange(len(scores))
+        self._rows = rows[np.argsort(-scores[rows], kind="stable")]
+        items, labels = result.analysed.items, result.labels
+        with QSignalBlocker(self.table):
+            self.table.clearSelection()
+            self.table.setRowCount(len(self._rows))
+            for row, index in enumerate(self._rows.tolist()):
+                cluster = int(labels[index])
+                cells = (
+                    QTableWidgetItem(str(row + 1)),
+                    QTableWidgetItem(items[index].display_name),
+                    QTableWidgetItem(f"{scores[index]:.4g}"),
+                    QTableWidgetItem("noise" if cluster < 0 else str(cluster)),
+                )
+                cells[0].setData(Qt.ItemDataRole.UserRole, index)
+                cells[1].setToolTip(str(items[index].path))
+                cells[3].setData(Qt.ItemDataRole.DecorationRole, QColor(*cluster_color(cluster)))
+                for col in (0, 2):
+                    cells[col].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                for col, cell in enumerate(cells):
+                    self.table.setItem(row, col, cell)
+
+    # ---- facts the tests and the window read --------------------------------------------------
+    @property
+    def threshold(self) -> float:
+        return self._threshold
+
+    @property
+    def flags(self) -> np.ndarray:
+        """The outliers at the current threshold (a copy)."""
+        return self._flags.copy()
+
+    def flag_count(self) -> int:
+        return int(self._flags.sum())
+
+    def histogram(self) -> tuple[np.ndarray, np.ndarray]:
+        """Counts per bar and the bar edges, as drawn (scores past the drawn range count in the end bars)."""
+        return self._counts.copy(), self._edges.copy()
+
+    def top_indices(self) -> list[int]:
+        """Item indices in table order, most unusual first."""
+        return self._rows.tolist()
+
+    @property
+    def selected(self) -> list[int]:
+        rows = {i.row() for i in self.table.selectionModel().selectedRows()}
+        return sorted(int(self._rows[r]) for r in rows)
+
+    # ---- threshold --------------------------------------------------------------------------
+    def set_threshold(self, value: float) -> None:
+        """Move the threshold line (as a drag would) and re-flag at once."""
+        with QSignalBlocker(self.line):
+            self.line.setValue(float(value))
+        self._apply_threshold()
+
+    def _on_line_moved(self, _line: object) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _apply_threshold(self) -> None:
+        self._timer.stop()
+        if not len(self._scores):
+            return
+        self._threshold = float(self.line.value())
+        self._flags = flags_at(self._scores, self._threshold)
+        count, n = int(self._flags.sum()), len(self._flags)
+        self.summary.setText(f"{count:,} of {n:,} items ({100 * count / n:.1f}%) above {self._threshold:.4g}")
+        self._draw_bars()
+        outlier, normal = QColor(*_OUTLIER), QColor(40, 40, 40)
+        for row, index in enumerate(self._rows.tolist()):
+            cell = self.table.item(row, 2)
+            if cell is not None:
+                cell.setForeground(outlier if self._flags[index] else normal)
+        self.flags_changed.emit(self._flags.copy())
+
+    def _draw_bars(self) -> None:
+        if not len(self._counts):
+            self.bars.setOpts(x0=[], x1=[], height=[])
+            return
+        log = self.log_counts.isChecked()
+        heights = np.log10(1 + self._counts) if log else self._counts.astype(float)
+        centres = 0.5 * (self._edges[:-1] + self._edges[1:])
+        brushes = [pg.mkBrush(*(_OUTLIER if c > self._threshold else _NORMAL)) for c in centres]
+        self.bars.setOpts(x0=self._edges[:-1], x1=self._edges[1:], height=heights, brushes=brushes)
+        self.plot.setLabel("left", "log10(items + 1)" if log else "items")
+        self.plot.setYRange(0, max(1.0, float(heights.max())) * 1.05, padding=0)
+
+    # ---- selection --------------------------------------------------------------------------
+    def select(self, indices: Iterable[int], emit: bool = False) -> None:
+        """Select the listed items that the table shows; other views call this to link selections.
+
+        Emits nothing by default: the table shows only the top items, and echoing that partial
+        selection back would shrink the other views' selection.
+        """
+        wanted = {int(i) for i in indices}
+        model = self.table.selectionModel()
+        selection = QItemSelection()
+        last = self.table.columnCount() - 1
+        for row, index in enumerate(self._rows.tolist()):
+            if index in wanted:
+                selection.select(self.table.model().index(row, 0), self.table.model().index(row, last))
+        with QSignalBlocker(self.table):
+            model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        # The selection model's own signals were not blocked; the viewport needs a repaint.
+        self.table.viewport().update()
+        if emit:
+            self.selection_changed.emit(self.selected)
+
+    def _on_table_selection(self) -> None:
+        self.selection_changed.emit(self.selected)
+
+    def _on_double_click(self, row: int, _column: int) -> None:
+        if 0 <= row < len(self._rows):
+            self.item_activated.emit(int(self._rows[row]))

@@ -1,0 +1,204 @@
+"""The silhouette plot: each item's silhouette, sorted within its cluster, with the mean marked.
+
+A long band near 1 is a tight, well separated cluster; values below 0 are items closer to
+another cluster than to their own. Silhouettes are O(n²), so they are computed on the same
+random sample of at most ``engine.metrics.SILHOUETTE_SAMPLE`` clustered items as the summary's
+score (the mean line equals it), on a background thread so that the window never freezes.
+Noise (-1) has no silhouette and is left out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from gui.views.palette import cluster_color
+
+if TYPE_CHECKING:
+    from engine.pipeline import Result
+
+GAP = 0.04
+"""Empty space between two clusters' bands, as a share of the items drawn."""
+_MEAN = (214, 39, 40)
+
+
+def silhouette_sample(
+    vectors: np.ndarray, labels: np.ndarray, sample_size: int, random_state: int = 0
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(item indices, their silhouettes, clustered item count) on a sample of the clustered items.
+
+    Draws the sample exactly as ``sklearn.metrics.silhouette_score(sample_size=...)`` does, so the
+    mean of the values is the score the summary shows.
+    """
+    from sklearn.metrics import silhouette_samples
+    from sklearn.utils import check_random_state
+
+    clustered = np.flatnonzero(np.asarray(labels) != -1)
+    rows = clustered
+    if len(clustered) > sample_size:
+        rows = clustered[check_random_state(random_state).permutation(len(clustered))[:sample_size]]
+    values = silhouette_samples(np.asarray(vectors)[rows], np.asarray(labels)[rows])
+    return rows, np.asarray(values, dtype=np.float64), len(clustered)
+
+
+class SilhouetteView(QWidget):
+    """Horizontal bars, one per sampled item, grouped by cluster in the scatter's colours."""
+
+    ready = Signal()
+    """Emitted when a result's plot has been drawn (or its message shown)."""
+    selection_changed = Signal(list)
+    """Indices of every item of a cluster whose band was clicked."""
+    _computed = Signal(int, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message = QLabel("No analysis yet.")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #777")
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(x=False, y=True)
+        self.plot.setLabel("bottom", "silhouette (−1 … 1, higher: closer to its own cluster than to others)")
+        self.plot.getAxis("left").setPen(pg.mkPen(150, 150, 150))
+        self.plot.getAxis("left").setTextPen(pg.mkPen(60, 60, 60))
+        self.caption = QLabel()
+        self.caption.setStyleSheet("color: #777")
+        self.caption.setWordWrap(True)
+        page = QWidget()
+        page_layout = QVBoxLayout(page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.addWidget(self.plot, 1)
+        page_layout.addWidget(self.caption)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+        self._generation = 0
+        self._labels = np.zeros(0, dtype=int)
+        self.rows = np.zeros(0, dtype=int)
+        self.values = np.zeros(0)
+        self.mean: float | None = None
+        self.bands: dict[int, tuple[float, float]] = {}
+        """Cluster id -> (bottom, top) of its band on the y axis."""
+        self._computed.connect(self._on_computed)
+        self.plot.scene().sigMouseClicked.connect(self._on_click)
+
+    # ---- data -------------------------------------------------------------------------------
+    def set_result(self, result: Result | None) -> None:
+        """Start computing a result's silhouettes in the background; ``ready`` follows."""
+        self._generation += 1
+        self.plot.clear()
+        self.bands, self.mean = {}, None
+        self.rows, self.values = np.zeros(0, dtype=int), np.zeros(0)
+        if result is None:
+            self._show_message("No analysis yet.")
+            return
+        labels = np.asarray(result.labels)
+        self._labels = labels
+        clusters = np.unique(labels[labels != -1])
+        if len(clusters) < 2 or len(clusters) >= int((labels != -1).sum()):
+            self._show_message("A silhouette needs at least 2 clusters, each not a single item.")
+            return
+        self._show_message("Computing silhouettes…", emit=False)
+        from engine.metrics import SILHOUETTE_SAMPLE
+
+        generation, vectors = self._generation, result.embeddings
+        thread = threading.Thread(
+            target=self._compute, args=(generation, vectors, labels, SILHOUETTE_SAMPLE), daemon=True
+        )
+        thread.start()
+
+    def _compute(self, generation: int, vectors: np.ndarray, labels: np.ndarray, sample: int) -> None:
+        try:
+            outcome: Any = silhouette_sample(vectors, labels, sample)
+        except Exception as error:  # shown to the user instead of dying silently on the thread
+            outcome = error
+        with contextlib.suppress(RuntimeError):  # the view may have been deleted meanwhile
+            self._computed.emit(generation, outcome)  # queued to the GUI thread
+
+    def _on_computed(self, generation: int, outcome: Any) -> None:
+        if generation != self._generation:  # a newer result arrived meanwhile
+            return
+        if isinstance(outcome, Exception):
+            self._show_message(f"The silhouettes could not be computed: {outcome}")
+            return
+        rows, values, n_clustered = outcome
+        self.rows, self.values = rows, values
+        self._draw(n_clustered)
+        self.stack.setCurrentIndex(1)
+        self.ready.emit()
+
+    def _show_message(self, text: str, emit: bool = True) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+        if emit:
+            self.ready.emit()
+
+    def _draw(self, n_clustered: int) -> None:
+        labels = self._labels[self.rows]
+        gap = max(1.0, GAP * len(self.rows))
+        y, ticks = 0.0, []
+        for cluster in sorted(np.unique(labels).tolist(), reverse=True):  # cluster 0 on top
+            values = np.sort(self.values[labels == cluster])  # largest on top of its band
+            positions = y + np.arange(len(values)) + 0.5
+            r, g, b = cluster_color(cluster)
+            bars = pg.BarGraphItem(
+                x0=np.zeros(len(values)),
+                width=values,
+                y=positions,
+                height=1.0,
+                pen=pg.mkPen(None),
+                brush=pg.mkBrush(r, g, b, 220),
+            )
+            self.plot.addItem(bars)
+            self.bands[cluster] = (y, y + len(values))
+            ticks.append((y + len(values) / 2, f"cluster {cluster} ({len(values)})"))
+            y += len(values) + gap
+        self.mean = float(self.values.mean())
+        self.plot.addItem(pg.InfiniteLine(pos=0.0, angle=90, pen=pg.mkPen(120, 120, 120)))
+        mean_pen = pg.mkPen(_MEAN, width=2, style=Qt.PenStyle.DashLine)
+        self.plot.addItem(pg.InfiniteLine(pos=self.mean, angle=90, pen=mean_pen))
+        self.plot.setTitle(f"mean silhouette {self.mean:.3f} (dashed)", color="#444", size="9pt")
+        axis = self.plot.getAxis("left")
+        axis.setTicks([ticks])
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+        axis.setWidth(max(metrics.horizontalAdvance(text) for _, text in ticks) + 16)
+        self.plot.setXRange(min(-0.1, float(self.values.min())), 1.0, padding=0.02)
+        self.plot.setYRange(0, y - gap, padding=0.01)
+        sampled = len(self.rows) < n_clustered
+        text = f"{len(self.rows):,} items"
+        if sampled:
+            text = f"a random sample of {len(self.rows):,} of the {n_clustered:,} clustered items"
+        noise = int((self._labels == -1).sum())
+        tail = f"; {noise:,} noise items have no silhouette and are left out" if noise else ""
+        self.caption.setText(f"Silhouettes of {text}{tail}. Click a band to select its cluster.")
+
+    # ---- selection --------------------------------------------------------------------------
+    def cluster_at(self, y: float) -> int | None:
+        """The cluster whose band covers height ``y`` on the plot, if any."""
+        for cluster, (bottom, top) in self.bands.items():
+            if bottom <= y < top:
+                return cluster
+        return None
+
+    def _on_click(self, event: Any) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or not self.bands:
+            return
+        view_box = self.plot.getPlotItem().getViewBox()
+        if not view_box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        cluster = self.cluster_at(view_box.mapSceneToView(event.scenePos()).y())
+        if cluster is not None:
+            self.selection_changed.emit(np.flatnonzero(self._labels == cluster).tolist())

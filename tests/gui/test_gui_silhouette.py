@@ -1,0 +1,115 @@
+"""The silhouette plot offscreen: values, bands per cluster, sampling, noise, colours, clicks."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from sklearn.metrics import silhouette_samples, silhouette_score
+
+from engine import metrics
+from engine.cluster import Clustering
+from gui.views.palette import cluster_color
+from gui.views.silhouette import SilhouetteView
+
+
+@pytest.fixture
+def view(qtbot):
+    widget = SilhouetteView()
+    qtbot.addWidget(widget)
+    widget.resize(500, 500)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def show(view, qtbot, result) -> None:
+    with qtbot.waitSignal(view.ready, timeout=20_000):
+        view.set_result(result)
+
+
+def test_well_separated_clusters_have_high_silhouettes(view, qtbot, make_result):
+    result = make_result(n=150, k=3)
+    show(view, qtbot, result)
+    assert view.stack.currentIndex() == 1
+    assert sorted(view.rows.tolist()) == list(range(150))
+    expected = silhouette_samples(result.embeddings, result.labels)
+    assert np.allclose(view.values, expected[view.rows])
+    assert view.mean == pytest.approx(silhouette_score(result.embeddings, result.labels)) and view.mean > 0.8
+    # One band per cluster, as tall as the cluster, cluster 0 on top, bands not overlapping.
+    assert {c: round(top - bottom) for c, (bottom, top) in view.bands.items()} == {0: 50, 1: 50, 2: 50}
+    assert view.bands[0][0] > view.bands[1][1] and view.bands[1][0] > view.bands[2][1]
+    assert "sample" not in view.caption.text()
+
+
+def test_bands_use_the_scatter_colours_and_sorted_values(view, qtbot, make_result):
+    show(view, qtbot, make_result(n=90, k=3))
+    bars = [item for item in view.plot.getPlotItem().items if hasattr(item, "opts") and "brush" in item.opts]
+    assert len(bars) == 3
+    colours = {bar.opts["brush"].color().getRgb()[:3] for bar in bars}
+    assert colours == {cluster_color(c) for c in range(3)}
+    for bar in bars:
+        widths = np.asarray(bar.opts["width"])
+        assert np.all(np.diff(widths) >= 0)  # sorted within the band
+
+
+def test_noise_is_left_out(view, qtbot, make_result):
+    result = make_result(n=120, k=3, noise=9)
+    show(view, qtbot, result)
+    assert len(view.rows) == 111 and np.all(result.labels[view.rows] >= 0)
+    assert -1 not in view.bands
+    assert "9 noise items" in view.caption.text()
+
+
+def test_large_inputs_use_the_summary_sample_and_match_its_score(view, qtbot, make_result, monkeypatch):
+    monkeypatch.setattr(metrics, "SILHOUETTE_SAMPLE", 100)
+    result = make_result(n=400, k=4, noise=20)
+    show(view, qtbot, result)
+    assert len(view.rows) == 100 and np.all(result.labels[view.rows] >= 0)
+    summary = metrics.evaluate(result.embeddings, result.labels)["silhouette"]
+    assert view.mean == pytest.approx(summary)
+    assert "random sample of 100 of the 380 clustered items" in view.caption.text()
+
+
+def test_a_single_cluster_or_no_result_shows_a_message(view, qtbot, make_result):
+    show(view, qtbot, None)
+    assert view.stack.currentWidget() is view.message and "No analysis" in view.message.text()
+    result = make_result(n=30, k=1)
+    show(view, qtbot, result)
+    assert "at least 2 clusters" in view.message.text() and view.mean is None
+
+
+def test_the_window_does_not_wait_for_the_computation(view, qtbot, make_result):
+    result = make_result(n=4000, k=5)
+    result.embeddings = np.random.default_rng(0).normal(size=(4000, 64)).astype(np.float32)
+    start = time.perf_counter()
+    with qtbot.waitSignal(view.ready, timeout=60_000):
+        view.set_result(result)
+        assert time.perf_counter() - start < 0.5  # the O(n²) work runs on a thread
+        assert "Computing" in view.message.text()
+    assert len(view.rows) == 4000
+
+
+def test_only_the_latest_result_is_drawn(view, qtbot, make_result):
+    first, second = make_result(n=300, k=3), make_result(n=60, k=2, seed=1)
+    with qtbot.waitSignal(view.ready, timeout=20_000):
+        view.set_result(first)
+        view.set_result(second)
+    qtbot.wait(200)  # the first computation finishing late must not replace the second
+    assert len(view.rows) == 60 and set(view.bands) == {0, 1}
+
+
+def test_clicking_a_band_selects_its_cluster(view, qtbot, make_result):
+    result = make_result(n=90, k=3)
+    result.clustering = Clustering(labels=result.labels)
+    show(view, qtbot, result)
+    bottom, top = view.bands[1]
+    assert view.cluster_at((bottom + top) / 2) == 1 and view.cluster_at(-5) is None
+    vb = view.plot.getPlotItem().getViewBox()
+    scene = vb.mapViewToScene(QPointF(0.3, (bottom + top) / 2))
+    pos = view.plot.mapFromScene(scene)
+    with qtbot.waitSignal(view.selection_changed) as selected:
+        qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert selected.args[0] == np.flatnonzero(result.labels == 1).tolist()
