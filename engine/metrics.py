@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -10,16 +11,53 @@ SILHOUETTE_SAMPLE = 5000
 """Silhouette is O(n²); above this many items it is estimated on a fixed random sample."""
 
 
+@dataclass
+class Silhouettes:
+    """Per-item silhouettes of a sample of the clustered items: the silhouette plot draws these."""
+
+    rows: np.ndarray
+    """Item indices of the sample."""
+    values: np.ndarray
+    n_clustered: int
+    """How many items were clustered (not noise); more than ``len(rows)`` when sampled."""
+
+    @property
+    def mean(self) -> float:
+        return float(self.values.mean())
+
+
+def silhouettes(vectors: np.ndarray, labels: np.ndarray, random_state: int = 0) -> Silhouettes | None:
+    """Silhouettes of at most :data:`SILHOUETTE_SAMPLE` clustered items; None where undefined.
+
+    The sample is drawn as ``sklearn.metrics.silhouette_score(sample_size=...)`` draws it, so the
+    mean is that score.
+    """
+    from sklearn.metrics import silhouette_samples
+    from sklearn.utils import check_random_state
+
+    labels = np.asarray(labels)
+    clustered = np.flatnonzero(labels != -1)
+    if not 2 <= len(np.unique(labels[clustered])) < len(clustered):
+        return None
+    rows = clustered
+    if len(clustered) > SILHOUETTE_SAMPLE:
+        rows = clustered[check_random_state(random_state).permutation(len(clustered))[:SILHOUETTE_SAMPLE]]
+    values = silhouette_samples(np.asarray(vectors)[rows], labels[rows])
+    return Silhouettes(rows=rows, values=np.asarray(values, dtype=np.float64), n_clustered=len(clustered))
+
+
 def evaluate(
     vectors: np.ndarray,
     labels: np.ndarray,
     truth: Sequence[str | None] | None = None,
     random_state: int = 0,
+    silhouette: Silhouettes | None = None,
 ) -> dict[str, float]:
     """Silhouette, Davies-Bouldin, Calinski-Harabasz and, given at least two known classes, ARI and NMI.
 
     Noise points (label -1) are left out of the internal scores. A score that is undefined for
-    this clustering (a single cluster, say) is simply absent from the result.
+    this clustering (a single cluster, say) is simply absent from the result. ``silhouette``
+    passes silhouettes already computed by :func:`silhouettes`.
     """
     from sklearn import metrics
 

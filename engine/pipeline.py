@@ -19,6 +19,7 @@ from engine.anomaly import Anomalies
 from engine.cluster import Clustering
 from engine.embed import Embedder
 from engine.items import Collection, Problem
+from engine.metrics import Silhouettes
 from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
@@ -142,6 +143,8 @@ class Result:
     clustering: Clustering
     coords: np.ndarray
     metrics: dict[str, float] = field(default_factory=dict)
+    silhouettes: Silhouettes | None = None
+    """Per-item silhouettes of a sample, for the silhouette plot; None with fewer than 2 clusters."""
     anomaly: Anomalies | None = None
     """Outlier scores, threshold and flags when a detector was chosen."""
     timings: dict[str, float] = field(default_factory=dict)
@@ -154,7 +157,12 @@ class Result:
 
     @property
     def notes(self) -> list[str]:
-        return [*self.collection.notes, *self.embed_notes]
+        """What the user should know about this run: how files were read, fallbacks, samples used."""
+        from engine.layout import layout_note
+
+        later = [layout_note(self.spec.layout, len(self.coords)), self.clustering.info.get("note")]
+        later += self.anomaly.notes if self.anomaly is not None else []
+        return [*self.collection.notes, *self.embed_notes, *(n for n in later if n)]
 
     @property
     def problems(self) -> list[Problem]:
@@ -340,7 +348,11 @@ def run(
         )
     cancel.raise_if_cancelled()
 
-    scores = _timed(timings, "metrics", lambda: metrics.evaluate(vectors, labels, analysed.labels()))
+    def score() -> tuple[Silhouettes | None, dict[str, float]]:
+        per_item = metrics.silhouettes(vectors, labels, spec.random_state)
+        return per_item, metrics.evaluate(vectors, labels, analysed.labels(), spec.random_state, per_item)
+
+    silhouettes, scores = _timed(timings, "metrics", score)
     progress("done", 1, 1)
     return Result(
         spec=spec,
@@ -353,6 +365,7 @@ def run(
         coords=coords,
         anomaly=anomalies,
         metrics=scores,
+        silhouettes=silhouettes,
         timings=timings,
         embed_problems=embed_problems,
         embed_notes=embed_notes,

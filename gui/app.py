@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -50,11 +51,27 @@ def open_demo_once(window: MainWindow, settings: QSettings, folder: Path | None 
     return True
 
 
+_collector: GarbageCollector | None = None
+
+
+def collect_garbage_on_gui_thread() -> None:
+    """Run Python's cycle collector only on the GUI thread, from a timer (once per process).
+
+    Why: the collector runs in whichever thread happens to allocate. When that is the engine's
+    worker thread, it destroys unreachable Qt objects (a closed dialog, an old view) off the GUI
+    thread, and Qt crashes ("Timers cannot be started from another thread", then a segfault).
+    """
+    global _collector
+    if _collector is None:
+        _collector = GarbageCollector(interval=1.0)
+
+
 def application(argv: Sequence[str] | None = None) -> QApplication:
     """The process's QApplication (created once), named so QSettings finds our settings."""
     app = QApplication.instance()
     if app is None:
         app = QApplication(list(argv if argv is not None else sys.argv))
+    collect_garbage_on_gui_thread()
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     style = resources_dir() / "style.qss"

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.pipeline import Spec
+from gui.analysis_docks import AnalysisDocks
 from gui.models_dialog import ModelsDialog
 from gui.settings_panel import SettingsPanel
 from gui.views.k_curve import KCurveView
@@ -48,6 +49,7 @@ STAGE_NAMES = {
     "kmeans": "Clustering",
     "choose_k": "Choosing k",
     "layout": "Drawing the map",
+    "anomaly": "Scoring outliers",
     "metrics": "Scoring",
     "done": "Finishing",
 }
@@ -93,6 +95,11 @@ class MainWindow(QMainWindow):
         self.k_curve_dock = self._dock("Choosing k", self.k_curve, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.k_curve_dock.hide()
+        self.analysis = AnalysisDocks(self, self.scatter, self.settings_panel)
+        for dock in self.analysis.docks[:3]:
+            self.tabifyDockWidget(self.problems_dock, dock)
+        self.problems_dock.raise_()
+        self.analysis.k_distance_dock.hide()
         # Give the map most of the room; docks start narrow and the user can widen them.
         self.resizeDocks([self.settings_dock, self.summary_dock], [260, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
@@ -150,7 +157,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
-        for dock in (self.settings_dock, self.summary_dock, self.k_curve_dock, self.problems_dock):
+        docks = [self.settings_dock, self.summary_dock, self.k_curve_dock, self.problems_dock]
+        for dock in docks + self.analysis.docks:
             view_menu.addAction(dock.toggleViewAction())
         tools_menu = self.menuBar().addMenu("&Tools")
         self.models_action = QAction("&Models…", self)
@@ -292,6 +300,7 @@ class MainWindow(QMainWindow):
             self.problems.set_problems([])
             self.k_curve.set_curve(None)
             self.k_curve_dock.hide()
+            self.analysis.set_result(None)
             self.central.setCurrentWidget(self.drop_hint)
             return
         self.drop_hint.setText(DROP_HINT)
@@ -301,6 +310,7 @@ class MainWindow(QMainWindow):
         self.settings_panel.set_result(result)
         self.k_curve.set_curve(result.k_curve)
         self.k_curve_dock.setVisible(result.k_curve is not None)
+        self.analysis.set_result(result)
 
     def _on_failed(self, message: str, problems: list) -> None:
         self._idle(message)

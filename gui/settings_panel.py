@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.anomaly import DETECTOR_DESCRIPTIONS
+from engine.layout import LAYOUT_DESCRIPTIONS, available_layouts
 from engine.pipeline import Spec
 
 if TYPE_CHECKING:
@@ -28,9 +31,53 @@ if TYPE_CHECKING:
 AUTO = "(auto)"
 NONE = "(none)"
 DEFAULT = "(default)"
-DEVICES = ("auto", "cpu", "cuda", "mps")
-CSV_KINDS = ("auto", "table", "timeseries")
 K_LIMIT = 500
+
+Choices = list[tuple[str, Any, str]]
+"""(text shown, value stored in the Spec, tooltip) for each entry of a combo box."""
+
+DEVICES: Choices = [(d, d, "") for d in ("auto", "cpu", "cuda", "mps")]
+CSV_KINDS: Choices = [(k, k, "") for k in ("auto", "table", "timeseries")]
+ALGORITHMS: Choices = [
+    ("K-Means", "kmeans", "Our own K-Means: round clusters of similar size; k chosen by silhouette."),
+    ("Agglomerative", "agglomerative", "Bottom-up merging; draws a dendrogram with a cut line."),
+    ("Divisive", "divisive", "Top-down splitting with K-Means at k = 2; draws a dendrogram."),
+    ("Gaussian mixture", "gmm", "Elliptical clusters with soft membership; k chosen by BIC or AIC."),
+    ("DBSCAN", "dbscan", "Dense regions of any shape; sparse items become noise. Needs a radius (eps)."),
+    ("HDBSCAN", "hdbscan", "Like DBSCAN for clusters of different densities; needs no radius."),
+]
+LINKAGES: Choices = [
+    ("ward", "ward", "Merges that add the least within-cluster variance: compact clusters."),
+    ("complete", "complete", "Distance of the farthest members."),
+    ("average", "average", "Average distance between members."),
+    ("single", "single", "Distance of the nearest members: follows chains and thin shapes."),
+]
+SPLIT_RULES: Choices = [
+    ("largest", "largest", "Split the cluster with the most items next."),
+    ("highest error", "sse", "Split the cluster with the largest sum of squared distances next."),
+]
+COVARIANCES: Choices = [(c, c, "") for c in ("full", "tied", "diag", "spherical")]
+CRITERIA: Choices = [("BIC", "bic", "Bayesian information criterion"), ("AIC", "aic", "Akaike")]
+BACKENDS: Choices = [
+    ("auto", "auto", "PyCaret when installed, else scikit-learn."),
+    ("PyCaret", "pycaret", "Run DBSCAN as a PyCaret experiment (optional extra)."),
+    ("scikit-learn", "sklearn", "scikit-learn's DBSCAN."),
+]
+DETECTORS: Choices = [(NONE, None, "No outlier scoring.")] + [
+    (name, name, text) for name, text in DETECTOR_DESCRIPTIONS.items()
+]
+ROWS_FOR: dict[str, set[str]] = {
+    "linkage": {"agglomerative"},
+    "split_rule": {"divisive"},
+    "covariance_type": {"gmm"},
+    "criterion": {"gmm"},
+    "eps": {"dbscan"},
+    "min_samples": {"dbscan", "hdbscan"},
+    "dbscan_backend": {"dbscan"},
+    "k": {"kmeans", "agglomerative", "divisive", "gmm"},
+    "k_range": {"kmeans", "agglomerative", "divisive", "gmm"},
+}
+"""Which algorithms each method-specific row belongs to; the others hide it."""
 
 
 def _label_text(value: str | None) -> str:
@@ -71,11 +118,15 @@ class SettingsPanel(QWidget):
         self.modality.addItem(AUTO, None)
         form.addRow("Modality", self.modality)
 
-        self.csv_kind = QComboBox()
-        self.csv_kind.setToolTip("auto guesses per file: a table (one item per row) or time series.")
-        for kind in CSV_KINDS:
-            self.csv_kind.addItem(kind, kind)
-        form.addRow("CSV files", self.csv_kind)
+        self._form = form
+        self._combos: dict[str, QComboBox] = {}
+        self._rows: dict[str, QWidget | QHBoxLayout] = {}
+        self.csv_kind = self._combo(
+            "CSV files",
+            "csv_kind",
+            CSV_KINDS,
+            "auto guesses per file: a table (a row per item) or time series.",
+        )
 
         self.label_column = QComboBox()
         self.label_column.setEditable(True)
@@ -95,11 +146,39 @@ class SettingsPanel(QWidget):
         self.embedder.addItem(DEFAULT, None)
         form.addRow("Embedder", self.embedder)
 
-        self.device = QComboBox()
-        self.device.setToolTip("Where models run: auto takes a CUDA or Apple GPU when there is one.")
-        for device in DEVICES:
-            self.device.addItem(device, device)
-        form.addRow("Device", self.device)
+        self.device = self._combo(
+            "Device", "device", DEVICES, "Where models run: auto takes a CUDA or Apple GPU when there is one."
+        )
+        self.algorithm = self._combo("Method", "algorithm", ALGORITHMS, "How items are grouped.")
+        self.linkage = self._combo(
+            "Linkage", "linkage", LINKAGES, "How the distance between clusters is measured."
+        )
+        self.split_rule = self._combo("Split next", "split_rule", SPLIT_RULES, "Which cluster is split next.")
+        self.covariance_type = self._combo(
+            "Covariance", "covariance_type", COVARIANCES, "Shape of each component: full ellipses to spheres."
+        )
+        self.criterion = self._combo("Choose k by", "criterion", CRITERIA, "Lower is better for both.")
+
+        self.eps_auto = QCheckBox("auto")
+        self.eps_auto.setToolTip("Take the knee of the k-distance curve (drag it in the DBSCAN radius view).")
+        self.eps = QDoubleSpinBox()
+        self.eps.setDecimals(4)
+        self.eps.setRange(1e-4, 1e6)
+        self.eps.setToolTip("Neighbourhood radius: items closer than this are neighbours.")
+        eps_row = QHBoxLayout()
+        eps_row.addWidget(self.eps_auto)
+        eps_row.addWidget(self.eps, 1)
+        form.addRow("Radius (eps)", eps_row)
+        self._rows["eps"] = eps_row
+
+        self.min_samples = QSpinBox()
+        self.min_samples.setRange(2, 10_000)
+        self.min_samples.setToolTip("DBSCAN: neighbours a core item needs. HDBSCAN: smallest cluster size.")
+        form.addRow("Min samples", self.min_samples)
+        self._rows["min_samples"] = self.min_samples
+        self.dbscan_backend = self._combo(
+            "Run with", "dbscan_backend", BACKENDS, "Which library runs DBSCAN."
+        )
 
         self.k_auto = QCheckBox("auto")
         self.k_auto.setToolTip("Try every k in the range and keep the best silhouette.")
@@ -109,6 +188,7 @@ class SettingsPanel(QWidget):
         k_row.addWidget(self.k_auto)
         k_row.addWidget(self.k, 1)
         form.addRow("Clusters (k)", k_row)
+        self._rows["k"] = k_row
 
         self.k_min = QSpinBox()
         self.k_max = QSpinBox()
@@ -119,6 +199,25 @@ class SettingsPanel(QWidget):
         range_row.addWidget(QLabel("to"))
         range_row.addWidget(self.k_max, 1)
         form.addRow("k range (auto)", range_row)
+        self._rows["k_range"] = range_row
+
+        self.detector = self._combo("Outliers", "detector", DETECTORS, "Outlier detector (PyOD).")
+        self.contamination = QDoubleSpinBox()
+        self.contamination.setRange(0.001, 0.5)
+        self.contamination.setDecimals(3)
+        self.contamination.setSingleStep(0.01)
+        self.contamination.setToolTip(
+            "Expected share of outliers; sets the threshold (drag it in the Outliers view)."
+        )
+        form.addRow("Contamination", self.contamination)
+        usable = available_layouts()
+        layouts = [
+            (name if name in usable else f"{name} (pip install umap-learn)", name, text)
+            for name, text in LAYOUT_DESCRIPTIONS.items()
+        ]
+        self.layout_method = self._combo("Map", "layout", layouts, "How the items are laid out in 2-D.")
+        for i, (_, name, _) in enumerate(layouts):
+            self.layout_method.model().item(i).setEnabled(name in usable)
 
         self.random_state = QSpinBox()
         self.random_state.setRange(0, 2**31 - 1)
@@ -131,8 +230,10 @@ class SettingsPanel(QWidget):
             lambda _: self._edit(modality=self.modality.currentData(), embedder=None)
         )
         self.embedder.currentIndexChanged.connect(lambda _: self._edit(embedder=self.embedder.currentData()))
-        self.device.currentIndexChanged.connect(lambda _: self._edit(device=self.device.currentData()))
-        self.csv_kind.currentIndexChanged.connect(lambda _: self._edit(csv_kind=self.csv_kind.currentData()))
+        self.eps_auto.toggled.connect(self._on_eps_auto)
+        self.eps.valueChanged.connect(lambda v: self._edit(eps=float(v)))
+        self.min_samples.valueChanged.connect(lambda v: self._edit(min_samples=int(v)))
+        self.contamination.valueChanged.connect(lambda v: self._edit(contamination=float(v)))
         # Typed names count when the user presses Enter or leaves the box, not at every keystroke.
         self.label_column.activated.connect(self._on_label_column)
         self.label_column.lineEdit().editingFinished.connect(self._on_label_column)
@@ -141,6 +242,20 @@ class SettingsPanel(QWidget):
         self.k_min.valueChanged.connect(self._on_k_min)
         self.k_max.valueChanged.connect(self._on_k_max)
         self.random_state.valueChanged.connect(lambda v: self._edit(random_state=int(v)))
+
+    def _combo(self, label: str, field: str, choices: Choices, tooltip: str) -> QComboBox:
+        """A combo box bound by name to one Spec field: choosing an entry edits that field."""
+        box = QComboBox()
+        box.setToolTip(tooltip)
+        for i, (text, value, tip) in enumerate(choices):
+            box.addItem(text, value)
+            if tip:
+                box.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        self._form.addRow(label, box)
+        self._combos[field] = box
+        self._rows[field] = box
+        box.currentIndexChanged.connect(lambda _: self._edit(**{field: box.currentData()}))
+        return box
 
     @property
     def spec(self) -> Spec:
@@ -193,6 +308,11 @@ class SettingsPanel(QWidget):
             self.label_column.addItems([AUTO, NONE, *names])
         self._show_spec()
 
+    def edit(self, **changes: Any) -> None:
+        """Change Spec fields from elsewhere (a view), show them, and announce the new Spec."""
+        self._edit(**changes)
+        self._show_spec()
+
     def _edit(self, **changes: Any) -> None:
         new = self._spec.replace(**changes)
         if new != self._spec:
@@ -205,6 +325,10 @@ class SettingsPanel(QWidget):
     def _on_k_auto(self, auto: bool) -> None:
         self._enable_k_widgets(auto)
         self._edit(k=None if auto else int(self.k.value()))
+
+    def _on_eps_auto(self, auto: bool) -> None:
+        self.eps.setEnabled(not auto)
+        self._edit(eps=None if auto else float(self.eps.value()))
 
     def _on_k_min(self, value: int) -> None:
         if value > self.k_max.value():
@@ -226,15 +350,18 @@ class SettingsPanel(QWidget):
         spec = self._spec
         widgets = (
             self.modality,
-            self.csv_kind,
             self.label_column,
             self.embedder,
-            self.device,
             self.k_auto,
             self.k,
             self.k_min,
             self.k_max,
+            self.eps_auto,
+            self.eps,
+            self.min_samples,
+            self.contamination,
             self.random_state,
+            *self._combos.values(),
         )
         blockers = [QSignalBlocker(w) for w in widgets]
         try:
@@ -243,14 +370,14 @@ class SettingsPanel(QWidget):
                 self.modality.addItem(str(spec.modality), spec.modality)
                 index = self.modality.count() - 1
             self.modality.setCurrentIndex(index)
-            self.csv_kind.setCurrentIndex(max(0, self.csv_kind.findData(spec.csv_kind)))
+            for field, box in self._combos.items():
+                box.setCurrentIndex(max(0, box.findData(getattr(spec, field))))
             self.label_column.setCurrentText(_label_text(spec.label_column))
             index = self.embedder.findData(spec.embedder)
             if index < 0:
                 self.embedder.addItem(str(spec.embedder), spec.embedder)
                 index = self.embedder.count() - 1
             self.embedder.setCurrentIndex(index)
-            self.device.setCurrentIndex(max(0, self.device.findData(spec.device)))
             self.k_auto.setChecked(spec.k is None)
             if spec.k is not None:
                 self.k.setValue(spec.k)
@@ -260,6 +387,16 @@ class SettingsPanel(QWidget):
             self.k_max.setValue(spec.k_max)
             self.random_state.setValue(spec.random_state)
             self._enable_k_widgets(spec.k is None)
+            self.eps_auto.setChecked(spec.eps is None)
+            if spec.eps is not None:
+                self.eps.setValue(spec.eps)
+            self.eps.setEnabled(spec.eps is not None)
+            self.min_samples.setValue(spec.min_samples)
+            self.contamination.setValue(spec.contamination)
+            self.contamination.setEnabled(spec.detector is not None)
+            self._form.setRowVisible(self.contamination, spec.detector is not None)
+            for field, algorithms in ROWS_FOR.items():
+                self._form.setRowVisible(self._rows[field], spec.algorithm in algorithms)
         finally:
             for blocker in blockers:
                 blocker.unblock()

@@ -3,14 +3,12 @@
 A long band near 1 is a tight, well separated cluster; values below 0 are items closer to
 another cluster than to their own. Silhouettes are O(n²), so they are computed on the same
 random sample of at most ``engine.metrics.SILHOUETTE_SAMPLE`` clustered items as the summary's
-score (the mean line equals it), on a background thread so that the window never freezes.
-Noise (-1) has no silhouette and is left out.
+score (the mean line equals it); the engine computes them on its worker thread with the other
+metrics, and this view only draws ``Result.silhouettes``. Noise (-1) has no silhouette.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,25 +27,6 @@ GAP = 0.04
 _MEAN = (214, 39, 40)
 
 
-def silhouette_sample(
-    vectors: np.ndarray, labels: np.ndarray, sample_size: int, random_state: int = 0
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """(item indices, their silhouettes, clustered item count) on a sample of the clustered items.
-
-    Draws the sample exactly as ``sklearn.metrics.silhouette_score(sample_size=...)`` does, so the
-    mean of the values is the score the summary shows.
-    """
-    from sklearn.metrics import silhouette_samples
-    from sklearn.utils import check_random_state
-
-    clustered = np.flatnonzero(np.asarray(labels) != -1)
-    rows = clustered
-    if len(clustered) > sample_size:
-        rows = clustered[check_random_state(random_state).permutation(len(clustered))[:sample_size]]
-    values = silhouette_samples(np.asarray(vectors)[rows], np.asarray(labels)[rows])
-    return rows, np.asarray(values, dtype=np.float64), len(clustered)
-
-
 class SilhouetteView(QWidget):
     """Horizontal bars, one per sampled item, grouped by cluster in the scatter's colours."""
 
@@ -55,7 +34,6 @@ class SilhouetteView(QWidget):
     """Emitted when a result's plot has been drawn (or its message shown)."""
     selection_changed = Signal(list)
     """Indices of every item of a cluster whose band was clicked."""
-    _computed = Signal(int, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,58 +63,29 @@ class SilhouetteView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
 
-        self._generation = 0
         self._labels = np.zeros(0, dtype=int)
         self.rows = np.zeros(0, dtype=int)
         self.values = np.zeros(0)
         self.mean: float | None = None
         self.bands: dict[int, tuple[float, float]] = {}
         """Cluster id -> (bottom, top) of its band on the y axis."""
-        self._computed.connect(self._on_computed)
         self.plot.scene().sigMouseClicked.connect(self._on_click)
 
     # ---- data -------------------------------------------------------------------------------
     def set_result(self, result: Result | None) -> None:
-        """Start computing a result's silhouettes in the background; ``ready`` follows."""
-        self._generation += 1
+        """Draw a result's silhouettes (computed by the engine); ``ready`` follows."""
         self.plot.clear()
         self.bands, self.mean = {}, None
         self.rows, self.values = np.zeros(0, dtype=int), np.zeros(0)
         if result is None:
             self._show_message("No analysis yet.")
             return
-        labels = np.asarray(result.labels)
-        self._labels = labels
-        clusters = np.unique(labels[labels != -1])
-        if len(clusters) < 2 or len(clusters) >= int((labels != -1).sum()):
+        self._labels = np.asarray(result.labels)
+        if result.silhouettes is None:
             self._show_message("A silhouette needs at least 2 clusters, each not a single item.")
             return
-        self._show_message("Computing silhouettes…", emit=False)
-        from engine.metrics import SILHOUETTE_SAMPLE
-
-        generation, vectors = self._generation, result.embeddings
-        thread = threading.Thread(
-            target=self._compute, args=(generation, vectors, labels, SILHOUETTE_SAMPLE), daemon=True
-        )
-        thread.start()
-
-    def _compute(self, generation: int, vectors: np.ndarray, labels: np.ndarray, sample: int) -> None:
-        try:
-            outcome: Any = silhouette_sample(vectors, labels, sample)
-        except Exception as error:  # shown to the user instead of dying silently on the thread
-            outcome = error
-        with contextlib.suppress(RuntimeError):  # the view may have been deleted meanwhile
-            self._computed.emit(generation, outcome)  # queued to the GUI thread
-
-    def _on_computed(self, generation: int, outcome: Any) -> None:
-        if generation != self._generation:  # a newer result arrived meanwhile
-            return
-        if isinstance(outcome, Exception):
-            self._show_message(f"The silhouettes could not be computed: {outcome}")
-            return
-        rows, values, n_clustered = outcome
-        self.rows, self.values = rows, values
-        self._draw(n_clustered)
+        self.rows, self.values = result.silhouettes.rows, result.silhouettes.values
+        self._draw(result.silhouettes.n_clustered)
         self.stack.setCurrentIndex(1)
         self.ready.emit()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from engine.cluster import Clustering  # noqa: E402
 from engine.items import Collection, Item, Problem  # noqa: E402
+from engine.metrics import silhouettes  # noqa: E402
 from engine.pipeline import Result, Spec  # noqa: E402
 
 
@@ -64,8 +66,19 @@ def build_result(
         clustering=Clustering(labels=labels, curve=k_curve),
         coords=coords,
         metrics={"n_items": float(n), "n_clusters": float(k), "silhouette": 0.81, "ari": 1.0},
+        silhouettes=silhouettes(coords, labels),
         timings={"cluster": 0.01},
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_garbage_collection(qapp):
+    """As in the app: cycles are collected on the GUI thread only, never on a worker thread."""
+    from gui.app import collect_garbage_on_gui_thread
+
+    collect_garbage_on_gui_thread()
+    yield
+    gc.collect()
 
 
 @pytest.fixture

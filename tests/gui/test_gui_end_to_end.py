@@ -88,3 +88,30 @@ def test_a_folder_of_only_bad_files_still_lists_each_problem(qtbot, window, tmp_
     files = sorted(row[0] for row in window.problems.row_texts())
     assert files == ["empty.csv", "junk.csv"]
     assert "No usable items" in window.stage_label.text()
+
+
+def test_method_views_follow_the_settings_and_share_the_selection(qtbot, window, tmp_path, drop):
+    folder = tmp_path / "blobs"
+    folder.mkdir()
+    write_blobs(folder / "blobs.csv", 120)
+    with qtbot.waitSignal(window.worker.finished, timeout=60_000):
+        drop(window, folder)
+    docks = window.analysis
+    assert docks.dendrogram.tree is None  # K-Means draws no tree
+
+    with qtbot.waitSignal(window.result_shown, timeout=60_000) as shown:
+        window.settings_panel.edit(algorithm="agglomerative", k=3, detector="iforest")
+    result = shown.args[0]
+    assert result.clustering.tree is not None and docks.dendrogram.tree is result.clustering.tree
+    assert window.scatter.ringed()[0] == int(result.anomaly.flags.sum()) > 0  # outliers ringed
+    assert docks.silhouette.mean == pytest.approx(result.metrics["silhouette"])
+
+    # Moving the cut recolours the map at once and makes k the setting, which re-clusters.
+    with qtbot.waitSignal(window.result_shown, timeout=60_000) as shown:
+        docks.dendrogram.set_k(2)
+        assert len(window.scatter.legend_entries()) == 2
+    assert shown.args[0].spec.k == 2 and shown.args[0].n_clusters == 2
+
+    # One selection everywhere: a branch of the tree selects its items in the map.
+    docks.dendrogram.select_node(len(shown.args[0].clustering.tree.Z) + 120 - 1)  # the root
+    assert window.scatter.selected == list(range(120))

@@ -1,0 +1,90 @@
+"""The method-specific views (dendrogram, outliers, silhouette, DBSCAN radius) as docks of the window.
+
+They all read the same Result and share one selection with the scatter: selecting items in any of
+them selects the same items everywhere. Moving the dendrogram's cut recolours the map live.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from gui.views.anomaly import AnomalyView
+from gui.views.dendrogram import DendrogramView
+from gui.views.k_distance import KDistanceView
+from gui.views.scatter import ScatterView
+from gui.views.silhouette import SilhouetteView
+
+if TYPE_CHECKING:
+    from engine.pipeline import Result
+    from gui.settings_panel import SettingsPanel
+
+
+class AnalysisDocks(QObject):
+    """Creates the docks on ``window`` and keeps them in step with the scatter and the settings."""
+
+    def __init__(self, window: QMainWindow, scatter: ScatterView, settings: SettingsPanel) -> None:
+        super().__init__(window)
+        self.window, self.scatter, self.settings = window, scatter, settings
+        self.result: Result | None = None
+        self.dendrogram = DendrogramView()
+        self.anomaly = AnomalyView()
+        self.silhouette = SilhouetteView()
+        self.k_distance = KDistanceView()
+        bottom, right = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.dendrogram_dock = self._dock("Dendrogram", self.dendrogram, bottom)
+        self.anomaly_dock = self._dock("Outliers", self.anomaly, bottom)
+        self.silhouette_dock = self._dock("Silhouette", self.silhouette, bottom)
+        self.k_distance_dock = self._dock("DBSCAN radius", self.k_distance, right)
+
+        # One selection for every view; a view that is told of a selection does not echo it back.
+        scatter.selection_changed.connect(self._scatter_selected)
+        for view in (self.dendrogram, self.anomaly, self.silhouette):
+            view.selection_changed.connect(scatter.select)
+        self.dendrogram.cut_changed.connect(self._cut_moved)
+        self.anomaly.flags_changed.connect(scatter.set_outliers)
+        self.anomaly.item_activated.connect(self.open_item)
+        self.k_distance.eps_chosen.connect(lambda eps: settings.edit(eps=float(eps)))
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(title.replace(" ", "") + "Dock")
+        dock.setWidget(widget)
+        self.window.addDockWidget(area, dock)
+        return dock
+
+    @property
+    def docks(self) -> list[QDockWidget]:
+        return [self.dendrogram_dock, self.anomaly_dock, self.silhouette_dock, self.k_distance_dock]
+
+    def set_result(self, result: Result | None) -> None:
+        """Show a new result (after the scatter has it); raise the dock that suits its method."""
+        self.result = result
+        for view in (self.dendrogram, self.anomaly, self.silhouette, self.k_distance):
+            view.set_result(result)
+        if result is None:
+            return
+        self.k_distance_dock.setVisible(result.spec.algorithm == "dbscan")
+        if result.clustering.tree is not None:
+            self.dendrogram_dock.raise_()
+        elif result.anomaly is not None:
+            self.anomaly_dock.raise_()
+
+    def _scatter_selected(self, indices: list[int]) -> None:
+        self.dendrogram.select(indices, emit=False)
+        self.anomaly.select(indices, emit=False)
+
+    def _cut_moved(self, labels: np.ndarray, k: int) -> None:
+        """Recolour the map as the cut moves, and make k the setting (which re-clusters exactly)."""
+        self.scatter.recolor(labels)
+        if self.result is not None and k != self.result.n_clusters:
+            self.settings.edit(k=int(k))
+
+    def open_item(self, index: int) -> None:
+        """Open an item's file with the desktop's default program (double-click in a list)."""
+        if self.result is not None and 0 <= index < len(self.result.analysed.items):
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.analysed.items[index].path)))
