@@ -66,6 +66,71 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed, for repeatable runs (default: 0)")
 
 
+def _add_method_options(parser: argparse.ArgumentParser) -> None:
+    """Clustering, outlier and map options: every method's parameters, named as in the Spec."""
+    from engine.anomaly import DETECTORS
+    from engine.cluster import ALGORITHMS
+    from engine.layout import LAYOUTS
+
+    group = parser.add_argument_group("methods")
+    group.add_argument(
+        "--algorithm", choices=list(ALGORITHMS), default="kmeans", help="clustering method (default: kmeans)"
+    )
+    group.add_argument(
+        "--linkage",
+        choices=("ward", "complete", "average", "single"),
+        default="ward",
+        help="agglomerative: how distances between clusters are measured (default: ward)",
+    )
+    group.add_argument(
+        "--split-rule",
+        choices=("largest", "sse"),
+        default="largest",
+        help="divisive: split the largest cluster, or the one with the highest error (default: largest)",
+    )
+    group.add_argument(
+        "--covariance",
+        dest="covariance_type",
+        choices=("full", "tied", "diag", "spherical"),
+        default="full",
+        help="gmm: shape of each component (default: full)",
+    )
+    group.add_argument(
+        "--criterion",
+        choices=("bic", "aic"),
+        default="bic",
+        help="gmm: how k is chosen (default: bic)",
+    )
+    group.add_argument(
+        "--eps",
+        type=float,
+        default=None,
+        help="dbscan: neighbourhood radius (default: the knee of the k-distance curve)",
+    )
+    group.add_argument(
+        "--min-samples",
+        type=int,
+        default=5,
+        help="dbscan: neighbours of a core item; hdbscan: smallest cluster size (default: 5)",
+    )
+    group.add_argument(
+        "--dbscan-backend",
+        choices=("auto", "pycaret", "sklearn"),
+        default="auto",
+        help="dbscan: PyCaret when installed (auto), or force one (default: auto)",
+    )
+    group.add_argument(
+        "--detector",
+        choices=DETECTORS,
+        default=None,
+        help="score outliers with this PyOD detector; adds anomaly_score and outlier columns",
+    )
+    group.add_argument(
+        "--contamination", type=float, default=0.05, help="expected share of outliers (default: 0.05)"
+    )
+    group.add_argument("--layout", choices=LAYOUTS, default="pca", help="2-D map method (default: pca)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="main.py",
@@ -93,8 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--embedder", default=None, help="embedder name, see 'models' (default: per modality)"
     )
-    analyze.add_argument("--algorithm", default="kmeans", help="clustering algorithm (default: kmeans)")
-    analyze.add_argument("--layout", default="pca", help="2-D map method (default: pca)")
+    _add_method_options(analyze)
     analyze.add_argument("--quiet", action="store_true", help="print only problems and errors")
 
     models = commands.add_parser(
@@ -160,14 +224,15 @@ def analyze(args: argparse.Namespace) -> int:
     from engine import export
     from engine.pipeline import PipelineError, run
 
+    methods = ("algorithm", "linkage", "split_rule", "covariance_type", "criterion", "eps", "min_samples")
+    methods += ("dbscan_backend", "detector", "contamination", "layout")
     spec = _spec_from(
         args,
         embedder=args.embedder,
-        algorithm=args.algorithm,
         k=args.k,
         k_min=args.k_min,
         k_max=args.k_max,
-        layout=args.layout,
+        **{name: getattr(args, name) for name in methods},
     )
     try:
         result = run(spec, progress=_progress_printer(args.quiet))

@@ -79,3 +79,22 @@ def test_compare_scores_every_embedder_on_labelled_series(tmp_path):
     assert [r["embedder"] for r in rows] == ["ts-resampled", "ts-catch22"]
     ari = {r["embedder"]: float(r["ARI"]) for r in rows}
     assert ari["ts-catch22"] > 0.9 > ari["ts-resampled"]
+
+
+def test_every_method_runs_from_the_command_line(tmp_path):
+    for algorithm, extra in (
+        ("agglomerative", ["--linkage", "average", "--k", "3"]),
+        ("divisive", ["--split-rule", "sse", "--k", "3"]),
+        ("gmm", ["--covariance", "diag", "--k", "3"]),
+        ("dbscan", ["--min-samples", "8", "--dbscan-backend", "sklearn"]),
+        ("hdbscan", ["--min-samples", "10"]),
+    ):
+        out = tmp_path / algorithm
+        done = main_py("analyze", str(DEMO / "tables"), "--out", str(out), "--algorithm", algorithm, *extra,
+                       "--detector", "ecod", "--contamination", "0.1", "--quiet")  # fmt: skip
+        assert done.returncode == 0, (algorithm, done.stderr)
+        rows = read_csv(out / "assignments.csv")
+        assert list(rows[0])[-2:] == ["anomaly_score", "outlier"]
+        assert sum(int(r["outlier"]) for r in rows) == 30  # 10 % of 300
+        document = json.loads((out / "metrics.json").read_text())
+        assert document["algorithm"] == algorithm and document["metrics"]["ari"] > 0.5, document["metrics"]
