@@ -1,0 +1,652 @@
+"""K-Means written from scratch in numpy: greedy k-means++ seeding, Lloyd iterations, n_init restarts.
+
+Why our own: the engine needs progress, cancellation and a bounded memory footprint on large
+embedding matrices, and it must stay a plain library. The estimator follows scikit-learn's contract
+(and passes its ``check_estimator`` suite), so it drops into pipelines and grid searches.
+
+Speed notes for the Lloyd loop (the hot path):
+- squared distances come from one matrix product, ``||c||^2 - 2 x.c`` (``||x||^2`` does not change
+  the argmin), computed for a block of rows at a time in a (clusters x rows) buffer;
+- the argmin over clusters is found with vectorised column reductions instead of numpy's
+  per-row ``argmin``, which is slow for short rows;
+- the centre update is a sparse one-hot matrix product (one pass over the rows, no ``np.add.at``);
+- rows are split into one contiguous block per core, run on threads (numpy, BLAS and scipy's
+  sparse kernels release the GIL) while BLAS itself is held to one thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+
+_CHUNK_BYTES = 64 * 2**20
+"""Upper bound on the distance block held at once (per thread); tests shrink it."""
+
+_CHUNK_TARGET_BYTES = 2 * 2**20
+"""Preferred distance block size: about the L2 cache; 0.5 to 8 MB measured within 5 % of each other."""
+
+_PARALLEL_MIN_WORK = 2**22
+"""Below about this many multiply-adds per pass (n * k * d), threads cost more than they save."""
+
+_TIE_RTOL = 1e-9
+"""Candidates (seeding) or restarts whose potentials differ by less than this are a tie and the
+earlier one wins, so choices do not depend on the order of floating point sums (row order,
+weights instead of repeated rows)."""
+
+InitArg = str | np.ndarray | Sequence[Sequence[float]]
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_params(n_clusters: Any, init: Any, n_init: Any, max_iter: Any, tol: Any) -> None:
+    """Raise a ValueError naming the parameter the user got wrong."""
+    if not isinstance(n_clusters, Integral) or isinstance(n_clusters, bool) or n_clusters < 1:
+        raise ValueError(f"n_clusters must be an integer >= 1, got {n_clusters!r}.")
+    if not isinstance(n_init, Integral) or isinstance(n_init, bool) or n_init < 1:
+        raise ValueError(f"n_init must be an integer >= 1, got {n_init!r}.")
+    if not isinstance(max_iter, Integral) or isinstance(max_iter, bool) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
+    if not isinstance(tol, Real) or isinstance(tol, bool) or not tol >= 0:
+        raise ValueError(f"tol must be a number >= 0, got {tol!r}.")
+    if isinstance(init, str) and init not in ("k-means++", "random"):
+        raise ValueError(f"init must be 'k-means++', 'random' or an array of centres, got {init!r}.")
+
+
+def _check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> np.ndarray:
+    """Weights as a fresh 1-D array of X's dtype; never modifies the caller's array."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    w = np.array(sample_weight, dtype=dtype, copy=True)
+    if w.ndim != 1 or w.shape[0] != n_samples:
+        raise ValueError(f"sample_weight must have shape ({n_samples},), got {w.shape}.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("sample_weight must be finite and non-negative.")
+    if not np.any(w > 0):
+        raise ValueError("sample_weight must contain at least one non-zero weight.")
+    return w
+
+
+def _check_init_array(init: Any, n_clusters: int, n_features: int, dtype: np.dtype) -> np.ndarray:
+    centers = check_array(init, dtype=dtype, order="C", copy=True)
+    if centers.shape != (n_clusters, n_features):
+        raise ValueError(
+            f"init array must have shape (n_clusters, n_features) = ({n_clusters}, {n_features}), "
+            f"got {centers.shape}."
+        )
+    return centers
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _n_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _chunk_rows(n_clusters: int, itemsize: int) -> int:
+    """Rows per distance block: cache-sized, and never above the memory budget."""
+    return max(1, min(_CHUNK_BYTES, _CHUNK_TARGET_BYTES) // (n_clusters * itemsize))
+
+
+def _weighted_mean_var(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature weighted mean and variance, in cache-sized chunks (no n x d float64 copy).
+
+    Each chunk is reduced in X's dtype and the partial results are added in float64; the variance
+    is taken around the mean (two passes) so that data far from the origin keeps its precision.
+    """
+    total = float(w.sum(dtype=np.float64))
+    step = max(1, _CHUNK_TARGET_BYTES // (X.itemsize * X.shape[1]))
+    mean = np.zeros(X.shape[1])
+    for s in range(0, X.shape[0], step):
+        mean += w[s : s + step] @ X[s : s + step]
+    mean /= total
+    mean_x = mean.astype(X.dtype)
+    var = np.zeros(X.shape[1])
+    buffer = np.empty((min(step, X.shape[0]), X.shape[1]), dtype=X.dtype)  # stays in cache
+    for s in range(0, X.shape[0], step):
+        diff = buffer[: min(step, X.shape[0] - s)]
+        np.subtract(X[s : s + step], mean_x, out=diff)
+        diff *= diff
+        var += w[s : s + step] @ diff
+    return mean, var / total
+
+
+def _assigned_sq_dist(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Exact ||x - c_label||^2 per row (direct differences, so no cancellation)."""
+    out = np.empty(X.shape[0], dtype=X.dtype)
+    step = max(1, min(_CHUNK_BYTES, _CHUNK_TARGET_BYTES) // (X.itemsize * X.shape[1]))
+    buffer = np.empty((min(step, X.shape[0]), X.shape[1]), dtype=X.dtype)  # stays in cache
+    for s in range(0, X.shape[0], step):
+        diff = buffer[: min(step, X.shape[0] - s)]
+        np.take(centers, labels[s : s + step], axis=0, out=diff)
+        diff -= X[s : s + step]
+        np.einsum("ij,ij->i", diff, diff, out=out[s : s + step])
+    return out
+
+
+def _inertia(X: np.ndarray, w: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float:
+    return float(w.astype(np.float64) @ _assigned_sq_dist(X, centers, labels))
+
+
+def _sq_distances(X: np.ndarray, x_sq: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """(n, c) squared distances by the dot-product expansion, clipped at zero."""
+    d = X @ centers.T
+    d *= -2
+    d += x_sq[:, None]
+    d += np.einsum("ij,ij->i", centers, centers)[None, :]
+    np.maximum(d, 0, out=d)
+    return d
+
+
+def _exact_sq_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """(n, k) squared distances; entries the expansion cannot resolve are recomputed directly.
+
+    The expansion loses relative accuracy when ||x - c||^2 is small next to ||x||^2 + ||c||^2
+    (a point on its centre would get ~1e-8 instead of 0); those entries are rare and cheap to redo.
+    Distances at the rounding level of the coordinates themselves are reported as 0: a centre that
+    is the mean of copies of one point may differ from it in the last bit.
+    """
+    floor = (8 * np.finfo(X.dtype).eps) ** 2
+    x_sq = np.einsum("ij,ij->i", X, X)
+    c_sq = np.einsum("ij,ij->i", centers, centers)
+    out = np.empty((X.shape[0], centers.shape[0]), dtype=X.dtype)
+    step = max(1, _CHUNK_BYTES // (X.itemsize * centers.shape[0]))
+    for s in range(0, X.shape[0], step):
+        d = _sq_distances(X[s : s + step], x_sq[s : s + step], centers)
+        rows, cols = np.nonzero(d < 0.1 * (x_sq[s : s + step, None] + c_sq[None, :]))
+        sub = max(1, _CHUNK_BYTES // (X.itemsize * X.shape[1]))
+        for t in range(0, rows.size, sub):
+            r, c = rows[t : t + sub], cols[t : t + sub]
+            diff = X[s + r] - centers[c]
+            d[r, c] = np.einsum("ij,ij->i", diff, diff)
+        d[d <= floor * (x_sq[s : s + step, None] + c_sq[None, :])] = 0
+        out[s : s + step] = d
+    return out
+
+
+# --------------------------------------------------------------------------- seeding
+
+
+def _pick(cum: np.ndarray, r: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Rows whose cumulative-mass interval holds each value of r (inverse CDF sampling).
+
+    ``cum`` is taken in a canonical row order, so a row repeated m times and the same row with
+    weight m own the same interval: seeding does not depend on row order or on repeats.
+    """
+    idx = np.searchsorted(cum, r, side="right")
+    last = np.searchsorted(cum, cum[-1], side="left")  # last row that carries mass
+    return order[np.minimum(idx, last)]
+
+
+def _kmeans_plusplus(
+    X: np.ndarray,
+    x_sq: np.ndarray,
+    w: np.ndarray,
+    n_clusters: int,
+    rng: np.random.RandomState,
+    order: np.ndarray,
+    cancel: CancelToken,
+) -> np.ndarray:
+    """Greedy k-means++: of 2 + ln(k) sampled candidates, keep the one that lowers the potential most."""
+    n_trials = 2 + int(np.log(n_clusters))
+    w_sorted = w[order]
+    w64 = w.astype(np.float64)
+    centers = np.empty((n_clusters, X.shape[1]), dtype=X.dtype)
+    cum = np.cumsum(w_sorted, dtype=np.float64)
+    first = _pick(cum, rng.uniform(size=1) * cum[-1], order)
+    centers[0] = X[first[0]]
+    closest = _sq_distances(X, x_sq, centers[:1])[:, 0]
+    for c in range(1, n_clusters):
+        cancel.raise_if_cancelled()
+        cum = np.cumsum(w_sorted * closest[order], dtype=np.float64)
+        candidates = _pick(cum, rng.uniform(size=n_trials) * cum[-1], order)
+        d = _sq_distances(X, x_sq, X[candidates])
+        np.minimum(d, closest[:, None], out=d)
+        potentials = w64 @ d
+        best = int(np.flatnonzero(potentials <= potentials.min() * (1 + _TIE_RTOL))[0])
+        closest = d[:, best].copy()
+        centers[c] = X[candidates[best]]
+    return centers
+
+
+def _random_init(
+    X: np.ndarray, w: np.ndarray, n_clusters: int, rng: np.random.RandomState, order: np.ndarray
+) -> np.ndarray:
+    """k distinct rows drawn with probability proportional to their weight."""
+    if np.count_nonzero(w) < n_clusters:
+        raise ValueError(f"init='random' needs at least n_clusters={n_clusters} rows with non-zero weight.")
+    p = w[order].astype(np.float64)
+    seeds = order[rng.choice(X.shape[0], size=n_clusters, replace=False, p=p / p.sum())]
+    return X[seeds].copy()
+
+
+# --------------------------------------------------------------------------- Lloyd
+
+
+class _Assigner:
+    """Nearest-centre labels for all rows, block-parallel, with the centre sums kept up to date.
+
+    Rows are cut into one contiguous block per thread (more blocks balance better on a busy
+    machine but cost ~30 us each per pass) and each block into cache-sized chunks. The first pass
+    sums every row into its centre; later passes only move the rows whose label changed (late
+    iterations change few labels, so the update costs almost nothing).
+    """
+
+    def __init__(
+        self, X: np.ndarray, w: np.ndarray, n_clusters: int, pool: ThreadPoolExecutor | None, n_blocks: int
+    ):
+        self.X, self.w, self.k = X, w, n_clusters
+        n = X.shape[0]
+        edges = np.linspace(0, n, n_blocks + 1).astype(int)
+        self.blocks = [(int(edges[i]), int(edges[i + 1])) for i in range(n_blocks) if edges[i + 1] > edges[i]]
+        self.pool = pool if len(self.blocks) > 1 else None
+        self.rows = rows = min(_chunk_rows(n_clusters, X.itemsize), max(hi - lo for lo, hi in self.blocks))
+        self._local = threading.local()  # per-thread buffers, see _buffers
+        self.indptr = np.arange(2 * min(n, rows) + 1, dtype=np.int64)
+        # Cluster indices as floats: one matrix-vector product reads off the index of the minimum;
+        # exact while the sum of all indices fits the mantissa.
+        self.index_codes = np.arange(n_clusters, dtype=X.dtype)
+        self.exact_codes = n_clusters * n_clusters < 2 ** (np.finfo(X.dtype).nmant + 1)
+
+    def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's distance and is-minimum buffers, reused by every pass (fresh pages fault)."""
+        buffers = getattr(self._local, "buffers", None)
+        if buffers is None:
+            shape = (self.k, self.rows)
+            buffers = self._local.buffers = (np.empty(shape, self.X.dtype), np.empty(shape, bool))
+        return buffers
+
+    def _labels_of_chunk(self, D: np.ndarray, is_min: np.ndarray, out: np.ndarray) -> None:
+        """out[i] = first argmin of column i of D (k x m); D is overwritten.
+
+        numpy's argmin over short rows is slow, so: the column minima (a fast vertical reduction),
+        a 0/1 matrix of where they are reached, and its product with the cluster indices.
+        """
+        if not self.exact_codes:
+            np.argmin(D, axis=0, out=out)
+            return
+        np.equal(D, D.min(axis=0), out=is_min)
+        np.copyto(D, is_min)
+        out[:] = self.index_codes @ D
+        ties = np.flatnonzero(np.add.reduce(D, axis=0) != 1)
+        if ties.size:  # exact ties (duplicate centres): keep the lowest index, like argmin
+            out[ties] = np.argmax(is_min[:, ties], axis=0)
+
+    def _block(
+        self,
+        lo: int,
+        hi: int,
+        neg2c: np.ndarray,
+        c_sq: np.ndarray,
+        labels: np.ndarray,
+        labels_old: np.ndarray | None,
+        update: bool,
+    ) -> tuple[np.ndarray | None, np.ndarray | None, int]:
+        X, w, k = self.X, self.w, self.k
+        dist, is_min = self._buffers()
+        sums = np.zeros((k, X.shape[1])) if update else None
+        n_changed = 0
+        for s in range(lo, hi, self.rows):
+            e = min(hi, s + self.rows)
+            D = dist[:, : e - s]
+            np.matmul(neg2c, X[s:e].T, out=D)
+            D += c_sq
+            self._labels_of_chunk(D, is_min[:, : e - s], labels[s:e])
+            if labels_old is None:
+                if update:  # first pass: every row into its centre
+                    one_hot = sp.csc_array((w[s:e], labels[s:e], self.indptr[: e - s + 1]), shape=(k, e - s))
+                    sums += one_hot @ X[s:e]
+                continue
+            moved = np.flatnonzero(labels[s:e] != labels_old[s:e])
+            n_changed += moved.size
+            if update and moved.size:
+                # +w x into the new centre, -w x out of the old one, for the moved rows only.
+                rows = s + moved
+                to_from = np.empty(2 * moved.size, dtype=np.intp)
+                to_from[0::2], to_from[1::2] = labels[rows], labels_old[rows]
+                signed_w = np.empty(2 * moved.size, dtype=X.dtype)
+                signed_w[0::2], signed_w[1::2] = w[rows], -w[rows]
+                step = sp.csc_array(
+                    (signed_w, to_from, self.indptr[: 2 * moved.size + 1 : 2]), shape=(k, moved.size)
+                )
+                sums += step @ X[rows]
+        counts = np.bincount(labels[lo:hi], weights=w[lo:hi], minlength=k) if update else None
+        return sums, counts, n_changed
+
+    def __call__(
+        self,
+        centers: np.ndarray,
+        labels: np.ndarray,
+        labels_old: np.ndarray | None = None,
+        update: bool = True,
+    ) -> tuple[Any, Any, int]:
+        """Fill ``labels`` from ``centers``; returns (sums, weights) per centre and how many labels changed.
+
+        Without ``labels_old`` the sums are complete; with it, they are the change since
+        ``labels_old`` and only the rows whose label changed are read again.
+        """
+        c_sq = np.einsum("ij,ij->i", centers, centers)[:, None]
+        args = (-2 * centers, c_sq, labels, labels_old, update)
+        if self.pool is None:
+            parts = [self._block(lo, hi, *args) for lo, hi in self.blocks]
+        else:
+            parts = [
+                f.result() for f in [self.pool.submit(self._block, lo, hi, *args) for lo, hi in self.blocks]
+            ]
+        n_changed = sum(p[2] for p in parts)
+        if not update:
+            return None, None, n_changed
+        return sum(p[0] for p in parts), sum(p[1] for p in parts), n_changed
+
+    def inertia(self, centers: np.ndarray, labels: np.ndarray) -> float:
+        """Exact weighted sum of squared distances of the rows to their centres."""
+
+        def block(lo: int, hi: int) -> float:
+            return _inertia(self.X[lo:hi], self.w[lo:hi], centers, labels[lo:hi])
+
+        if self.pool is None:
+            return sum(block(lo, hi) for lo, hi in self.blocks)
+        return sum(f.result() for f in [self.pool.submit(block, lo, hi) for lo, hi in self.blocks])
+
+
+def _nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Labels of the nearest centres, computed exactly as during fitting."""
+    labels = np.empty(X.shape[0], dtype=np.intp)
+    _Assigner(X, np.ones(X.shape[0], dtype=X.dtype), centers.shape[0], None, 1)(centers, labels, update=False)
+    return labels
+
+
+def _relocate_empty(
+    X: np.ndarray,
+    w: np.ndarray,
+    centers: np.ndarray,
+    labels: np.ndarray,
+    sums: np.ndarray,
+    counts: np.ndarray,
+    empty: np.ndarray,
+) -> None:
+    """Move empty clusters onto the weighted rows farthest from their centres.
+
+    A centre that lost all its points would otherwise stay put forever and waste a cluster. The
+    moved rows change label, and ``sums``/``counts`` follow, so that all three stay consistent.
+    """
+    d = _assigned_sq_dist(X, centers, labels).astype(np.float64)
+    d[w == 0] = -1.0  # a weightless row cannot hold a centre
+    n_move = min(empty.size, int(np.count_nonzero(w)))
+    far = np.argpartition(-d, n_move - 1)[:n_move]
+    far = far[np.lexsort((far, -d[far]))]  # farthest first; ties by row index
+    for j, i in zip(empty[:n_move], far, strict=True):
+        old = labels[i]
+        wx = w[i] * X[i].astype(np.float64)
+        sums[old] -= wx
+        counts[old] -= w[i]
+        sums[j] = wx
+        counts[j] = w[i]
+        labels[i] = j
+
+
+def _lloyd(
+    X: np.ndarray,
+    w: np.ndarray,
+    centers: np.ndarray,
+    max_iter: int,
+    tol: float,
+    assign: _Assigner,
+    cancel: CancelToken,
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """One Lloyd run from ``centers``: returns centres, labels, inertia and iterations used.
+
+    Stops when no label changes (strict convergence) or when the squared centre shift is at most
+    ``tol``; in the latter case the labels are assigned once more so that they match the centres.
+    """
+    n = X.shape[0]
+    labels = np.empty(n, dtype=np.intp)
+    labels_old = np.empty(n, dtype=np.intp)
+    strict = False
+    n_iter = 0
+    sums = np.zeros((centers.shape[0], X.shape[1]))
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is read after the loop
+        cancel.raise_if_cancelled()
+        first = n_iter == 1
+        step, counts, n_changed = assign(centers, labels, None if first else labels_old)
+        sums += step  # the first pass gives the sums, later passes their change
+        empty = np.flatnonzero(counts <= 0)
+        if empty.size:
+            _relocate_empty(X, w, centers, labels, sums, counts, empty)
+        filled = counts > 0
+        new_centers = centers.copy()
+        new_centers[filled] = sums[filled] / counts[filled, None]
+        shift = float(((new_centers.astype(np.float64) - centers) ** 2).sum())
+        centers = new_centers
+        if not first and n_changed == 0:
+            strict = empty.size == 0  # a relocated centre still needs its points assigned
+            break
+        if shift <= tol:
+            break
+        labels, labels_old = labels_old, labels
+    if not strict:
+        # Stopped on tolerance or max_iter: the centres moved after the last assignment.
+        assign(centers, labels, update=False)
+    return centers, labels, assign.inertia(centers, labels), n_iter
+
+
+def _k_means_checked(
+    X: np.ndarray,
+    n_clusters: int,
+    w: np.ndarray,
+    init: InitArg,
+    n_init: int,
+    max_iter: int,
+    tol: float,
+    random_state: Any,
+    progress: Progress,
+    cancel: CancelToken,
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """k_means on validated input (X float32/float64, C-ordered; w of X's dtype)."""
+    n, n_features = X.shape
+    if n < n_clusters:
+        raise ValueError(f"n_samples={n} should be >= n_clusters={n_clusters}.")
+    init_array = None if isinstance(init, str) else _check_init_array(init, n_clusters, n_features, X.dtype)
+    rng = check_random_state(random_state)
+    n_threads = _n_threads()
+    parallel = n_threads > 1 and n * n_clusters * n_features >= _PARALLEL_MIN_WORK and n >= 2 * n_threads
+    with contextlib.ExitStack() as stack:
+        if parallel:
+            # Our threads use every core, so BLAS gets one thread, from the very start: an idle
+            # OpenBLAS worker spins for ~0.1 s after each call and would steal a core from us.
+            stack.enter_context(_blas_controller().limit(limits=1, user_api="blas"))
+            pool = stack.enter_context(ThreadPoolExecutor(n_threads))
+        assign = _Assigner(X, w, n_clusters, pool if parallel else None, n_threads if parallel else 1)
+
+        mean, var = _weighted_mean_var(X, w)
+        tol_scaled = float(tol * var.mean())
+        # Far from the origin, the dot-product expansion cancels badly; work on centred data there
+        # (a copy, as scikit-learn always makes) and shift the centres back at the end.
+        shift_origin = float(mean @ mean) > float(var.sum())
+        if shift_origin:
+            X = X - mean.astype(X.dtype)
+            assign.X = X
+            if init_array is not None:
+                init_array -= mean.astype(X.dtype)
+        if init_array is not None:
+            n_init = 1  # the same start gives the same run
+        else:
+            x_sq = np.einsum("ij,ij->i", X, X)
+            # A fixed projection gives a canonical row order for seeding (see _pick).
+            direction = np.random.RandomState(0).standard_normal(n_features).astype(X.dtype)
+            order = np.argsort(X @ direction, kind="stable")
+
+        best: tuple[np.ndarray, np.ndarray, float, int] | None = None
+        progress("k-means", 0, n_init)
+        for run in range(n_init):
+            cancel.raise_if_cancelled()
+            if init_array is not None:
+                centers = init_array
+            elif init == "k-means++":
+                centers = _kmeans_plusplus(X, x_sq, w, n_clusters, rng, order, cancel)
+            else:
+                centers = _random_init(X, w, n_clusters, rng, order)
+            result = _lloyd(X, w, centers, max_iter, tol_scaled, assign, cancel)
+            if best is None or result[2] < best[2] * (1 - _TIE_RTOL):
+                best = result
+            progress("k-means", run + 1, n_init)
+    centers, labels, inertia, n_iter = best
+    if shift_origin:
+        centers = centers + mean.astype(X.dtype)
+    return centers, labels, inertia, n_iter
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries; built once, as the scan takes ~15 ms."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def k_means(
+    X: Any,
+    n_clusters: int,
+    *,
+    sample_weight: Any = None,
+    init: InitArg = "k-means++",
+    n_init: int = 3,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    random_state: Any = None,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Cluster the rows of X into ``n_clusters`` groups; returns (centers, labels, inertia, n_iter).
+
+    The best of ``n_init`` seedings (lowest inertia) is kept; an explicit ``init`` array runs once.
+    ``tol`` is relative to the mean per-feature variance, as in scikit-learn. float32 input stays
+    float32. ``progress("k-means", run, n_init)`` is called between runs and ``cancel`` is checked
+    between iterations (it raises :class:`engine.progress.Cancelled`).
+    """
+    _check_params(n_clusters, init, n_init, max_iter, tol)
+    X = check_array(X, dtype=[np.float64, np.float32], order="C")
+    w = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    return _k_means_checked(
+        X,
+        n_clusters,
+        w,
+        init,
+        n_init,
+        max_iter,
+        tol,
+        random_state,
+        progress or no_progress,
+        cancel or NEVER_CANCELLED,
+    )
+
+
+# --------------------------------------------------------------------------- estimator
+
+
+class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
+    """K-Means clustering (Lloyd) with greedy k-means++ seeding; scikit-learn compatible.
+
+    Parameters are those of :func:`k_means`; ``progress`` and ``cancel`` let a GUI follow and stop
+    a fit. Fitted attributes: ``cluster_centers_``, ``labels_``, ``inertia_``, ``n_iter_``,
+    ``n_features_in_``.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: InitArg = "k-means++",
+        n_init: int = 3,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: Any = None,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.progress = progress
+        self.cancel = cancel
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
+        """Run K-Means on X; returns self."""
+        _check_params(self.n_clusters, self.init, self.n_init, self.max_iter, self.tol)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+        w = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        centers, labels, inertia, n_iter = _k_means_checked(
+            X,
+            self.n_clusters,
+            w,
+            self.init,
+            self.n_init,
+            self.max_iter,
+            self.tol,
+            self.random_state,
+            self.progress or no_progress,
+            self.cancel or NEVER_CANCELLED,
+        )
+        n_distinct = np.unique(labels).size
+        if n_distinct < self.n_clusters:
+            import warnings
+
+            warnings.warn(
+                f"Only {n_distinct} distinct clusters found for n_clusters={self.n_clusters}; "
+                "X probably has fewer distinct points than that.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.cluster_centers_ = centers
+        self.labels_ = labels
+        self.inertia_ = inertia
+        self.n_iter_ = n_iter
+        self._n_features_out = self.n_clusters
+        return self
+
+    def _check_test_data(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
+        return X, self.cluster_centers_.astype(X.dtype, copy=False)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the nearest centre for each row of X."""
+        return _nearest(*self._check_test_data(X))
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Euclidean distance from each row of X to each centre, shape (n_samples, n_clusters)."""
+        X, centers = self._check_test_data(X)
+        return np.sqrt(_exact_sq_distances(X, centers))
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the inertia of X on the fitted centres (higher is better)."""
+        X, centers = self._check_test_data(X)
+        w = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        return -_inertia(X, w, centers, _nearest(X, centers))
