@@ -84,11 +84,12 @@ def start(
     argv: Sequence[str] | None = None,
     settings: QSettings | None = None,
     demo: Path | None = None,
+    demo_always: bool = False,
 ) -> MainWindow:
     """Create and show the window; open paths given on the command line, else the demo once.
 
     ``settings`` replaces the user's QSettings (tests pass an INI file in a temporary folder);
-    ``demo`` replaces the bundled demo folder.
+    ``demo`` replaces the bundled demo folder; ``demo_always`` opens it even after the first start.
     """
     app = application(argv)
     settings = settings if settings is not None else QSettings()
@@ -96,11 +97,34 @@ def start(
     window.show()
     paths = [a for a in app.arguments()[1:] if not a.startswith("-") and Path(a).exists()]
     # Opened after the first paint, so the window is on screen before any work starts.
-    if paths:
-        QTimer.singleShot(0, lambda: window.open_paths(paths))
+    if paths or demo_always:
+        QTimer.singleShot(0, lambda: window.open_paths(paths or [Path(demo or demo_folder())]))
     else:
         QTimer.singleShot(0, lambda: open_demo_once(window, settings, demo))
     return window
+
+
+def _no_display() -> bool:
+    """True on Linux with neither X11 nor Wayland and no Qt platform chosen: no window can open."""
+    return (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    )
+
+
+def _summarise_and_quit(outcome: object, code: int) -> None:
+    """Headless start: say what the window would show, then leave."""
+    if isinstance(outcome, str):
+        print(f"DataMining6: {outcome}", file=sys.stderr)
+    else:
+        m = outcome.metrics
+        scores = ", ".join(f"{k} {m[k]:.3f}" for k in ("silhouette", "ari", "nmi") if k in m)
+        print(
+            f"DataMining6: {len(outcome.analysed.items)} {outcome.modality} items in "
+            f"{outcome.n_clusters} clusters ({scores}); {len(outcome.problems)} problem(s)."
+        )
+    QApplication.exit(code)
 
 
 def _report_and_quit() -> None:
@@ -118,8 +142,20 @@ def main(argv: Sequence[str] | None = None, settings: QSettings | None = None) -
     ``argv`` is the full command line (program name first); further arguments that are existing
     paths are opened instead of the demo. ``settings`` is for tests.
     """
+    headless = _no_display()
+    if headless:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        print(
+            "DataMining6: no display here (DISPLAY is not set), so the window runs offscreen: it analyses "
+            "the input once, prints a summary and quits. Run it on a desktop or under xvfb-run to see it; "
+            "'python main.py analyze --help' is the headless command line.",
+            file=sys.stderr,
+        )
     app = application(argv)
-    window = start(argv, settings=settings)
+    window = start(argv, settings=settings, demo_always=headless)
+    if headless:
+        window.result_shown.connect(lambda result: _summarise_and_quit(result, 0))
+        window.worker.failed.connect(lambda message, _: _summarise_and_quit(message, 1))
     if os.environ.get("DATAMINING6_EXIT_WHEN_SHOWN"):
         QTimer.singleShot(0, _report_and_quit)  # runs after the first paint: for start-up benchmarks
     code = app.exec()
