@@ -205,9 +205,12 @@ def _condensed(X: np.ndarray, metric: str, cancel: CancelToken) -> np.ndarray:
 
 def _pca(X: np.ndarray, dims: int, random_state: Any) -> tuple[np.ndarray, float]:
     """The rows projected on their top ``dims`` principal components (float32) and the variance kept."""
+    import sklearn
     from sklearn.decomposition import PCA
 
-    pca = PCA(n_components=dims, svd_solver="covariance_eigh", random_state=random_state)
+    # covariance_eigh (scikit-learn >= 1.5) never forms the n x d SVD: much faster for n >> d.
+    old = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 5)
+    pca = PCA(n_components=dims, svd_solver="full" if old else "covariance_eigh", random_state=random_state)
     reduced = pca.fit_transform(X).astype(np.float32, copy=False)
     return np.ascontiguousarray(reduced), float(pca.explained_variance_ratio_.sum())
 

@@ -30,7 +30,15 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
+
+try:
+    from sklearn.utils.validation import validate_data
+except ImportError:  # scikit-learn < 1.6, as the optional PyCaret extra pins it (1.4)
+
+    def validate_data(estimator: Any, X: Any, **kwargs: Any) -> np.ndarray:
+        return estimator._validate_data(X, **kwargs)
+
 
 from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
@@ -265,6 +273,11 @@ class _Assigner:
         # Cluster indices as floats: one matrix-vector product reads off the index of the minimum;
         # exact while the sum of all indices fits the mantissa.
         self.index_codes = np.arange(n_clusters, dtype=X.dtype)
+        # Whole weights (the usual case: none given) keep exact counts when moved incrementally;
+        # others are counted afresh each pass, so that an emptied cluster weighs exactly 0.
+        self.whole_weights = bool(np.all(w == np.floor(w))) and float(w.sum(dtype=np.float64)) < 2**52
+        self.sums = np.zeros((n_clusters, X.shape[1]))
+        self.counts = np.zeros(n_clusters)
         self.exact_codes = n_clusters * n_clusters < 2 ** (np.finfo(X.dtype).nmant + 1)
 
     def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
@@ -304,6 +317,7 @@ class _Assigner:
         X, w, k = self.X, self.w, self.k
         dist, is_min = self._buffers()
         sums = np.zeros((k, X.shape[1])) if update else None
+        counts = np.zeros(k) if update else None
         n_changed = 0
         for s in range(lo, hi, self.rows):
             e = min(hi, s + self.rows)
@@ -329,7 +343,12 @@ class _Assigner:
                     (signed_w, to_from, self.indptr[: 2 * moved.size + 1 : 2]), shape=(k, moved.size)
                 )
                 sums += step @ X[rows]
-        counts = np.bincount(labels[lo:hi], weights=w[lo:hi], minlength=k) if update else None
+                if self.whole_weights:
+                    counts += np.bincount(labels[rows], w[rows], k) - np.bincount(
+                        labels_old[rows], w[rows], k
+                    )
+        if update and (labels_old is None or not self.whole_weights):
+            counts = np.bincount(labels[lo:hi], weights=w[lo:hi], minlength=k)
         return sums, counts, n_changed
 
     def __call__(
@@ -338,11 +357,12 @@ class _Assigner:
         labels: np.ndarray,
         labels_old: np.ndarray | None = None,
         update: bool = True,
-    ) -> tuple[Any, Any, int]:
-        """Fill ``labels`` from ``centers``; returns (sums, weights) per centre and how many labels changed.
+    ) -> int:
+        """Fill ``labels`` from ``centers``; returns how many labels differ from ``labels_old``.
 
-        Without ``labels_old`` the sums are complete; with it, they are the change since
-        ``labels_old`` and only the rows whose label changed are read again.
+        With ``update``, ``self.sums`` and ``self.counts`` become the weighted sum and the weight of
+        the rows of each centre: computed afresh without ``labels_old``, else moved along with the
+        rows whose label changed (only those rows are read again).
         """
         c_sq = np.einsum("ij,ij->i", centers, centers)[:, None]
         args = (-2 * centers, c_sq, labels, labels_old, update)
@@ -352,10 +372,12 @@ class _Assigner:
             parts = [
                 f.result() for f in [self.pool.submit(self._block, lo, hi, *args) for lo, hi in self.blocks]
             ]
-        n_changed = sum(p[2] for p in parts)
-        if not update:
-            return None, None, n_changed
-        return sum(p[0] for p in parts), sum(p[1] for p in parts), n_changed
+        if update:
+            fresh = labels_old is None
+            self.sums = (0 if fresh else self.sums) + sum(p[0] for p in parts)
+            fresh_counts = fresh or not self.whole_weights
+            self.counts = (0 if fresh_counts else self.counts) + sum(p[1] for p in parts)
+        return sum(p[2] for p in parts)
 
     def inertia(self, centers: np.ndarray, labels: np.ndarray) -> float:
         """Exact weighted sum of squared distances of the rows to their centres."""
@@ -423,12 +445,11 @@ def _lloyd(
     labels_old = np.empty(n, dtype=np.intp)
     strict = False
     n_iter = 0
-    sums = np.zeros((centers.shape[0], X.shape[1]))
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is read after the loop
         cancel.raise_if_cancelled()
         first = n_iter == 1
-        step, counts, n_changed = assign(centers, labels, None if first else labels_old)
-        sums += step  # the first pass gives the sums, later passes their change
+        n_changed = assign(centers, labels, None if first else labels_old)
+        sums, counts = assign.sums, assign.counts
         empty = np.flatnonzero(counts <= 0)
         if empty.size:
             _relocate_empty(X, w, centers, labels, sums, counts, empty)
@@ -469,13 +490,13 @@ def _k_means_checked(
     rng = check_random_state(random_state)
     n_threads = _n_threads()
     parallel = n_threads > 1 and n * n_clusters * n_features >= _PARALLEL_MIN_WORK and n >= 2 * n_threads
+    pool = None
     with contextlib.ExitStack() as stack:
         if parallel:
             # Our threads use every core, so BLAS gets one thread, from the very start: an idle
             # OpenBLAS worker spins for ~0.1 s after each call and would steal a core from us.
             stack.enter_context(_blas_controller().limit(limits=1, user_api="blas"))
             pool = stack.enter_context(ThreadPoolExecutor(n_threads))
-        assign = _Assigner(X, w, n_clusters, pool if parallel else None, n_threads if parallel else 1)
 
         mean, var = _weighted_mean_var(X, w)
         tol_scaled = float(tol * var.mean())
@@ -484,7 +505,6 @@ def _k_means_checked(
         shift_origin = float(mean @ mean) > float(var.sum())
         if shift_origin:
             X = X - mean.astype(X.dtype)
-            assign.X = X
             if init_array is not None:
                 init_array -= mean.astype(X.dtype)
         if init_array is not None:
@@ -495,6 +515,7 @@ def _k_means_checked(
             direction = np.random.RandomState(0).standard_normal(n_features).astype(X.dtype)
             order = np.argsort(X @ direction, kind="stable")
 
+        assign = _Assigner(X, w, n_clusters, pool, n_threads if parallel else 1)
         best: tuple[np.ndarray, np.ndarray, float, int] | None = None
         progress("k-means", 0, n_init)
         for run in range(n_init):
@@ -596,6 +617,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+    def _more_tags(self) -> dict[str, Any]:  # the same tags for scikit-learn < 1.6
+        return {
+            "preserves_dtype": [np.float64, np.float32],
+            # As scikit-learn's own KMeans declares there: relocating empty clusters draws on every
+            # sample, so a zero weight is not the same as removing the sample.
+            "_xfail_checks": {
+                "check_sample_weights_invariance": "zero sample_weight is not equivalent to removing samples"
+            },
+        }
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Run K-Means on X; returns self."""
