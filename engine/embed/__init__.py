@@ -72,6 +72,14 @@ class Embedder:
         """Turn a batch of loaded payloads into a (len(payloads), dim) array."""
         raise NotImplementedError
 
+    def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
+        """Work over the whole collection after every item is embedded (scaling, PCA, alignment).
+
+        Receives the rows of the items that could be read (cached rows included) and may change
+        the number of columns. The default keeps the vectors as they are.
+        """
+        return vectors
+
     def embed(
         self,
         collection: Collection,
@@ -129,7 +137,14 @@ class Embedder:
                     cache.put_many({keys[i]: rows[i] for i in good if keys[i] is not None})
             done += len(batch)
             progress(f"embed ({self.name})", done, len(items))
-        return _stack(rows)
+        vectors = _stack(rows)
+        ok = np.isfinite(vectors).all(axis=1)
+        if not ok.any():
+            return vectors
+        finished = np.asarray(self.finish(vectors[ok], progress, cancel), dtype=np.float32)
+        out = np.full((len(vectors), finished.shape[1]), np.nan, dtype=np.float32)
+        out[ok] = finished
+        return out
 
 
 def _unreadable(error: Exception) -> str:

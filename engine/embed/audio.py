@@ -183,12 +183,11 @@ class MfccStatistics(_AudioEmbedder):
         p = self.params()
         return np.stack([audio_features(s, p["sr"], p["n_mfcc"], p["segments"]) for s in payloads])
 
-    def embed(self, collection: Collection, *args: Any, **kwargs: Any) -> np.ndarray:
-        raw = super().embed(collection, *args, **kwargs)
+    def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
         if self.options.get("scale") == "none":
-            return raw
+            return vectors
         p = self.params()
-        return standardise_blocks(raw, feature_blocks(p["n_mfcc"], p["segments"]))
+        return standardise_blocks(vectors, feature_blocks(p["n_mfcc"], p["segments"]))
 
 
 MAX_FRAMES = 64
@@ -319,23 +318,12 @@ class DtwMfcc(_AudioEmbedder):
             rows[k, 1 : 1 + seq.size] = seq.ravel()
         return rows
 
-    def embed(
-        self,
-        collection: Collection,
-        progress: Progress | None = None,
-        cancel: CancelToken | None = None,
-        problems: list[Problem] | None = None,
-        cache: Any = None,
-    ) -> np.ndarray:
-        rows = super().embed(collection, progress, cancel, problems, cache)
-        ok = np.flatnonzero(np.isfinite(rows).all(axis=1))
-        if len(ok) < 2:  # nothing to compare: the pipeline reports too few items
-            return np.where(np.isfinite(rows[:, :1]), 0.0, np.nan).astype(np.float32)
-        sequences = [rows[k, 1:].reshape(MAX_FRAMES, _SEQ_DIMS)[: int(rows[k, 0])] for k in ok]
-        coords = dtw_embedding(sequences, int(self.options.get("dims", 16)), progress, cancel)
-        out = np.full((len(rows), coords.shape[1]), np.nan, dtype=np.float32)
-        out[ok] = coords
-        return out
+    def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
+        """Align every pair of sequences and place the clips by MDS of those distances."""
+        if len(vectors) < 2:  # nothing to compare: the pipeline reports too few items
+            return np.zeros((len(vectors), 1), dtype=np.float32)
+        sequences = [row[1:].reshape(MAX_FRAMES, _SEQ_DIMS)[: int(row[0])] for row in vectors]
+        return dtw_embedding(sequences, int(self.options.get("dims", 16)), progress, cancel)
 
 
 _VIRIDIS = np.array(

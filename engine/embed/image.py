@@ -17,7 +17,7 @@ from PIL import Image
 
 from engine.embed import Embedder, Readiness, register
 from engine.embed.models import configured_model, hf_cached_snapshot
-from engine.items import Collection, Item, Problem
+from engine.items import Collection, Item
 from engine.progress import CancelToken, Progress
 
 _SET_MODEL = "the Models dialog or `main.py models --set {name} PATH`"
@@ -368,30 +368,14 @@ class RawPixels(Embedder):
         rows = [np.asarray(self._thumbnail(p), dtype=np.float32).ravel() / 255.0 for p in payloads]
         return np.stack(rows)
 
-    def embed(
-        self,
-        collection: Collection,
-        progress: Progress | None = None,
-        cancel: CancelToken | None = None,
-        problems: list[Problem] | None = None,
-        cache: Any = None,
-    ) -> np.ndarray:
-        raw = super().embed(collection, progress=progress, cancel=cancel, problems=problems, cache=cache)
-        return reduce_dims(raw, self.dims)
+    def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
+        """PCA over the collection to at most ``dims`` dimensions."""
+        n_components = min(self.dims, len(vectors), vectors.shape[1])
+        if len(vectors) < 2:
+            return vectors
+        from sklearn.decomposition import PCA
 
-
-def reduce_dims(vectors: np.ndarray, dims: int) -> np.ndarray:
-    """PCA of the finite rows to at most ``dims`` dimensions; failed (NaN) rows stay NaN."""
-    ok = np.isfinite(vectors).all(axis=1)
-    n_components = min(dims, int(ok.sum()), vectors.shape[1])
-    if n_components < 1 or int(ok.sum()) < 2:
-        return vectors
-    from sklearn.decomposition import PCA
-
-    reduced = PCA(n_components=n_components, random_state=0).fit_transform(vectors[ok].astype(np.float64))
-    out = np.full((len(vectors), n_components), np.nan, dtype=np.float32)
-    out[ok] = reduced
-    return out
+        return PCA(n_components=n_components, random_state=0).fit_transform(vectors.astype(np.float64))
 
 
 register(EfficientNetLite0, default=True)

@@ -102,9 +102,8 @@ class Catch22Features(_SeriesEmbedder):
         features = Catch22(catch24=True, replace_nans=True).fit_transform([p.T for p in payloads])
         return np.nan_to_num(np.asarray(features, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
 
-    def embed(self, collection: Collection, *args: Any, **kwargs: Any) -> np.ndarray:
-        raw = super().embed(collection, *args, **kwargs)
-        return raw if self.options.get("scale") == "none" else standardise_blocks(raw)
+    def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
+        return vectors if self.options.get("scale") == "none" else standardise_blocks(vectors)
 
 
 class MiniRocketFeatures(_SeriesEmbedder):

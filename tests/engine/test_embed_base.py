@@ -144,3 +144,15 @@ def test_new_vectors_invalidate_every_later_stage(registry, tmp_path, monkeypatc
     other_model = run(first.spec.replace(model="elsewhere.bin"), previous=first)
     assert {"embed", "cluster", "layout"} <= set(other_model.timings)
     assert "ingest" not in other_model.timings
+
+
+def test_finish_sees_only_readable_rows_and_may_change_the_width(registry):
+    class Centred(CountingEmbedder):
+        def finish(self, vectors, progress, cancel):
+            assert np.isfinite(vectors).all() and len(vectors) == 8
+            return (vectors - vectors.mean(axis=0))[:, :2]
+
+    vectors = Centred().embed(series_collection(10, bad=(0, 9)))
+    assert vectors.shape == (10, 2)
+    assert np.isnan(vectors[[0, 9]]).all()
+    np.testing.assert_allclose(vectors[1:9].mean(axis=0), 0, atol=1e-5)
