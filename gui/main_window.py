@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.analysis.k_distance_dock.hide()
         # Give the map most of the room; docks start narrow and the user can widen them.
         self.resizeDocks([self.settings_dock, self.summary_dock], [260, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([self.problems_dock], [230], Qt.Orientation.Vertical)
         self._build_status_bar()
         self._build_menus()
 

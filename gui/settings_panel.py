@@ -276,7 +276,10 @@ class SettingsPanel(QWidget):
         self.set_modalities(counts)
         self.set_label_choices(_label_candidates(getattr(collection, "info", {}) or {}))
         self.set_embedders(result.modality, result.embedder)
-
+        eps_used = result.clustering.info.get("eps")
+        if self._spec.eps is None and isinstance(eps_used, float):
+            with QSignalBlocker(self.eps):
+                self.eps.setValue(eps_used)  # greyed out, but shows the radius the knee gave
     def set_embedders(self, modality: str, used: str | None = None) -> None:
         """Offer the embedders of ``modality``, each marked when its model is missing."""
         from engine.embed import default_embedder, list_embedders

@@ -123,9 +123,12 @@ class AnomalyView(QWidget):
         top_layout.addWidget(self.plot, 1)
         top_layout.addLayout(bar)
         top_layout.addWidget(self.notes)
-        content = QSplitter(Qt.Orientation.Vertical)
+        # Side by side: the dock is wide and short under the map, and the histogram needs height.
+        content = QSplitter(Qt.Orientation.Horizontal)
         content.addWidget(top)
         content.addWidget(self.table)
+        content.setStretchFactor(0, 3)
+        content.setStretchFactor(1, 2)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message)
         self.stack.addWidget(content)
