@@ -74,6 +74,22 @@ def test_sample_weight_equals_repeated_rows(seed):
     assert weighted.inertia_ == pytest.approx(repeated.inertia_, rel=1e-10)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fractional_weights_give_weighted_means(monkeypatch, threads):
+    monkeypatch.setattr(kmeans_module, "_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(kmeans_module, "_n_threads", lambda: threads)
+    X, _ = blobs(n=800, k=5, std=2.0)
+    weights = np.random.RandomState(1).uniform(0.1, 3.0, size=len(X))
+    init, _ = kmeans_plusplus(X, 5, random_state=0)
+    model = KMeans(5, init=init, n_init=1).fit(X, sample_weight=weights)
+    for j in range(5):
+        members = model.labels_ == j
+        expected = np.average(X[members], axis=0, weights=weights[members])
+        np.testing.assert_allclose(model.cluster_centers_[j], expected, rtol=1e-9)
+    theirs = SklearnKMeans(5, init=init, n_init=1, algorithm="lloyd").fit(X, sample_weight=weights)
+    assert model.inertia_ == pytest.approx(theirs.inertia_, rel=1e-3)
+
+
 def test_row_order_does_not_change_the_result():
     X, _ = blobs(n=500, k=6, std=2.0)
     perm = np.random.RandomState(3).permutation(len(X))
@@ -146,10 +162,11 @@ def test_chunked_and_threaded_passes_match_one_block(monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_nearest_centre_matches_argmin_including_ties(dtype):
+@pytest.mark.parametrize("k", [9, 400])  # 400: beyond the float32 codes, plain argmin
+def test_nearest_centre_matches_argmin_including_ties(dtype, k):
     rng = np.random.RandomState(0)
     X = rng.randint(-3, 4, size=(3000, 4)).astype(dtype)  # many exact ties
-    centers = rng.randint(-3, 4, size=(9, 4)).astype(dtype)
+    centers = rng.randint(-3, 4, size=(k, 4)).astype(dtype)
     centers[5] = centers[2]  # duplicate centre: the lower index must win, as with argmin
     expected = ((X[:, None, :] - centers[None]) ** 2).sum(axis=2).argmin(axis=1)
     np.testing.assert_array_equal(kmeans_module._nearest(X, centers), expected)
