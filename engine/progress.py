@@ -30,6 +30,10 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def __deepcopy__(self, memo: dict) -> CancelToken:
+        # Shared, never copied: a cloned estimator (sklearn.base.clone) must hear the same Cancel.
+        return self
+
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled("cancelled by the user")

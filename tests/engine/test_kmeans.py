@@ -14,6 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import engine.cluster.kmeans as kmeans_module
+from engine.cluster import lloyd as lloyd_module
 from engine.cluster.choose_k import KCurve, choose_k, elbow
 from engine.cluster.kmeans import KMeans, k_means
 from engine.progress import Cancelled, CancelToken
@@ -149,7 +150,7 @@ def test_chunked_and_threaded_passes_match_one_block(monkeypatch):
     init, _ = kmeans_plusplus(X, 7, random_state=0)
     whole = KMeans(7, init=init, n_init=1).fit(X)
 
-    monkeypatch.setattr(kmeans_module, "_CHUNK_BYTES", 7 * 4 * 13)  # 13 rows per distance block
+    monkeypatch.setattr(lloyd_module, "_CHUNK_BYTES", 7 * 4 * 13)  # 13 rows per distance block
     chunked = KMeans(7, init=init, n_init=1).fit(X)
     monkeypatch.setattr(kmeans_module, "_PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(kmeans_module, "_n_threads", lambda: 3)
@@ -255,3 +256,13 @@ def test_choose_k_can_be_cancelled():
 def test_elbow_of_a_bent_curve():
     assert elbow([1, 2, 3, 4, 5, 6], [100, 40, 12, 10, 9, 8]) == 3
     assert elbow([2, 3], [5.0, 1.0]) == 2
+
+
+def test_a_cloned_estimator_listens_to_the_same_cancel_token():
+    from sklearn.base import clone
+
+    from engine.progress import CancelToken
+
+    token = CancelToken()
+    copy = clone(KMeans(n_clusters=2, cancel=token))
+    assert copy.cancel is token
