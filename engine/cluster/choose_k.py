@@ -30,6 +30,15 @@ class KCurve:
     elbow_k: int
     labels: np.ndarray = field(repr=False)
 
+    @classmethod
+    def scored(
+        cls, ks: list[int], inertia: list[float], silhouette: list[float], labels: list[np.ndarray]
+    ) -> KCurve:
+        """The curve of candidate clusterings; the best silhouette wins (the first k when none is defined)."""
+        scores = np.asarray(silhouette, dtype=float)
+        best = int(np.nanargmax(scores)) if np.any(~np.isnan(scores)) else 0
+        return cls(ks, inertia, silhouette, ks[best], elbow(ks, inertia), labels[best])
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types; an undefined silhouette (NaN) becomes None."""
         return {
@@ -117,13 +126,4 @@ def choose_k(
         all_labels.append(labels)
         progress("choose k", i + 1, len(ks))
 
-    scores = np.asarray(silhouette)
-    best = int(np.nanargmax(scores)) if np.any(~np.isnan(scores)) else 0
-    return KCurve(
-        ks=ks,
-        inertia=inertia,
-        silhouette=silhouette,
-        best_k=ks[best],
-        elbow_k=elbow(ks, inertia),
-        labels=all_labels[best],
-    )
+    return KCurve.scored(ks, inertia, silhouette, all_labels)

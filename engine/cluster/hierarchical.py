@@ -230,7 +230,7 @@ def cut_curve(
     from sklearn.metrics import pairwise_distances
     from sklearn.utils import check_random_state
 
-    from engine.cluster.choose_k import KCurve, _silhouette, elbow
+    from engine.cluster.choose_k import KCurve, _silhouette
 
     cancel = cancel or NEVER_CANCELLED
     n, m = tree.n_items, tree.n_leaves
@@ -259,16 +259,7 @@ def cut_curve(
         labels = leaf_labels[tree.leaf_of_item]
         silhouette.append(_silhouette(distances, labels[sample]))
         all_labels.append(labels)
-    scores = np.asarray(silhouette)
-    best = int(np.nanargmax(scores)) if np.any(~np.isnan(scores)) else 0
-    return KCurve(
-        ks=ks,
-        inertia=inertia,
-        silhouette=silhouette,
-        best_k=ks[best],
-        elbow_k=elbow(ks, inertia),
-        labels=all_labels[best],
-    )
+    return KCurve.scored(ks, inertia, silhouette, all_labels)
 
 
 def _check_k_range(k: Any, n: int) -> None:
