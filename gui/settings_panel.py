@@ -280,6 +280,7 @@ class SettingsPanel(QWidget):
         if self._spec.eps is None and isinstance(eps_used, float):
             with QSignalBlocker(self.eps):
                 self.eps.setValue(eps_used)  # greyed out, but shows the radius the knee gave
+
     def set_embedders(self, modality: str, used: str | None = None) -> None:
         """Offer the embedders of ``modality``, each marked when its model is missing."""
         from engine.embed import default_embedder, list_embedders

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from engine.anomaly import flags_at
 from gui.views.palette import cluster_color
+from gui.views.widgets import hint_label, plain_plot
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -73,14 +74,9 @@ class AnomalyView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message = QLabel(NO_RESULT)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #777")
+        self.message = hint_label(NO_RESULT)
 
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
+        self.plot = plain_plot()
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setLabel("bottom", "outlier score (higher is more unusual)")
         self.plot.setLabel("left", "items")
@@ -101,9 +97,7 @@ class AnomalyView(QWidget):
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.log_counts)
         bar.addWidget(self.reset)
-        self.notes = QLabel()
-        self.notes.setWordWrap(True)
-        self.notes.setStyleSheet("color: #777")
+        self.notes = hint_label(centred=False)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from gui.views.palette import PALETTE
+from gui.views.widgets import plain_plot
 
 if TYPE_CHECKING:
     from engine.cluster.hierarchical import Tree
@@ -54,9 +55,7 @@ class DendrogramView(QWidget):
         self.message = QLabel(NO_TREE)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
+        self.plot = plain_plot()
         self.plot.hideAxis("bottom")
         self.plot.setLabel("left", "height")
         self.plot.getAxis("left").setPen(pg.mkPen(150, 150, 150))

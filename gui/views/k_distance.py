@@ -15,6 +15,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
+from gui.views.widgets import plain_plot
+
 if TYPE_CHECKING:
     from engine.pipeline import Result
 
@@ -31,9 +33,7 @@ class KDistanceView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
+        self.plot = plain_plot()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "items, sorted by distance (%)")
         self.plot.setLabel("left", "k-th neighbour distance")

@@ -16,6 +16,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
 from gui.views.palette import cluster_color
+from gui.views.widgets import plain_plot
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -46,9 +47,7 @@ class ScatterView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
+        self.plot = plain_plot()
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setPen(pg.mkPen(150, 150, 150))
             self.plot.getAxis(axis).setTextPen(pg.mkPen(90, 90, 90))

@@ -15,9 +15,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from gui.views.palette import cluster_color
+from gui.views.widgets import hint_label, plain_plot
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -37,20 +38,13 @@ class SilhouetteView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message = QLabel("No analysis yet.")
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #777")
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
+        self.message = hint_label("No analysis yet.")
+        self.plot = plain_plot()
         self.plot.setMouseEnabled(x=False, y=True)
         self.plot.setLabel("bottom", "silhouette (−1 … 1, higher: closer to its own cluster than to others)")
         self.plot.getAxis("left").setPen(pg.mkPen(150, 150, 150))
         self.plot.getAxis("left").setTextPen(pg.mkPen(60, 60, 60))
-        self.caption = QLabel()
-        self.caption.setStyleSheet("color: #777")
-        self.caption.setWordWrap(True)
+        self.caption = hint_label(centred=False)
         page = QWidget()
         page_layout = QVBoxLayout(page)
         page_layout.setContentsMargins(0, 0, 0, 0)
