@@ -215,6 +215,30 @@ def _choose_embedder(spec: Spec, modality: str) -> tuple[Embedder, list[str]]:
     return fallback, [f"{name} is not ready: {ready.message} Using {fallback.name} instead."]
 
 
+def _report_dropped(items: list, ok: np.ndarray, problems: list[Problem]) -> None:
+    """Give every item left out for non-finite values a line, unless the embedder already gave it one."""
+    from collections import Counter
+
+    explained = Counter(p.path for p in problems if p.severity == "error")
+    dropped: dict[Path, list[int]] = {}
+    for i in np.flatnonzero(~ok):
+        dropped.setdefault(items[i].path, []).append(i)
+    for path, lost in dropped.items():
+        unexplained = len(lost) - explained[path]
+        if unexplained <= 0:
+            continue
+        rows = [str(items[i].row) for i in lost if items[i].row is not None]
+        where = f" (rows {', '.join(rows[:5])}{' ...' if len(rows) > 5 else ''})" if rows else ""
+        problems.append(
+            Problem(
+                path,
+                "embed",
+                f"{unexplained} item(s){where} gave values that are not finite numbers after embedding "
+                "and were left out.",
+            )
+        )
+
+
 def run(
     spec: Spec,
     progress: Progress | None = None,
@@ -229,7 +253,7 @@ def run(
     from engine import layout, metrics
     from engine.anomaly import detect
     from engine.cluster import cluster
-    from engine.embed.cache import VectorCache
+    from engine.embed.cache import open_cache
     from engine.ingest import scan
 
     progress = progress or no_progress
@@ -285,7 +309,7 @@ def run(
         embedder_name = embedder.name
         embed_problems = []
         candidates = collection.only(modality)
-        cache = VectorCache() if spec.use_cache else None
+        cache, cache_note = open_cache() if spec.use_cache else (None, None)
         try:
             vectors = _timed(
                 timings,
@@ -297,7 +321,9 @@ def run(
         finally:
             if cache is not None:
                 cache.close()
+        embed_notes += [n for n in (cache_note, cache.failure if cache is not None else None) if n]
         ok = np.isfinite(vectors).all(axis=1)
+        _report_dropped(candidates.items, ok, embed_problems)
         analysed = candidates if ok.all() else candidates.subset(np.flatnonzero(ok).tolist())
         vectors = vectors if ok.all() else vectors[ok]
     cancel.raise_if_cancelled()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -176,12 +177,15 @@ class MainWindow(QMainWindow):
 
     def clear_cache(self) -> None:
         """Forget every cached vector; the next run embeds again."""
-        from engine.embed.cache import VectorCache
+        import sqlite3
 
-        cache = VectorCache()
-        size = cache.size_bytes()
-        cache.clear()
-        cache.close()
+        from engine.embed.cache import clear_cache
+
+        try:
+            size = clear_cache()
+        except (OSError, sqlite3.Error) as error:
+            QMessageBox.critical(self, "Clear vector cache", f"The vector cache cannot be cleared: {error}")
+            return
         self.stage_label.setText(f"Vector cache cleared ({size / 1e6:.1f} MB freed)")
 
     # ---- opening input ----------------------------------------------------------------------

@@ -130,11 +130,12 @@ class Embedder:
                     problems.append(Problem(items[i].path, "embed", _unreadable(error)))
                     rows[i] = _FAILED
             if payloads:
-                vectors = np.asarray(self.embed_batch(payloads), dtype=np.float32)
-                for i, vector in zip(good, vectors, strict=True):
+                for i, vector in zip(
+                    good, _embed_each_if_needed(self, payloads, good, items, problems), strict=True
+                ):
                     rows[i] = vector
                 if use_cache:
-                    cache.put_many({keys[i]: rows[i] for i in good if keys[i] is not None})
+                    cache.put_many({keys[i]: rows[i] for i in good if keys[i] is not None and len(rows[i])})
             done += len(batch)
             progress(f"embed ({self.name})", done, len(items))
         vectors = _stack(rows)
@@ -145,6 +146,39 @@ class Embedder:
         out = np.full((len(vectors), finished.shape[1]), np.nan, dtype=np.float32)
         out[ok] = finished
         return out
+
+
+def _embed_each_if_needed(
+    embedder: Embedder, payloads: list[Any], rows: list[int], items: list[Item], problems: list[Problem]
+) -> list[np.ndarray]:
+    """The batch's vectors; when the batch fails, each item alone, so that a bad item fails alone.
+
+    An item that fails, or whose vector is not all finite numbers, gets a Problem and an empty row.
+    """
+    try:
+        batch = np.asarray(embedder.embed_batch(payloads), dtype=np.float32)
+    except Exception as error:  # noqa: BLE001 - libraries raise anything on odd data (catch22: ZeroDivisionError)
+        if len(payloads) > 1:
+            return [
+                vector
+                for payload, i in zip(payloads, rows, strict=True)
+                for vector in _embed_each_if_needed(embedder, [payload], [i], items, problems)
+            ]
+        why = f"could not be embedded by {embedder.name} ({type(error).__name__}: {error})"
+        problems.append(Problem(items[rows[0]].path, "embed", f"{_where(items[rows[0]])}{why}; left out."))
+        return [_FAILED]
+    out = []
+    for i, vector in zip(rows, batch, strict=True):
+        if not np.isfinite(vector).all():
+            why = f"{embedder.name} gave values that are not finite numbers"
+            problems.append(Problem(items[i].path, "embed", f"{_where(items[i])}{why}; left out."))
+            vector = _FAILED
+        out.append(vector)
+    return out
+
+
+def _where(item: Item) -> str:
+    return "" if item.row is None else f"Row {item.row}: "
 
 
 def _unreadable(error: Exception) -> str:

@@ -30,6 +30,9 @@ NUMERIC_SHARE = 0.8
 NA_VALUES = sorted(sniff.MISSING_TOKENS | {t.upper() for t in sniff.MISSING_TOKENS})
 """Extra cells pandas reads as missing (its own defaults stay on)."""
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""Vectors are float32: a larger value would become infinity and spoil the scaling of every row."""
+
 STAGE = "ingest"
 MAX_LISTED = 5
 """How many line numbers or examples a message lists before it says "and N more"."""
@@ -330,9 +333,7 @@ def _coerce_numbers(table: RawTable) -> None:
             frame[column] = series.astype(float)
             continue
         if pd.api.types.is_numeric_dtype(series):
-            values = series.to_numpy(dtype=float)
-            if not np.isfinite(values[~np.isnan(values)]).all():
-                frame[column] = np.where(np.isinf(values), np.nan, values)
+            frame[column] = _drop_unusable(table, column, series.to_numpy(dtype=float))
             continue
         present = series.notna()
         n_present = int(present.sum())
@@ -352,10 +353,22 @@ def _coerce_numbers(table: RawTable) -> None:
         n_junk = n_present - n_numbers
         full = pd.Series(np.nan, index=series.index)
         full[present] = numbers.to_numpy(dtype=float)
-        full[np.isinf(full)] = np.nan
-        frame[column] = full.astype(float)
+        frame[column] = _drop_unusable(table, column, full.to_numpy(dtype=float))
         examples = ", ".join(repr(j) for j in junk[:3])
         table.warn(
             f"Column '{column}' is numeric but {n_junk} cell(s) are not numbers (e.g. {examples}); "
             "they were treated as missing values."
         )
+
+
+def _drop_unusable(table: RawTable, column: str, values: np.ndarray) -> np.ndarray:
+    """Infinite values and values beyond float32's range become missing, with a warning naming them."""
+    bad = np.isinf(values) | (np.abs(np.nan_to_num(values)) > FLOAT32_MAX)
+    if not bad.any():
+        return values
+    examples = ", ".join(f"{v:g}" for v in np.unique(values[bad])[:3])
+    table.warn(
+        f"Column '{column}' has {int(bad.sum())} cell(s) that are infinite or beyond ±3.4e38, too large "
+        f"to compute with (e.g. {examples}); they were treated as missing values."
+    )
+    return np.where(bad, np.nan, values)
