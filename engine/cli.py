@@ -234,12 +234,20 @@ def analyze(args: argparse.Namespace) -> int:
         k_max=args.k_max,
         **{name: getattr(args, name) for name in methods},
     )
+    out = args.out
+    unusable = _unusable_out(out)
+    if unusable:
+        print(f"error: --out {unusable}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         result = run(spec, progress=_progress_printer(args.quiet))
     except (PipelineError, ValueError) as error:
+        problems = getattr(error, "problems", [])
+        _print_problems(problems)
+        if problems:
+            export.write_problems(problems, out / "problems.csv")
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    out = args.out
     export.write_assignments(result, out / "assignments.csv")
     export.write_metrics(result, out / "metrics.json")
     export.write_problems(result, out / "problems.csv")
@@ -254,12 +262,35 @@ def analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _unusable_out(out: Path) -> str | None:
+    """Why the results could not be written to ``out`` (checked before minutes of work), or None."""
+    import tempfile
+
+    if out.exists() and not out.is_dir():
+        return f"{out} is a file; give a folder for the results."
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        return f"{out} cannot be written to ({error.strerror or error}); give a folder you can write to."
+    return None
+
+
+def _print_problems(problems: list) -> None:
+    from engine.export import escape_text
+
+    for p in problems:
+        print(f"{p.severity}: {escape_text(str(p))}", file=sys.stderr)
+
+
 def _print_problems_and_notes(result, quiet: bool) -> None:
-    for p in result.problems:
-        print(f"{p.severity}: {p}", file=sys.stderr)
+    from engine.export import escape_text
+
+    _print_problems(result.problems)
     if not quiet:
         for note in result.notes:
-            print(f"note: {note}", file=sys.stderr)
+            print(f"note: {escape_text(note)}", file=sys.stderr)
 
 
 def models(args: argparse.Namespace) -> int:
@@ -282,7 +313,10 @@ def models(args: argparse.Namespace) -> int:
     import textwrap
 
     from engine.embed import default_embedder
+    from engine.embed.models import models_file_note
 
+    if models_file_note():
+        print(f"note: {models_file_note()}", file=sys.stderr)
     wrap = textwrap.TextWrapper(width=100, initial_indent="    ", subsequent_indent="          ")
     for e in list_embedders():
         ready = e.readiness()
@@ -346,9 +380,7 @@ def compare(args: argparse.Namespace) -> int:
     _print_table(header, rows)
     if args.out is not None:
         with export.atomic_write(args.out / "compare.csv") as handle:
-            import csv
-
-            csv.writer(handle).writerows([header, *rows])
+            export.SafeCsvWriter(handle).writerows([header, *rows])
     return EXIT_OK
 
 

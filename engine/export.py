@@ -1,7 +1,10 @@
 """Writing results for people and other tools: CSV, JSON and a PNG of the map.
 
 Every file is written to a temporary name beside its target and renamed, so an interrupted
-export never leaves a half-written file where a good one was.
+export never leaves a half-written file where a good one was. Files are UTF-8: a file name that
+is not valid UTF-8 keeps each undecodable byte as the four characters ``\\xNN`` (see
+:func:`escape_text`). CSV text cells that a spreadsheet would run as a formula are neutralised
+(see :func:`csv_cell`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -22,12 +25,20 @@ if TYPE_CHECKING:
     from engine.pipeline import Result
 
 
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; on success it replaces ``path`` in one rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 would hide results from the group
     try:
         kwargs = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
         with os.fdopen(fd, mode, **kwargs) as handle:
@@ -40,11 +51,79 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
         raise
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+
+
+def escape_text(text: str) -> str:
+    """``text`` as valid UTF-8, losslessly, so that no file name can stop an export.
+
+    Each byte of a file name that is not UTF-8 (Python holds it as a lone surrogate) becomes the
+    four characters ``\\xNN``: the Latin-1 name ``café.csv`` is written ``caf\\xe9.csv``.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that did not come from a file name
+        return text.encode("utf-8", "backslashreplace").decode("ascii")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that is safe to open in a spreadsheet.
+
+    Numbers stay as they are; text is escaped (:func:`escape_text`) and, when it starts like a
+    formula, prefixed with ``'`` as OWASP advises.
+    """
+    if not isinstance(value, str):
+        return value
+    text = escape_text(value)
+    if text.startswith(FORMULA_STARTS) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+class SafeCsvWriter:
+    """``csv.writer`` whose every cell goes through :func:`csv_cell`."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._writer = csv.writer(handle)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([csv_cell(v) for v in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def _escaped(value: Any) -> Any:
+    """A JSON-able document with every string passed through :func:`escape_text`."""
+    if isinstance(value, str):
+        return escape_text(value)
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    return value
+
+
 def write_assignments(result: Result, path: Path) -> None:
     """One row per analysed item: item, path, row, cluster, x, y (plus any score columns)."""
     extra = result.scores
     with atomic_write(path) as handle:
-        writer = csv.writer(handle)
+        writer = SafeCsvWriter(handle)
         writer.writerow(["item", "path", "row", "cluster", "x", "y", *extra])
         for i, item in enumerate(result.analysed.items):
             x, y = result.coords[i]
@@ -65,7 +144,7 @@ def write_problems(result_or_problems: Any, path: Path) -> None:
     """Every file the run could not use (or repaired), with the stage and the message."""
     problems = getattr(result_or_problems, "problems", result_or_problems)
     with atomic_write(path) as handle:
-        writer = csv.writer(handle)
+        writer = SafeCsvWriter(handle)
         writer.writerow(["path", "stage", "severity", "message"])
         for p in problems:
             writer.writerow([str(p.path), p.stage, p.severity, p.message])
@@ -91,7 +170,7 @@ def metrics_document(result: Result) -> dict[str, Any]:
 
 def write_metrics(result: Result, path: Path) -> None:
     with atomic_write(path) as handle:
-        json.dump(metrics_document(result), handle, indent=2, default=_json_default)
+        json.dump(_escaped(metrics_document(result)), handle, indent=2, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:

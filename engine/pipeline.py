@@ -209,10 +209,14 @@ def _choose_embedder(spec: Spec, modality: str) -> tuple[Embedder, list[str]]:
     ready = embedder.readiness()
     if ready.ready:
         return embedder, [f"{name}: model from {ready.source}"] if embedder.needs_weights else []
+    from engine.embed.models import models_file_note
+
+    unread = models_file_note()  # a broken models.json is why a chosen model seems missing
     if embedder.fallback is None:
-        raise PipelineError(f"The embedder {name} cannot run here: {ready.message}")
+        raise PipelineError(f"The embedder {name} cannot run here: {ready.message} {unread or ''}".strip())
     fallback = embed.get_embedder(embedder.fallback, modality, device=spec.device)
-    return fallback, [f"{name} is not ready: {ready.message} Using {fallback.name} instead."]
+    notes = [f"{name} is not ready: {ready.message} Using {fallback.name} instead."]
+    return fallback, [unread, *notes] if unread else notes
 
 
 def _report_dropped(items: list, ok: np.ndarray, problems: list[Problem]) -> None:

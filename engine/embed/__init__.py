@@ -126,6 +126,8 @@ class Embedder:
                 try:
                     payloads.append(self.load(items[i], collection))
                     good.append(i)
+                    if getattr(payloads[-1], "note", None):  # used, but the user should know (text cut)
+                        problems.append(Problem(items[i].path, "embed", payloads[-1].note, "warning"))
                 except (ItemError, OSError) as error:
                     problems.append(Problem(items[i].path, "embed", _unreadable(error)))
                     rows[i] = _FAILED

@@ -29,11 +29,32 @@ def _config_file() -> Path:
 
 def configured_models() -> dict[str, str]:
     """Embedder name -> model path chosen by the user; an unreadable file counts as no choice."""
+    return _read_config()[0]
+
+
+def models_file_note() -> str | None:
+    """What the user should know when ``models.json`` is there but cannot be used (it is then ignored)."""
+    return _read_config()[1]
+
+
+def _read_config() -> tuple[dict[str, str], str | None]:
+    path = _config_file()
     try:
-        data = json.loads(_config_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, ValueError) as error:
+        return (
+            {},
+            f"The model settings file {path} cannot be read ({error}); the models chosen in it are ignored.",
+        )
+    if not isinstance(data, dict):
+        return (
+            {},
+            f"The model settings file {path} is not a JSON object; the models chosen in it are ignored.",
+        )
+    # null (or any non-text value) means no choice, never a model called "None"
+    return {str(k): v for k, v in data.items() if isinstance(v, str) and v}, None
 
 
 def configured_model(embedder: str) -> Path | None:

@@ -9,6 +9,12 @@ and decoding an hour of audio to summarise it would only make the run slow.
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -53,30 +59,33 @@ def load_audio(
         raise ItemError("is empty (0 bytes).")
 
     notes: list[str] = []
-    try:
-        handle = sf.SoundFile(str(path))
-    except (sf.SoundFileError, RuntimeError, ValueError) as error:
-        kind = suffix.lstrip(".").upper() or "audio"
-        raise ItemError(
-            f"cannot be decoded as {kind} audio: the file is damaged or is not audio ({_short(error)})."
-        ) from error
-    with handle:
-        rate_in = int(handle.samplerate)
-        limit = None if max_seconds is None else int(max_seconds * rate_in)
-        blocks, frames = [], 0
+    with _decoder_messages() as decoder:
         try:
-            while limit is None or frames < limit:
-                want = _BLOCK if limit is None else min(_BLOCK, limit - frames)
-                block = handle.read(want, dtype="float32", always_2d=True)
-                if not len(block):
-                    break
-                blocks.append(block)
-                frames += len(block)
-        except (sf.SoundFileError, RuntimeError) as error:
-            if frames < MIN_SECONDS * rate_in:
-                raise ItemError(f"is damaged or truncated: {_short(error)}.") from error
-            notes.append(f"is damaged after {frames / rate_in:.1f} s; the readable part was used.")
-        total = handle.frames / rate_in if handle.frames > 0 else None
+            handle = sf.SoundFile(str(path))
+        except (sf.SoundFileError, RuntimeError, ValueError) as error:
+            kind = suffix.lstrip(".").upper() or "audio"
+            raise ItemError(
+                f"cannot be decoded as {kind} audio: the file is damaged or is not audio ({_short(error)})."
+            ) from error
+        with handle:
+            rate_in = int(handle.samplerate)
+            limit = None if max_seconds is None else int(max_seconds * rate_in)
+            blocks, frames = [], 0
+            try:
+                while limit is None or frames < limit:
+                    want = _BLOCK if limit is None else min(_BLOCK, limit - frames)
+                    block = handle.read(want, dtype="float32", always_2d=True)
+                    if not len(block):
+                        break
+                    blocks.append(block)
+                    frames += len(block)
+            except (sf.SoundFileError, RuntimeError) as error:
+                if frames < MIN_SECONDS * rate_in:
+                    raise ItemError(f"is damaged or truncated: {_short(error)}.") from error
+                notes.append(f"is damaged after {frames / rate_in:.1f} s; the readable part was used.")
+            total = handle.frames / rate_in if handle.frames > 0 else None
+    if any("Illegal Audio-MPEG-Header" in line for line in decoder):  # not the end-of-file chatter
+        notes.append("has damaged frames; the decoder skipped them.")
     if limit is not None and frames >= limit and (total is None or total > max_seconds + 0.01):
         length = f" of {total:.0f} s" if total else ""
         notes.append(f"only the first {max_seconds:g} s{length} were used.")
@@ -161,6 +170,38 @@ def resample(signal: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
         g = gcd(rate_in, rate_out)
         return resample_poly(signal, rate_out // g, rate_in // g).astype(np.float32)
     return soxr.resample(signal, rate_in, rate_out, quality="HQ").astype(np.float32, copy=False)
+
+
+_DECODER_LINE = re.compile(r"^(Note: |Warning: |\[src/libmpg123|.*MPEG|.*resync)", re.IGNORECASE)
+
+
+@contextmanager
+def _decoder_messages() -> Iterator[list[str]]:
+    """Collect what libsndfile's mp3 decoder (mpg123) prints on damaged frames.
+
+    mpg123 writes "Illegal Audio-MPEG-Header" lines straight to file descriptor 2, past Python, so
+    the descriptor is pointed at a temporary file while decoding; lines that are not mpg123's (from
+    another thread, say) are written back to stderr afterwards.
+    """
+    messages: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield messages
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+                sink.seek(0)
+                for line in sink.read().decode("utf-8", "replace").splitlines():
+                    if _DECODER_LINE.match(line):
+                        messages.append(line)
+                    else:
+                        print(line, file=sys.stderr)
+    finally:
+        os.close(saved)
 
 
 def _short(error: Exception) -> str:

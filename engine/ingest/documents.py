@@ -19,6 +19,12 @@ MAX_CHARS = 2_000_000
 """Text kept per document (about 300 000 words, a long book). Embedders chunk long texts and
 sample the chunks, so more text would only cost reading time, never change a cluster."""
 
+MAX_ZIP_XML_BYTES = 40 * 1024**2
+"""XML a zip-based document (.docx) may unpack to: a 2-million-character book is about 15 MB, while
+a 200 KB file that unpacks to 69 MB (a zip bomb) took 1.3 GB of memory to parse."""
+MAX_ZIP_BYTES = 500 * 1024**2
+"""Everything a zip-based document may unpack to, pictures included (the reader loads every part)."""
+
 _BYTES_PER_CHAR = 4  # the most bytes one character takes in UTF-8: reading this many is enough
 
 
@@ -41,10 +47,43 @@ def read_document(path: Path, max_chars: int = MAX_CHARS) -> str:
         raise
     except OSError as error:
         raise ItemError(f"cannot be read: {error.strerror or error}") from error
-    text = _tidy(text)[:max_chars]
+    text = _tidy(text)
     if not text.strip():
         raise ItemError("empty document: it holds no text")
+    if len(text) > max_chars:
+        return CutText(text[:max_chars])
     return text
+
+
+class CutText(str):
+    """A document's text cut at the limit; the embedder passes ``note`` on as a warning."""
+
+    @property
+    def note(self) -> str:
+        return f"Only the first {len(self):,} characters of this document were used; the rest was left out."
+
+
+def check_zip(path: Path, max_xml: int = MAX_ZIP_XML_BYTES, max_total: int = MAX_ZIP_BYTES) -> None:
+    """Refuse a zip-based document that would unpack to more than the limits (a zip bomb).
+
+    Python's zip reader never returns more than each member's declared size, so the declared sizes
+    bound what any reader of the file can take into memory.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return  # not a zip at all: the format's own reader says what is wrong with it
+    xml = sum(m.file_size for m in members if m.filename.lower().endswith((".xml", ".rels")))
+    total = sum(m.file_size for m in members)
+    if xml > max_xml or total > max_total:
+        big, limit = (xml, max_xml) if xml > max_xml else (total, max_total)
+        raise ItemError(
+            f"it unpacks to {big / 1024**2:.0f} MB, more than the {limit / 1024**2:.0f} MB read "
+            "from one document (it may be a zip bomb); it was skipped. Save it again, or as plain text."
+        )
 
 
 def _read_plain(path: Path, max_chars: int) -> str:
@@ -141,6 +180,7 @@ def _read_docx(path: Path, max_chars: int) -> str:
     import docx
     from docx.table import Table
 
+    check_zip(path)
     try:
         document = docx.Document(str(path))
     except Exception as error:  # noqa: BLE001 - not a zip, no word/document.xml, broken XML...

@@ -7,6 +7,7 @@ on; only cancellation raises.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -84,7 +85,7 @@ def _find_files(paths: list[Path], problems: list[Problem], cancel: CancelToken)
         elif path.is_file():
             _add_file(path, found, seen, problems)
         elif path.is_symlink():
-            problems.append(Problem(path, STAGE, "The link points to a file that does not exist."))
+            problems.append(Problem(path, STAGE, _dead_link(path)))
         elif path.exists():
             problems.append(Problem(path, STAGE, "This is not a regular file or folder; it was skipped."))
         else:
@@ -92,6 +93,16 @@ def _find_files(paths: list[Path], problems: list[Problem], cancel: CancelToken)
                 Problem(path, STAGE, "The path does not exist; check that it was not moved or renamed.")
             )
     return found
+
+
+def _dead_link(path: Path) -> str:
+    """Why a symbolic link leads nowhere: a loop (it points to itself) or a missing target."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "The link points to itself (a loop of symbolic links); it was skipped."
+    return "The link points to a file that does not exist."
 
 
 def _walk(
@@ -136,7 +147,7 @@ def _walk(
         elif is_file:
             _add_file(path, found, seen, problems)
         elif entry.is_symlink():
-            problems.append(Problem(path, STAGE, "The link points to a file that does not exist.", "warning"))
+            problems.append(Problem(path, STAGE, _dead_link(path), "warning"))
 
 
 def _add_file(
