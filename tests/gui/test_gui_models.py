@@ -63,3 +63,24 @@ def test_clear_cache_empties_the_vector_cache(qtbot):
     assert len(cache) == 0
     cache.close()
     assert "cleared" in window.stage_label.text()
+
+
+def test_clear_cache_repairs_a_damaged_cache_and_shows_a_failure_in_a_dialog(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setenv("DATAMINING6_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "vectors.sqlite").write_bytes(b"not a database, " * 1000)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *args: shown.append(args[-1]))
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    window.clear_cache_action.trigger()
+    assert "cleared" in window.stage_label.text() and not shown
+    cache = VectorCache()
+    assert len(cache) == 0
+    cache.close()
+
+    monkeypatch.setenv("DATAMINING6_CACHE_DIR", str(tmp_path / "cache" / "vectors.sqlite" / "sub"))
+    window.clear_cache_action.trigger()
+    assert len(shown) == 1 and "cannot be cleared" in shown[0]
