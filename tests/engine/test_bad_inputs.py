@@ -88,6 +88,21 @@ def test_an_embedder_failing_on_one_item_reports_it_and_goes_on(tmp_path, embedd
     assert problem.path.name == "s3.csv" and "left out" in problem.message
 
 
+def test_catch22_failing_on_one_spiky_series_leaves_out_that_series_only(tmp_path):
+    from engine.embed import get_embedder
+
+    for n in range(5):
+        values = np.sin(np.arange(60) / (n + 1))
+        if n == 2:
+            values[30] = 1e30  # within float32's range, yet aeon's catch22 divides by zero on it
+        np.savetxt(tmp_path / f"s{n}.csv", values, header="value", comments="")
+    problems = []
+    vectors = get_embedder("ts-catch22").embed(scan([tmp_path], csv_kind="timeseries"), problems=problems)
+    assert np.isfinite(vectors).all(axis=1).sum() == 4
+    (problem,) = problems
+    assert problem.path.name == "s2.csv" and "ZeroDivisionError" in problem.message
+
+
 def test_no_row_is_dropped_without_a_line_in_the_problems(tmp_path, monkeypatch):
     from engine.embed import tabular
 
