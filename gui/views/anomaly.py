@@ -75,7 +75,8 @@ class AnomalyView(QWidget):
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setLabel("bottom", "outlier score (higher is more unusual)")
         self.plot.setLabel("left", "items")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        for axis in ("left", "bottom"):  # "(x0.001)" beside raw scores reads as a unit
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.bars = pg.BarGraphItem(x0=[], x1=[], height=[], pen=pg.mkPen(None))
         self.plot.addItem(self.bars)
         self.line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen(_OUTLIER, width=2))
