@@ -1,14 +1,14 @@
 """The method-specific views (dendrogram, outliers, silhouette, DBSCAN radius) as docks of the window.
 
-They all read the same Result and share one selection with the scatter: selecting items in any of
-them selects the same items everywhere. Moving the dendrogram's cut recolours the map live.
+They all read the same Result and the window's one :class:`gui.view_state.ViewState`: selecting
+items in any of them selects the same items everywhere, and moving the dendrogram's cut recolours
+the map live, through the state and not through links between views.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
@@ -16,24 +16,24 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 from gui.views.anomaly import AnomalyView
 from gui.views.dendrogram import DendrogramView
 from gui.views.k_distance import KDistanceView
-from gui.views.scatter import ScatterView
 from gui.views.silhouette import SilhouetteView
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
     from gui.settings_panel import SettingsPanel
+    from gui.view_state import ViewState
 
 
 class AnalysisDocks(QObject):
-    """Creates the docks on ``window`` and keeps them in step with the scatter and the settings."""
+    """Creates the docks on ``window``; their views share ``state``; k and eps edits go to the settings."""
 
-    def __init__(self, window: QMainWindow, scatter: ScatterView, settings: SettingsPanel) -> None:
+    def __init__(self, window: QMainWindow, state: ViewState, settings: SettingsPanel) -> None:
         super().__init__(window)
-        self.window, self.scatter, self.settings = window, scatter, settings
+        self.window, self.settings = window, settings
         self.result: Result | None = None
-        self.dendrogram = DendrogramView()
-        self.anomaly = AnomalyView()
-        self.silhouette = SilhouetteView()
+        self.dendrogram = DendrogramView(state)
+        self.anomaly = AnomalyView(state)
+        self.silhouette = SilhouetteView(state)
         self.k_distance = KDistanceView()
         bottom, right = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.dendrogram_dock = self._dock("Dendrogram", self.dendrogram, bottom)
@@ -41,12 +41,7 @@ class AnalysisDocks(QObject):
         self.silhouette_dock = self._dock("Silhouette", self.silhouette, bottom)
         self.k_distance_dock = self._dock("DBSCAN radius", self.k_distance, right)
 
-        # One selection for every view; a view that is told of a selection does not echo it back.
-        scatter.selection_changed.connect(self._scatter_selected)
-        for view in (self.dendrogram, self.anomaly, self.silhouette):
-            view.selection_changed.connect(scatter.select)
         self.dendrogram.cut_changed.connect(self._cut_moved)
-        self.anomaly.flags_changed.connect(scatter.set_outliers)
         self.anomaly.item_activated.connect(self.open_item)
         self.k_distance.eps_chosen.connect(lambda eps: settings.edit(eps=float(eps)))
 
@@ -74,13 +69,8 @@ class AnalysisDocks(QObject):
         elif result.anomaly is not None:
             self.anomaly_dock.raise_()
 
-    def _scatter_selected(self, indices: list[int]) -> None:
-        self.dendrogram.select(indices, emit=False)
-        self.anomaly.select(indices, emit=False)
-
-    def _cut_moved(self, labels: np.ndarray, k: int) -> None:
-        """Recolour the map as the cut moves, and make k the setting (which re-clusters exactly)."""
-        self.scatter.recolor(labels)
+    def _cut_moved(self, _labels: object, k: int) -> None:
+        """Make the cut's k the setting (which re-clusters exactly); the map recolours through the state."""
         if self.result is not None and k != self.result.n_clusters:
             self.settings.edit(k=int(k))
 

@@ -30,6 +30,7 @@ from engine.pipeline import Spec
 from gui.analysis_docks import AnalysisDocks
 from gui.models_dialog import ModelsDialog
 from gui.settings_panel import SettingsPanel
+from gui.view_state import ViewState
 from gui.views.k_curve import KCurveView
 from gui.views.metrics import MetricsView
 from gui.views.problems import ProblemsView
@@ -81,7 +82,9 @@ class MainWindow(QMainWindow):
         self.drop_hint.setObjectName("dropHint")
         self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_hint.setWordWrap(True)
-        self.scatter = ScatterView()
+        self.view_state = ViewState(self)
+        """What every view shows: selection, hover, hidden clusters, names, the outlier threshold."""
+        self.scatter = ScatterView(self.view_state)
         self.central = QStackedWidget()
         self.central.addWidget(self.drop_hint)
         self.central.addWidget(self.scatter)
@@ -96,7 +99,7 @@ class MainWindow(QMainWindow):
         self.k_curve_dock = self._dock("Choosing k", self.k_curve, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.k_curve_dock.hide()
-        self.analysis = AnalysisDocks(self, self.scatter, self.settings_panel)
+        self.analysis = AnalysisDocks(self, self.view_state, self.settings_panel)
         for dock in self.analysis.docks[:3]:
             self.tabifyDockWidget(self.problems_dock, dock)
         self.problems_dock.raise_()
@@ -298,6 +301,7 @@ class MainWindow(QMainWindow):
     def _show_result(self, result: Result | None) -> None:
         """Put a result into every view; None empties them and shows the drop hint."""
         self.result = result
+        self.view_state.reset_for(result)
         self.metrics.set_result(result)
         if result is None:
             self.scatter.clear()

@@ -1,13 +1,12 @@
 """Outlier scores: a histogram with a draggable threshold, and the most unusual items first.
 
-Moving the threshold re-flags items at once from the stored scores (no refit) and tells the
-window through ``flags_changed`` (at most every ``FLAG_INTERVAL_MS`` while dragging), so that
-the scatter can mark the outliers.
+The threshold lives in the shared view state: moving the line puts it there (at most every
+``FLAG_INTERVAL_MS`` while dragging), and every view re-flags from the stored scores (no refit);
+the map rings the outliers at that threshold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,8 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.anomaly import flags_at
-from gui.views.palette import cluster_color
+from gui.view_state import ViewState
 from gui.views.widgets import hint_label, plain_plot
 
 if TYPE_CHECKING:
@@ -65,22 +63,20 @@ def histogram_range(scores: np.ndarray) -> tuple[float, float]:
 class AnomalyView(QWidget):
     """Histogram of ``Result.anomaly.scores`` with a threshold line, above a table of the top items."""
 
-    flags_changed = Signal(object)
-    """A bool array, one per item: the outliers at the current threshold."""
-    selection_changed = Signal(list)
-    """Indices of the items selected in the table."""
     item_activated = Signal(int)
     """Index of a double-clicked item (the window opens its file)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ViewState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state if state is not None else ViewState(self)
         self.message = hint_label(NO_RESULT)
 
         self.plot = plain_plot()
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setLabel("bottom", "outlier score (higher is more unusual)")
         self.plot.setLabel("left", "items")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        for axis in ("left", "bottom"):  # "(x0.001)" beside raw scores reads as a unit
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.bars = pg.BarGraphItem(x0=[], x1=[], height=[], pen=pg.mkPen(None))
         self.plot.addItem(self.bars)
         self.line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen(_OUTLIER, width=2))
@@ -132,7 +128,6 @@ class AnomalyView(QWidget):
 
         self._scores = np.zeros(0)
         self._flags = np.zeros(0, dtype=bool)
-        self._threshold = 0.0
         self._default_threshold = 0.0
         self._counts = np.zeros(0, dtype=int)
         self._edges = np.zeros(0)
@@ -140,17 +135,21 @@ class AnomalyView(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLAG_INTERVAL_MS)
-        self._timer.timeout.connect(self._apply_threshold)
+        self._timer.timeout.connect(self._line_dropped)
         self.line.sigPositionChanged.connect(self._on_line_moved)
-        self.line.sigPositionChangeFinished.connect(lambda _: self._apply_threshold())
+        self.line.sigPositionChangeFinished.connect(lambda _: self._line_dropped())
         self.log_counts.toggled.connect(lambda _: self._draw_bars())
         self.reset.clicked.connect(lambda: self.set_threshold(self._default_threshold))
         self.table.itemSelectionChanged.connect(self._on_table_selection)
         self.table.cellDoubleClicked.connect(self._on_double_click)
+        self.state.threshold_changed.connect(lambda *_: self._show_threshold())
+        self.state.selection_changed.connect(self._on_selection)
 
     # ---- data -------------------------------------------------------------------------------
     def set_result(self, result: Result | None) -> None:
-        """Show a result's outlier scores; emits ``flags_changed`` once (all False without a detector)."""
+        """Show a result's outlier scores, flagged at the view state's threshold."""
+        if result is not None and self.state.result is not result:
+            self.state.reset_for(result)
         anomaly = None if result is None else result.anomaly
         self._timer.stop()
         if anomaly is None:
@@ -163,7 +162,6 @@ class AnomalyView(QWidget):
                 np.zeros(0, dtype=int),
             )
             self.table.setRowCount(0)
-            self.flags_changed.emit(self._flags.copy())
             return
         self._scores = np.asarray(anomaly.scores, dtype=np.float64).ravel()
         self._default_threshold = float(anomaly.threshold)
@@ -181,9 +179,8 @@ class AnomalyView(QWidget):
         self.notes.setVisible(bool(notes))
         self._fill_table(result)
         self.stack.setCurrentWidget(self.stack.widget(1))
-        with QSignalBlocker(self.line):
-            self.line.setValue(self._default_threshold)
-        self._apply_threshold()
+        self._show_threshold()
+        self._on_selection(self.state.selected, None)
 
     def _fill_table(self, result: Result) -> None:
         scores = self._scores
@@ -200,11 +197,11 @@ class AnomalyView(QWidget):
                     QTableWidgetItem(str(row + 1)),
                     QTableWidgetItem(items[index].display_name),
                     QTableWidgetItem(f"{scores[index]:.4g}"),
-                    QTableWidgetItem("noise" if cluster < 0 else str(cluster)),
+                    QTableWidgetItem(self.state.name_of(cluster)),
                 )
                 cells[0].setData(Qt.ItemDataRole.UserRole, index)
                 cells[1].setToolTip(str(items[index].path))
-                cells[3].setData(Qt.ItemDataRole.DecorationRole, QColor(*cluster_color(cluster)))
+                cells[3].setData(Qt.ItemDataRole.DecorationRole, QColor(*self.state.colour_of(cluster)))
                 for col in (0, 2):
                     cells[col].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 for col, cell in enumerate(cells):
@@ -212,8 +209,8 @@ class AnomalyView(QWidget):
 
     # ---- facts the tests and the window read --------------------------------------------------
     @property
-    def threshold(self) -> float:
-        return self._threshold
+    def threshold(self) -> float | None:
+        return self.state.threshold
 
     @property
     def flags(self) -> np.ndarray:
@@ -238,30 +235,35 @@ class AnomalyView(QWidget):
 
     # ---- threshold --------------------------------------------------------------------------
     def set_threshold(self, value: float) -> None:
-        """Move the threshold line (as a drag would) and re-flag at once."""
-        with QSignalBlocker(self.line):
-            self.line.setValue(float(value))
-        self._apply_threshold()
+        """Make ``value`` the threshold of every view (as a drag would)."""
+        self.state.set_threshold(value, source=self)
 
     def _on_line_moved(self, _line: object) -> None:
         if not self._timer.isActive():
             self._timer.start()
 
-    def _apply_threshold(self) -> None:
+    def _line_dropped(self) -> None:
         self._timer.stop()
-        if not len(self._scores):
+        if len(self._scores):
+            self.set_threshold(float(self.line.value()))
+
+    def _show_threshold(self) -> None:
+        """Draw the state's threshold: the line, the summary, the bars and the table's scores."""
+        flags, threshold = self.state.outlier_flags(), self.state.threshold
+        if not len(self._scores) or flags is None or len(flags) != len(self._scores):
             return
-        self._threshold = float(self.line.value())
-        self._flags = flags_at(self._scores, self._threshold)
-        count, n = int(self._flags.sum()), len(self._flags)
-        self.summary.setText(f"{count:,} of {n:,} items ({100 * count / n:.1f}%) above {self._threshold:.4g}")
+        self._timer.stop()
+        self._flags = flags
+        with QSignalBlocker(self.line):
+            self.line.setValue(threshold)
+        count, n = int(flags.sum()), len(flags)
+        self.summary.setText(f"{count:,} of {n:,} items ({100 * count / n:.1f}%) above {threshold:.4g}")
         self._draw_bars()
         outlier, normal = QColor(*_OUTLIER), QColor(40, 40, 40)
         for row, index in enumerate(self._rows.tolist()):
             cell = self.table.item(row, 2)
             if cell is not None:
-                cell.setForeground(outlier if self._flags[index] else normal)
-        self.flags_changed.emit(self._flags.copy())
+                cell.setForeground(outlier if flags[index] else normal)
 
     def _draw_bars(self) -> None:
         if not len(self._counts):
@@ -270,19 +272,18 @@ class AnomalyView(QWidget):
         log = self.log_counts.isChecked()
         heights = np.log10(1 + self._counts) if log else self._counts.astype(float)
         centres = 0.5 * (self._edges[:-1] + self._edges[1:])
-        brushes = [pg.mkBrush(*(_OUTLIER if c > self._threshold else _NORMAL)) for c in centres]
+        threshold = np.inf if self.state.threshold is None else self.state.threshold
+        brushes = [pg.mkBrush(*(_OUTLIER if c > threshold else _NORMAL)) for c in centres]
         self.bars.setOpts(x0=self._edges[:-1], x1=self._edges[1:], height=heights, brushes=brushes)
         self.plot.setLabel("left", "log10(items + 1)" if log else "items")
         self.plot.setYRange(0, max(1.0, float(heights.max())) * 1.05, padding=0)
 
     # ---- selection --------------------------------------------------------------------------
-    def select(self, indices: Iterable[int], emit: bool = False) -> None:
-        """Select the listed items that the table shows; other views call this to link selections.
-
-        Emits nothing by default: the table shows only the top items, and echoing that partial
-        selection back would shrink the other views' selection.
-        """
-        wanted = {int(i) for i in indices}
+    def _on_selection(self, selected: np.ndarray, source: object) -> None:
+        """Select the rows of the listed items that the table shows (the top items only)."""
+        if source is self:
+            return  # the user's own table selection stands as it is
+        wanted = set(selected.tolist())
         model = self.table.selectionModel()
         selection = QItemSelection()
         last = self.table.columnCount() - 1
@@ -293,11 +294,9 @@ class AnomalyView(QWidget):
             model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         # The selection model's own signals were not blocked; the viewport needs a repaint.
         self.table.viewport().update()
-        if emit:
-            self.selection_changed.emit(self.selected)
 
     def _on_table_selection(self) -> None:
-        self.selection_changed.emit(self.selected)
+        self.state.select(self.selected, source=self)
 
     def _on_double_click(self, row: int, _column: int) -> None:
         if 0 <= row < len(self._rows):

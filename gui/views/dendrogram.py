@@ -4,12 +4,12 @@ Built for large trees: links are drawn as line segments in a few ``PlotDataItem`
 colour, ``connect="pairs"``), never one item per link. At most :data:`MAX_VISIBLE_MERGES` merges
 are drawn at once: those whose leaves are in view, highest first; subtrees below them are drawn
 collapsed, as triangles over their leaves. Zooming in re-truncates, so the detail grows where the
-user looks. Clicking a branch selects its items; dragging the line recolours live.
+user looks. Clicking a branch selects its items (in the shared view state); dragging the line
+puts the cut's labels into the view state, so the map recolours live.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from gui.view_state import ViewState
 from gui.views.palette import PALETTE
 from gui.views.widgets import plain_plot
 
@@ -42,13 +43,12 @@ _CUT = (214, 39, 40)
 class DendrogramView(QWidget):
     """Dendrogram of ``Result.clustering.tree``; the cut line's height decides the clusters."""
 
-    selection_changed = Signal(list)
-    """Indices of the items under the clicked branch; empty when the click hit no branch."""
     cut_changed = Signal(object, int)
     """``(labels, k)`` when the cut line gives a new number of clusters (labels: int array per item)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ViewState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state if state is not None else ViewState(self)
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.info.setTextFormat(Qt.TextFormat.RichText)
@@ -101,7 +101,6 @@ class DendrogramView(QWidget):
         self._segments = np.zeros((0, 4))
         self._segment_node = np.zeros(0, dtype=np.intp)
         self._segment_owner = np.zeros(0, dtype=np.intp)
-        self._selected: list[int] = []
         self._selected_node: int | None = None
 
         self._cut_timer = QTimer(self)
@@ -116,11 +115,14 @@ class DendrogramView(QWidget):
         self.line.sigPositionChangeFinished.connect(self._apply_cut)
         self.view_box.sigXRangeChanged.connect(lambda *_: self._redraw_timer.start())
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.state.selection_changed.connect(self._on_selection)
         self.set_tree(None)
 
     # ---- data -------------------------------------------------------------------------------
     def set_result(self, result: Result | None) -> None:
         """Show the tree of a result, cut where its labels are; a message when it has none."""
+        if result is not None and self.state.result is not result:
+            self.state.reset_for(result)
         clustering = getattr(result, "clustering", None)
         tree = getattr(clustering, "tree", None)
         labels = getattr(clustering, "labels", None)
@@ -130,7 +132,7 @@ class DendrogramView(QWidget):
     def set_tree(self, tree: Tree | None, k: int | None = None) -> None:
         """Draw ``tree`` (None shows the message) with the cut at ``k`` clusters (default 1)."""
         self._tree = tree
-        self._selected, self._selected_node = [], None
+        self._selected_node = None
         self._highlight.setData(x=[], y=[])
         self._selected_links.setData(x=[], y=[])
         if tree is None:
@@ -166,7 +168,7 @@ class DendrogramView(QWidget):
 
     @property
     def selected(self) -> list[int]:
-        return list(self._selected)
+        return self.state.selected.tolist()
 
     @property
     def visible_leaves(self) -> int:
@@ -201,7 +203,10 @@ class DendrogramView(QWidget):
         self._recolour()
         self._update_info()
         if emit:
-            self.cut_changed.emit(self._leaf_labels[tree.leaf_of_item], k)
+            labels = self._leaf_labels[tree.leaf_of_item]
+            if len(labels) == len(self.state.labels):
+                self.state.set_labels(labels, source=self)
+            self.cut_changed.emit(labels, k)
 
     def _update_info(self) -> None:
         tree = self._tree
@@ -353,29 +358,24 @@ class DendrogramView(QWidget):
         y = (tree.heights[node] + top) / 2 if parent >= 0 else top
         return self.view_box.mapViewToScene(QPointF(float(self._x[node]), float(y)))
 
-    def select_node(self, node: int, emit: bool = True) -> None:
+    def select_node(self, node: int) -> None:
         """Select the items under ``node`` and outline its branch."""
-        self.select(self._tree.items_under(node).tolist(), emit=emit)
         self._selected_node = node
+        self.state.select(self._tree.items_under(node), source=self)
         self._draw_selection()
 
-    def select(self, indices: Iterable[int], emit: bool = True) -> None:
-        """Highlight the leaves holding these items; other views call this to link selections."""
-        n = self._tree.n_items if self._tree is not None else 0
-        chosen = sorted({int(i) for i in indices if 0 <= int(i) < n})
-        if chosen == self._selected:
-            return
-        self._selected, self._selected_node = chosen, None
+    def _on_selection(self, _selected: np.ndarray, source: object) -> None:
+        if source is not self:
+            self._selected_node = None  # a selection made elsewhere is not this branch
         self._draw_selection()
-        if emit:
-            self.selection_changed.emit(list(chosen))
 
     def highlighted_leaves(self) -> list[int]:
         """Drawn leaves or collapsed subtrees (node numbers) that hold selected items."""
-        tree = self._tree
-        if tree is None or not self._selected or not len(self._frontier):
+        tree, selected = self._tree, self.state.selected
+        selected = selected[selected < (tree.n_items if tree is not None else 0)]
+        if tree is None or not len(selected) or not len(self._frontier):
             return []
-        positions = tree.leaf_start[np.unique(tree.leaf_of_item[self._selected])]
+        positions = tree.leaf_start[np.unique(tree.leaf_of_item[selected])]
         starts = tree.leaf_start[self._frontier]
         order = np.argsort(starts)
         hit = np.searchsorted(starts[order], positions, side="right") - 1
@@ -404,6 +404,8 @@ class DendrogramView(QWidget):
         p = self.view_box.mapSceneToView(event.scenePos())
         node = self.node_at(p.x(), p.y())
         if node is None:
-            self.select([])
+            self._selected_node = None
+            self.state.select([], source=self)
+            self._draw_selection()
         else:
             self.select_node(node)

@@ -1,5 +1,8 @@
 """The 2-D map: one point per analysed item, coloured by cluster, with hover and click selection.
 
+Selection, hover, hidden clusters, names, colours and the outlier threshold live in the shared
+:class:`gui.view_state.ViewState`: the map writes the user's clicks there and redraws from it.
+
 Built for 100 000 points: one ``ScatterPlotItem`` per cluster with a single brush and pen (the
 fast path of pyqtgraph), no per-point Python objects, and hover answered by a KD-tree lookup
 throttled by a timer instead of pyqtgraph's per-spot hover machinery.
@@ -7,15 +10,15 @@ throttled by a timer instead of pyqtgraph's per-spot hover machinery.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
-from gui.views.palette import cluster_color
+from gui.view_state import ViewState
 from gui.views.widgets import plain_plot
 
 if TYPE_CHECKING:
@@ -38,15 +41,11 @@ def _point_size(n: int) -> int:
 
 
 class ScatterView(QWidget):
-    """Scatter of ``Result.coords`` coloured by ``Result.labels``; selection is by item index."""
+    """Scatter of ``Result.coords`` coloured by the state's labels; selection is by item index."""
 
-    selection_changed = Signal(list)
-    """Indices (rows of the Result) of the selected items; empty when the selection is cleared."""
-    hovered = Signal(int)
-    """Index of the item under the mouse, -1 when none."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ViewState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state if state is not None else ViewState(self)
         self.plot = plain_plot()
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setPen(pg.mkPen(150, 150, 150))
@@ -64,8 +63,7 @@ class ScatterView(QWidget):
         self._describe: Describe | None = None
         self._tree: Any = None
         self._cluster_items: dict[int, pg.ScatterPlotItem] = {}
-        self._flags: dict[str, np.ndarray] = {}
-        self._selected: list[int] = []
+        self._uncertain_flags: np.ndarray | None = None
         self._highlight = pg.ScatterPlotItem(
             size=14, pen=pg.mkPen(0, 0, 0, width=2), brush=None, pxMode=True, hoverable=False
         )
@@ -84,7 +82,6 @@ class ScatterView(QWidget):
             self.plot.addItem(ring, ignoreBounds=True)
 
         self._hover_pos: QPointF | None = None
-        self._hover_index = -1
         self._hover_timer = QTimer(self)
         self._hover_timer.setSingleShot(True)
         self._hover_timer.setInterval(HOVER_INTERVAL_MS)
@@ -92,45 +89,61 @@ class ScatterView(QWidget):
         scene = self.plot.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        self.state.selection_changed.connect(lambda *_: self._draw_selection())
+        self.state.hidden_changed.connect(lambda *_: self._show_hidden())
+        self.state.labels_changed.connect(lambda labels, _: self._redraw(labels))
+        self.state.clusters_changed.connect(lambda _: self._redraw(self._labels))
+        self.state.threshold_changed.connect(lambda *_: self._show_rings())
 
     # ---- data -------------------------------------------------------------------------------
     def set_result(self, result: Result) -> None:
         """Show a pipeline result: coordinates, clusters, item names, outliers and uncertain items."""
+        if self.state.result is not result:
+            self.state.reset_for(result)
         items = result.analysed.items
 
         def describe(i: int) -> tuple[str, str | None]:
             return items[i].display_name, items[i].label
 
-        self.set_points(result.coords, result.labels, describe)
-        self.set_outliers(None if result.anomaly is None else result.anomaly.flags)
+        self.set_points(result.coords, self.state.labels, describe)
         probabilities = result.clustering.probabilities
-        self.set_uncertain(None if probabilities is None else probabilities.max(axis=1) < UNCERTAIN_BELOW)
+        self._uncertain_flags = None if probabilities is None else probabilities.max(axis=1) < UNCERTAIN_BELOW
+        self._show_hidden()
 
-    def recolor(self, labels: np.ndarray) -> None:
-        """New cluster labels for the same points (a moved dendrogram cut); the view stays where it is."""
-        rect = self.view_box.viewRect()
-        selected, rings = list(self._selected), dict(self._flags)
+    def _redraw(self, labels: np.ndarray) -> None:
+        """New labels, names or colours for the same points; the view and the rings stay."""
+        rect, uncertain = self.view_box.viewRect(), self._uncertain_flags
         self.set_points(self._coords, labels, self._describe)
         self.view_box.setRange(rect, padding=0)
-        self.select(selected, emit=False)
-        self.set_outliers(rings.get("outliers"))
-        self.set_uncertain(rings.get("uncertain"))
+        self._uncertain_flags = uncertain
+        self._show_hidden()
 
-    def set_outliers(self, flags: np.ndarray | None) -> None:
-        """Ring the flagged items (anomaly detection); None removes the rings."""
-        self._ring("outliers", self._outliers, flags)
+    def _show_rings(self) -> None:
+        """Ring the visible outliers (at the state's threshold) and uncertain mixture members."""
+        visible = self._visible()
+        for ring, flags in (
+            (self._outliers, self.state.outlier_flags()),
+            (self._uncertain, self._uncertain_flags),
+        ):
+            shown = flags is not None and len(flags) == len(self._coords)
+            ring.setData(pos=self._coords[flags & visible] if shown else np.zeros((0, 2)))
 
-    def set_uncertain(self, flags: np.ndarray | None) -> None:
-        """Ring items whose cluster is uncertain (a mixture's top probability below the threshold)."""
-        self._ring("uncertain", self._uncertain, flags)
+    def _visible(self) -> np.ndarray:
+        hidden = list(self.state.hidden)
+        return ~np.isin(self._labels, hidden) if hidden else np.ones(len(self._labels), dtype=bool)
 
-    def _ring(self, kind: str, ring: pg.ScatterPlotItem, flags: np.ndarray | None) -> None:
-        if flags is None or len(flags) != len(self._coords):
-            self._flags.pop(kind, None)
-            ring.setData(pos=np.zeros((0, 2)))
-            return
-        self._flags[kind] = np.asarray(flags, dtype=bool)
-        ring.setData(pos=self._coords[self._flags[kind]])
+    def _show_hidden(self) -> None:
+        """Hide the points (and their rings and highlight) of the clusters the state hides."""
+        for cluster, item in self._cluster_items.items():
+            item.setVisible(cluster not in self.state.hidden)
+        self._show_rings()
+        self._draw_selection()
+
+    def _draw_selection(self) -> None:
+        chosen = self.state.selected
+        chosen = chosen[chosen < len(self._coords)]
+        chosen = chosen[self._visible()[chosen]]
+        self._highlight.setData(pos=self._coords[chosen] if len(chosen) else np.zeros((0, 2)))
 
     def ringed(self) -> tuple[int, int]:
         """How many items carry an outlier ring and an uncertainty ring (for tests and the status bar)."""
@@ -145,15 +158,16 @@ class ScatterView(QWidget):
         self._clear_items()
         self._coords, self._labels, self._describe = coords, labels, describe
         self._tree = None
-        self.set_outliers(None)
-        self.set_uncertain(None)
+        self._uncertain_flags = None
+        for ring in (self._outliers, self._uncertain):
+            ring.setData(pos=np.zeros((0, 2)))
         n = len(coords)
         size = _point_size(n)
         pen = pg.mkPen(255, 255, 255, 160, width=0.8) if n <= 5_000 else pg.mkPen(None)
         ids, counts = np.unique(labels, return_counts=True)
         order = sorted(zip(ids.tolist(), counts.tolist(), strict=True), key=lambda ic: (ic[0] < 0, ic[0]))
         for cluster, count in order:  # clusters in id order, noise last in the legend
-            r, g, b = cluster_color(cluster)
+            r, g, b = self.state.colour_of(cluster)
             alpha = 150 if cluster < 0 else 230
             item = pg.ScatterPlotItem(
                 pos=coords[labels == cluster],
@@ -163,12 +177,13 @@ class ScatterView(QWidget):
                 pxMode=True,
                 hoverable=False,
                 antialias=n <= 20_000,
-                name=f"noise  ({count})" if cluster < 0 else f"cluster {cluster}  ({count})",
+                name=f"{self.state.name_of(cluster)}  ({count})",
             )
             item.setZValue(-1 if cluster < 0 else 0)
             self.plot.addItem(item)
             self._cluster_items[cluster] = item
-        self._selected = []
+        for sample, _label in self.legend.items:  # a click on a legend entry hides its cluster
+            sample.sigClicked.connect(self._on_legend_clicked)
         self._highlight.setData(pos=np.zeros((0, 2)))
         if n:
             self.view_box.autoRange(padding=0.05)
@@ -176,6 +191,12 @@ class ScatterView(QWidget):
     def clear(self) -> None:
         """Remove every point (an empty collection or a new, still running analysis)."""
         self.set_points(np.zeros((0, 2)), np.zeros(0, dtype=int))
+
+    def _on_legend_clicked(self, item: pg.ScatterPlotItem) -> None:
+        # pyqtgraph has already toggled the item; the state decides, so that every view agrees.
+        for cluster, drawn in self._cluster_items.items():
+            if drawn is item:
+                self.state.set_cluster_visible(cluster, item.isVisible(), source=self)
 
     def _clear_items(self) -> None:
         for item in self._cluster_items.values():
@@ -198,7 +219,7 @@ class ScatterView(QWidget):
 
     @property
     def selected(self) -> list[int]:
-        return list(self._selected)
+        return self.state.selected.tolist()
 
     # ---- hover and selection ------------------------------------------------------------------
     def index_at(self, x: float, y: float, radius_px: float = HOVER_RADIUS_PX) -> int | None:
@@ -215,9 +236,7 @@ class ScatterView(QWidget):
         candidates = np.asarray(self._tree.query_ball_point((x, y), radius_px * max(px, py)), dtype=int)
         if not len(candidates):
             return None
-        hidden = [c for c, item in self._cluster_items.items() if not item.isVisible()]
-        if hidden:
-            candidates = candidates[~np.isin(self._labels[candidates], hidden)]
+        candidates = candidates[self._visible()[candidates]]
         if not len(candidates):
             return None
         d = np.hypot((self._coords[candidates, 0] - x) / px, (self._coords[candidates, 1] - y) / py)
@@ -240,20 +259,10 @@ class ScatterView(QWidget):
         """Tooltip text: item name, cluster and known label."""
         cluster = int(self._labels[index])
         name, label = self._describe(index) if self._describe else (f"item {index}", None)
-        lines = [name, "noise" if cluster < 0 else f"cluster {cluster}"]
+        lines = [name, self.state.name_of(cluster)]
         if label is not None:
             lines.append(f"label: {label}")
         return "\n".join(lines)
-
-    def select(self, indices: Iterable[int], emit: bool = True) -> None:
-        """Select items by index and highlight them; other views call this to link selections."""
-        chosen = sorted({int(i) for i in indices if 0 <= int(i) < len(self._coords)})
-        if chosen == self._selected:
-            return
-        self._selected = chosen
-        self._highlight.setData(pos=self._coords[chosen] if chosen else np.zeros((0, 2)))
-        if emit:
-            self.selection_changed.emit(list(chosen))
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         self._hover_pos = QPointF(scene_pos)
@@ -265,9 +274,7 @@ class ScatterView(QWidget):
             return
         index = self.index_at_scene(self._hover_pos)
         index = -1 if index is None else index
-        if index != self._hover_index:
-            self._hover_index = index
-            self.hovered.emit(index)
+        self.state.hover(index, source=self)
         if index < 0:
             QToolTip.hideText()
             return
@@ -280,8 +287,6 @@ class ScatterView(QWidget):
         index = self.index_at_scene(event.scenePos())
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             if index is not None:
-                current = set(self._selected)
-                current.symmetric_difference_update({index})
-                self.select(current)
+                self.state.select(set(self.selected) ^ {index}, source=self)
             return
-        self.select([] if index is None else [index])
+        self.state.select([] if index is None else [index], source=self)

@@ -5,6 +5,7 @@ another cluster than to their own. Silhouettes are O(n²), so they are computed 
 random sample of at most ``engine.metrics.SILHOUETTE_SAMPLE`` clustered items as the summary's
 score (the mean line equals it); the engine computes them on its worker thread with the other
 metrics, and this view only draws ``Result.silhouettes``. Noise (-1) has no silhouette.
+Selected items that are in the sample are drawn dark, wherever they were selected.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
-from gui.views.palette import cluster_color
+from gui.view_state import ViewState
 from gui.views.widgets import hint_label, plain_plot
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 GAP = 0.04
 """Empty space between two clusters' bands, as a share of the items drawn."""
 _MEAN = (214, 39, 40)
+_SELECTED = (20, 20, 20)
 
 
 class SilhouetteView(QWidget):
@@ -33,11 +35,10 @@ class SilhouetteView(QWidget):
 
     ready = Signal()
     """Emitted when a result's plot has been drawn (or its message shown)."""
-    selection_changed = Signal(list)
-    """Indices of every item of a cluster whose band was clicked."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ViewState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state if state is not None else ViewState(self)
         self.message = hint_label("No analysis yet.")
         self.plot = plain_plot()
         self.plot.setMouseEnabled(x=False, y=True)
@@ -63,14 +64,23 @@ class SilhouetteView(QWidget):
         self.mean: float | None = None
         self.bands: dict[int, tuple[float, float]] = {}
         """Cluster id -> (bottom, top) of its band on the y axis."""
+        self._y = np.zeros(0)
+        """Height of each sampled item's bar (aligned with ``rows``)."""
+        self._n_clustered = 0
+        self.selected_bars = pg.BarGraphItem(x0=[], width=[], y=[], height=1.0, pen=pg.mkPen(None))
+        self.selected_bars.setZValue(5)
         self.plot.scene().sigMouseClicked.connect(self._on_click)
+        self.state.selection_changed.connect(lambda *_: self._draw_selection())
+        self.state.clusters_changed.connect(lambda _: self._redraw())
 
     # ---- data -------------------------------------------------------------------------------
     def set_result(self, result: Result | None) -> None:
         """Draw a result's silhouettes (computed by the engine); ``ready`` follows."""
+        if result is not None and self.state.result is not result:
+            self.state.reset_for(result)
         self.plot.clear()
         self.bands, self.mean = {}, None
-        self.rows, self.values = np.zeros(0, dtype=int), np.zeros(0)
+        self.rows, self.values, self._y = np.zeros(0, dtype=int), np.zeros(0), np.zeros(0)
         if result is None:
             self._show_message("No analysis yet.")
             return
@@ -79,9 +89,16 @@ class SilhouetteView(QWidget):
             self._show_message("A silhouette needs at least 2 clusters, each not a single item.")
             return
         self.rows, self.values = result.silhouettes.rows, result.silhouettes.values
-        self._draw(result.silhouettes.n_clustered)
+        self._n_clustered = result.silhouettes.n_clustered
+        self._draw()
         self.stack.setCurrentIndex(1)
         self.ready.emit()
+
+    def _redraw(self) -> None:
+        """Draw again with the state's cluster names and colours."""
+        if len(self.rows):
+            self.plot.clear()
+            self._draw()
 
     def _show_message(self, text: str, emit: bool = True) -> None:
         self.message.setText(text)
@@ -89,14 +106,18 @@ class SilhouetteView(QWidget):
         if emit:
             self.ready.emit()
 
-    def _draw(self, n_clustered: int) -> None:
+    def _draw(self) -> None:
         labels = self._labels[self.rows]
         gap = max(1.0, GAP * len(self.rows))
         y, ticks = 0.0, []
+        self._y = np.zeros(len(self.rows))
         for cluster in sorted(np.unique(labels).tolist(), reverse=True):  # cluster 0 on top
-            values = np.sort(self.values[labels == cluster])  # largest on top of its band
+            members = np.flatnonzero(labels == cluster)
+            members = members[np.argsort(self.values[members], kind="stable")]  # largest on top
+            values = self.values[members]
             positions = y + np.arange(len(values)) + 0.5
-            r, g, b = cluster_color(cluster)
+            self._y[members] = positions
+            r, g, b = self.state.colour_of(cluster)
             bars = pg.BarGraphItem(
                 x0=np.zeros(len(values)),
                 width=values,
@@ -107,7 +128,7 @@ class SilhouetteView(QWidget):
             )
             self.plot.addItem(bars)
             self.bands[cluster] = (y, y + len(values))
-            ticks.append((y + len(values) / 2, f"cluster {cluster} ({len(values)})"))
+            ticks.append((y + len(values) / 2, f"{self.state.name_of(cluster)} ({len(values)})"))
             y += len(values) + gap
         self.mean = float(self.values.mean())
         self.plot.addItem(pg.InfiniteLine(pos=0.0, angle=90, pen=pg.mkPen(120, 120, 120)))
@@ -120,6 +141,9 @@ class SilhouetteView(QWidget):
         axis.setWidth(max(metrics.horizontalAdvance(text) for _, text in ticks) + 16)
         self.plot.setXRange(min(-0.1, float(self.values.min())), 1.0, padding=0.02)
         self.plot.setYRange(0, y - gap, padding=0.01)
+        self.plot.addItem(self.selected_bars)
+        self._draw_selection()
+        n_clustered = self._n_clustered
         sampled = len(self.rows) < n_clustered
         text = f"{len(self.rows):,} items"
         if sampled:
@@ -129,6 +153,17 @@ class SilhouetteView(QWidget):
         self.caption.setText(f"Silhouettes of {text}{tail}. Click a band to select its cluster.")
 
     # ---- selection --------------------------------------------------------------------------
+    def highlighted_rows(self) -> np.ndarray:
+        """Selected items that are in the drawn sample (rows of the Result)."""
+        return self.rows[np.isin(self.rows, self.state.selected)]
+
+    def _draw_selection(self) -> None:
+        shown = np.isin(self.rows, self.state.selected)
+        self.selected_bars.setOpts(
+            x0=np.zeros(int(shown.sum())), width=self.values[shown], y=self._y[shown], height=1.0,
+            brush=pg.mkBrush(*_SELECTED),
+        )  # fmt: skip
+
     def cluster_at(self, y: float) -> int | None:
         """The cluster whose band covers height ``y`` on the plot, if any."""
         for cluster, (bottom, top) in self.bands.items():
@@ -144,4 +179,4 @@ class SilhouetteView(QWidget):
             return
         cluster = self.cluster_at(view_box.mapSceneToView(event.scenePos()).y())
         if cluster is not None:
-            self.selection_changed.emit(np.flatnonzero(self._labels == cluster).tolist())
+            self.state.select(np.flatnonzero(self._labels == cluster), source=self)

@@ -37,11 +37,9 @@ def far_items(result, count: int = 4):
 def test_messages_without_result_or_detector(view, make_result, qtbot):
     view.set_result(None)
     assert view.stack.currentWidget() is view.message and view.message.text() == NO_RESULT
-    with qtbot.waitSignal(view.flags_changed) as blocker:
-        view.set_result(make_result(n=30))
+    view.set_result(make_result(n=30))
     assert view.message.text() == NO_DETECTOR and "detector" in NO_DETECTOR.lower()
-    flags = blocker.args[0]
-    assert flags.dtype == bool and len(flags) == 30 and not flags.any()
+    assert view.flag_count() == 0 and view.threshold is None and view.state.outlier_flags() is None
 
 
 def test_histogram_bins_hold_every_score(view, make_result):
@@ -76,9 +74,8 @@ def test_detectors_flags_and_top_items(view, make_result, qtbot):
     result = make_result(n=200)
     far = far_items(result)
     with_anomaly(result, "knn", contamination=0.02)
-    with qtbot.waitSignal(view.flags_changed) as blocker:
-        view.set_result(result)
-    assert np.array_equal(blocker.args[0], result.anomaly.flags)
+    view.set_result(result)
+    assert np.array_equal(view.flags, result.anomaly.flags)
     assert view.threshold == pytest.approx(result.anomaly.threshold)
     assert view.flag_count() == int(result.anomaly.flags.sum()) == 4
     assert set(view.top_indices()[:4]) == set(far)
@@ -95,9 +92,10 @@ def test_moving_the_threshold_reflags_without_refitting(view, make_result, qtbot
     view.set_result(result)
     before = view.flag_count()
     lower = threshold_for(result.anomaly.scores, 0.3)
-    with qtbot.waitSignal(view.flags_changed, timeout=2000) as blocker:
+    with qtbot.waitSignal(view.state.threshold_changed, timeout=2000) as blocker:
         view.line.setValue(lower)  # what a drag does; the throttled update follows
-    assert blocker.args[0].sum() == view.flag_count() > before
+    assert blocker.args == [pytest.approx(lower), view]
+    assert view.state.outlier_flags().sum() == view.flag_count() > before
     assert view.flag_count() == pytest.approx(90, abs=2)
     view.reset.click()
     assert view.flag_count() == before and view.threshold == pytest.approx(result.anomaly.threshold)
@@ -124,7 +122,7 @@ def test_dragging_the_line_with_the_mouse(view, make_result, qtbot):
     QApplication.sendEvent(
         viewport, QMouseEvent(QMouseEvent.Type.MouseButtonPress, start, start, left, left, mods)
     )
-    with qtbot.waitSignal(view.flags_changed, timeout=2000):
+    with qtbot.waitSignal(view.state.threshold_changed, timeout=2000):
         for t in np.linspace(0, 1, 8):
             p = start + (end - start) * float(t)
             qtbot.wait(25)  # pyqtgraph drops mouse moves closer than 10 ms apart
@@ -145,15 +143,14 @@ def test_double_click_opens_and_selection_is_shared(view, make_result, qtbot):
         qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert activated.args[0] == view.top_indices()[0] and activated.args[0] in far
-    with qtbot.waitSignal(view.selection_changed) as selected:
+    with qtbot.waitSignal(view.state.selection_changed) as selected:
         view.table.selectRow(1)
-    assert selected.args[0] == [view.top_indices()[1]]
-    with qtbot.assertNotEmitted(view.selection_changed):
-        view.select([far[0], far[2], 9999])
-    assert view.selected == sorted([far[0], far[2]])
-    with qtbot.waitSignal(view.selection_changed) as echoed:
-        view.select([far[1]], emit=True)
-    assert echoed.args[0] == [far[1]]
+    assert selected.args[0].tolist() == [view.top_indices()[1]] and selected.args[1] is view
+    other = object()  # another view selects: the table follows and does not write back
+    seen = []
+    view.state.selection_changed.connect(lambda indices, source: seen.append(source))
+    view.state.select([far[0], far[2], 9999], source=other)
+    assert view.selected == sorted([far[0], far[2]]) and seen == [other]
 
 
 def test_the_table_lists_only_the_top_items(view, make_result, monkeypatch):

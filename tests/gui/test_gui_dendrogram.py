@@ -130,25 +130,26 @@ def test_clicking_a_branch_selects_its_items(qtbot, view, blobs_result):
     view.set_result(blobs_result)
     tree = blobs_result.clustering.tree
     node = int(tree.Z[-1, 0])  # one side of the root
-    with qtbot.waitSignal(view.selection_changed) as signal:
+    with qtbot.waitSignal(view.state.selection_changed) as signal:
         click(view, view.plot.mapFromScene(view.scene_pos_of_node(node)))
-    assert signal.args[0] == tree.items_under(node).tolist()
-    assert view.selected == signal.args[0] and view.highlighted_leaves()
+    assert signal.args[0].tolist() == sorted(tree.items_under(node).tolist()) and signal.args[1] is view
+    assert view.selected == signal.args[0].tolist() and view.highlighted_leaves()
     assert len(view._selected_links.xData) > 0  # the branch is outlined
-    with qtbot.waitSignal(view.selection_changed) as signal:
+    with qtbot.waitSignal(view.state.selection_changed) as signal:
         click(view, viewport_point(view, tree.n_leaves * 0.5, tree.height_for_k(1) * 1.02))
-    assert signal.args[0] == []
+    assert signal.args[0].tolist() == []
+    assert view._selected_links.xData is None or len(view._selected_links.xData) == 0
 
 
 def test_select_highlights_the_leaves_of_items(qtbot, view, blobs_result):
     view.set_result(blobs_result)
     tree = blobs_result.clustering.tree
-    with qtbot.waitSignal(view.selection_changed):
-        view.select([4, 7])
+    with qtbot.waitSignal(view.state.selection_changed):
+        view.state.select([4, 7])  # selected in another view
     assert sorted(view.highlighted_leaves()) == sorted(tree.leaf_of_item[[4, 7]].tolist())
-    with qtbot.assertNotEmitted(view.selection_changed):
-        view.select([7, 4])  # the same selection again
-    view.select([], emit=False)
+    with qtbot.assertNotEmitted(view.state.selection_changed):
+        view.state.select([7, 4])  # the same selection again
+    view.state.select([])
     assert view.highlighted_leaves() == []
 
 

@@ -106,12 +106,25 @@ def test_method_views_follow_the_settings_and_share_the_selection(qtbot, window,
     assert window.scatter.ringed()[0] == int(result.anomaly.flags.sum()) > 0  # outliers ringed
     assert docks.silhouette.mean == pytest.approx(result.metrics["silhouette"])
 
+    # The user's outlier threshold is what the map rings, and it outlives a re-run.
+    lower = float(np.quantile(result.anomaly.scores, 0.8))
+    docks.anomaly.set_threshold(lower)
+    assert window.scatter.ringed()[0] == int((result.anomaly.scores > lower).sum()) == 24
+
     # Moving the cut recolours the map at once and makes k the setting, which re-clusters.
     with qtbot.waitSignal(window.result_shown, timeout=60_000) as shown:
         docks.dendrogram.set_k(2)
         assert len(window.scatter.legend_entries()) == 2
     assert shown.args[0].spec.k == 2 and shown.args[0].n_clusters == 2
+    assert window.view_state.threshold == docks.anomaly.threshold == lower
+    assert window.scatter.ringed()[0] == 24
 
     # One selection everywhere: a branch of the tree selects its items in the map.
     docks.dendrogram.select_node(len(shown.args[0].clustering.tree.Z) + 120 - 1)  # the root
+    assert window.scatter.selected == list(range(120))
+
+    # Another detector scores on another scale: its own threshold, and the selection stays.
+    with qtbot.waitSignal(window.result_shown, timeout=60_000) as shown:
+        window.settings_panel.edit(detector="ecod")
+    assert window.view_state.threshold == pytest.approx(shown.args[0].anomaly.threshold)
     assert window.scatter.selected == list(range(120))

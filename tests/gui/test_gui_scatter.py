@@ -9,6 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from engine.anomaly import Anomalies
 from gui.views.scatter import ScatterView
 
 
@@ -65,39 +66,39 @@ def test_hover_lookup_finds_the_item_under_the_mouse(qtbot, make_result):
 
 def test_mouse_move_reports_the_hovered_item(qtbot, make_result):
     view = _shown_view(qtbot, make_result(n=4, k=4))  # one point per blob: nothing overlaps
-    with qtbot.waitSignal(view.hovered, timeout=2000, check_params_cb=lambda i: i == 2):
+    with qtbot.waitSignal(view.state.hover_changed, timeout=2000, check_params_cb=lambda i, _: i == 2):
         qtbot.mouseMove(view.plot.viewport(), _viewport_point(view, 2))
 
 
 def test_clicking_a_point_selects_it_and_clicking_empty_space_clears(qtbot, make_result):
     result = make_result(n=60, k=3)
     view = _shown_view(qtbot, result)
-    with qtbot.waitSignal(view.selection_changed, timeout=2000) as blocker:
+    with qtbot.waitSignal(view.state.selection_changed, timeout=2000) as blocker:
         qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, pos=_viewport_point(view, 7))
-    assert blocker.args == [[7]]
+    assert blocker.args[0].tolist() == [7] and blocker.args[1] is view
     assert view.selected == [7]
     highlighted = view._highlight.data["x"], view._highlight.data["y"]
     assert np.allclose([highlighted[0][0], highlighted[1][0]], result.coords[7])
 
-    with qtbot.waitSignal(view.selection_changed, timeout=2000) as blocker:
+    with qtbot.waitSignal(view.state.selection_changed, timeout=2000) as blocker:
         qtbot.mouseClick(
             view.plot.viewport(),
             Qt.MouseButton.LeftButton,
             Qt.KeyboardModifier.ControlModifier,
             pos=_viewport_point(view, 8),
         )
-    assert blocker.args == [[7, 8]]
+    assert blocker.args[0].tolist() == [7, 8]
 
-    with qtbot.waitSignal(view.selection_changed, timeout=2000) as blocker:
+    with qtbot.waitSignal(view.state.selection_changed, timeout=2000) as blocker:
         qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(3, 3))
-    assert blocker.args == [[]]
+    assert blocker.args[0].tolist() == []
 
 
 def test_hidden_clusters_are_not_hovered(qtbot, make_result):
     result = make_result(n=30, k=3)
     view = _shown_view(qtbot, result)
     cluster = int(result.labels[4])
-    view._cluster_items[cluster].setVisible(False)
+    view.state.set_cluster_visible(cluster, False)
     x, y = result.coords[4]
     assert view.index_at(float(x), float(y)) is None
 
@@ -131,20 +132,20 @@ def test_stays_fast_at_100k_points(qtbot):
     assert build < 3.0 and repaint < 1.0 and lookups < 0.5, (build, repaint, lookups)
 
 
-def test_recolor_keeps_the_view_selection_and_rings(qtbot, make_result):
-
+def test_a_new_cut_recolours_and_keeps_the_view_selection_and_rings(qtbot, make_result):
     view = ScatterView()
     qtbot.addWidget(view)
     result = make_result(n=90, k=3)
+    scores = np.zeros(90)
+    scores[:4] = 1.0
+    result.anomaly = Anomalies("ecod", 0.05, scores, 0.5, scores > 0.5)
+    result.clustering.probabilities = np.tile([0.6, 0.4], (90, 1))
+    result.clustering.probabilities[:4] = [1.0, 0.0]
     view.set_result(result)
-    flags = np.zeros(90, dtype=bool)
-    flags[:4] = True
-    view.set_outliers(flags)
-    view.set_uncertain(~flags)
-    view.select([5, 6], emit=False)
+    view.state.select([5, 6])
     view.view_box.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
     rect = view.view_box.viewRect()
-    view.recolor(np.zeros(90, dtype=int))
+    view.state.set_labels(np.zeros(90, dtype=int))  # what a moved dendrogram cut does
     assert view.legend_entries() == ["cluster 0  (90)"]
     assert view.selected == [5, 6] and view.ringed() == (4, 86)
     assert view.view_box.viewRect() == rect

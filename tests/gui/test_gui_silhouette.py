@@ -46,7 +46,8 @@ def test_well_separated_clusters_have_high_silhouettes(view, qtbot, make_result)
 
 def test_bands_use_the_scatter_colours_and_sorted_values(view, qtbot, make_result):
     show(view, qtbot, make_result(n=90, k=3))
-    bars = [item for item in view.plot.getPlotItem().items if hasattr(item, "opts") and "brush" in item.opts]
+    items = view.plot.getPlotItem().items
+    bars = [i for i in items if hasattr(i, "opts") and "brush" in i.opts and i is not view.selected_bars]
     assert len(bars) == 3
     colours = {bar.opts["brush"].color().getRgb()[:3] for bar in bars}
     assert colours == {cluster_color(c) for c in range(3)}
@@ -98,6 +99,9 @@ def test_clicking_a_band_selects_its_cluster(view, qtbot, make_result):
     vb = view.plot.getPlotItem().getViewBox()
     scene = vb.mapViewToScene(QPointF(0.3, (bottom + top) / 2))
     pos = view.plot.mapFromScene(scene)
-    with qtbot.waitSignal(view.selection_changed) as selected:
+    with qtbot.waitSignal(view.state.selection_changed) as selected:
         qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
-    assert selected.args[0] == np.flatnonzero(result.labels == 1).tolist()
+    assert selected.args[0].tolist() == np.flatnonzero(result.labels == 1).tolist()
+    sampled = np.intersect1d(view.rows, np.flatnonzero(result.labels == 1))
+    assert np.array_equal(np.sort(view.highlighted_rows()), sampled) and len(sampled)
+    assert len(view.selected_bars.opts["y"]) == len(sampled)  # their bars are drawn dark
