@@ -42,8 +42,7 @@ before = rss()
 t = time.perf_counter()
 out = {{}}
 if case["method"] == "engine dbscan":
-    spec = Spec(algorithm="dbscan", min_samples=5, dbscan_backend="sklearn", eps=case.get("eps"))
-    c = d.fit_dbscan(X, spec, no_progress, NEVER_CANCELLED)
+    c = d.fit_dbscan(X, min_samples=5, backend="sklearn", eps=case.get("eps"))
     labels = c.labels
     out["eps"] = c.info["eps"]
     out["est"] = c.info["memory_estimate_bytes"] / 2**20
@@ -52,7 +51,7 @@ elif case["method"] == "sklearn dbscan":
     labels = DBSCAN(eps=case["eps"], min_samples=5).fit(X).labels_
     out["eps"] = case["eps"]
 elif case["method"] == "engine hdbscan":
-    c = d.fit_hdbscan(X, Spec(algorithm="hdbscan", min_samples=5), no_progress, NEVER_CANCELLED)
+    c = d.fit_hdbscan(X, min_samples=5)
     labels = c.labels
 out["seconds"] = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
