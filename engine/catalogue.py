@@ -65,7 +65,7 @@ class Parameter:
 
     @property
     def values(self) -> tuple[str, ...]:
-        return tuple(c.value for c in self.choices)
+        return names(self.choices)
 
 
 def _plain(*values: str) -> tuple[Choice, ...]:

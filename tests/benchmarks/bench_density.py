@@ -27,8 +27,6 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 sys.path.insert(0, {root!r})
 from engine.cluster import dbscan as d
-from engine.pipeline import Spec
-from engine.progress import NEVER_CANCELLED, no_progress
 
 case = json.loads({case!r})
 X, y = make_blobs(case["n"], n_features=case["d"], centers=10, center_box=(-60, 60), random_state=0)
