@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import progress
 from engine.pipeline import Spec
 from gui.analysis_docks import AnalysisDocks
 from gui.models_dialog import ModelsDialog
@@ -43,18 +44,27 @@ if TYPE_CHECKING:
 RERUN_DELAY_MS = 300
 """A burst of setting edits (typing a number, spinning a box) causes one re-run, not many."""
 
-STAGE_NAMES = {
-    "ingest": "Reading files",
-    "scan": "Reading files",
-    "embed": "Embedding",
-    "cluster": "Clustering",
-    "kmeans": "Clustering",
-    "choose_k": "Choosing k",
-    "layout": "Drawing the map",
-    "anomaly": "Scoring outliers",
-    "metrics": "Scoring",
-    "done": "Finishing",
+STAGE_NAMES: dict[str, str] = {
+    progress.INGEST: "Reading files",
+    progress.EMBED: "Embedding",
+    progress.ALIGN: "Aligning clips",
+    progress.REDUCE: "Reducing dimensions",
+    progress.CHOOSE_K: "Choosing k",
+    progress.KMEANS: "Clustering (K-Means)",
+    progress.LINKAGE: "Building the tree",
+    progress.DIVISIVE: "Splitting clusters",
+    progress.MIXTURE_PREPARE: "Preparing the mixture",
+    progress.MIXTURE_FIT: "Fitting the mixture",
+    progress.PYCARET_SETUP: "Setting up PyCaret",
+    progress.K_DISTANCE: "k-distance curve",
+    progress.MEMORY_CHECK: "Checking DBSCAN's memory",
+    progress.DBSCAN: "Clustering (DBSCAN)",
+    progress.HDBSCAN: "Clustering (HDBSCAN)",
+    progress.LAYOUT: "Drawing the map",
+    progress.ANOMALY: "Scoring outliers",
+    progress.DONE: "Finishing",
 }
+"""The status bar's words for each stage the engine reports (:data:`engine.progress.STAGES`)."""
 
 DROP_HINT = (
     "<p style='font-size:15pt'>Drop folders or files here</p>"
@@ -281,7 +291,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.setEnabled(True)
 
     def _on_progress(self, stage: str, done: int, total: int) -> None:
-        text = STAGE_NAMES.get(stage, stage.replace("_", " ").capitalize())
+        name = progress.stage_of(stage)
+        text = STAGE_NAMES.get(name, name.capitalize()) + stage[len(name) :]
         if total > 0:
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(min(done, total))

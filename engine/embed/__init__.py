@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.items import Collection, Item, Problem
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import EMBED, NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
 class ItemError(Exception):
@@ -117,7 +117,7 @@ class Embedder:
                     rows[i] = found[key]
         todo = [i for i, row in enumerate(rows) if row is None]
         done = len(items) - len(todo)
-        progress(f"embed ({self.name})", done, len(items))
+        progress(f"{EMBED} ({self.name})", done, len(items))
         for start in range(0, len(todo), self.batch_size):
             cancel.raise_if_cancelled()
             batch = todo[start : start + self.batch_size]
@@ -139,7 +139,7 @@ class Embedder:
                 if use_cache:
                     cache.put_many({keys[i]: rows[i] for i in good if keys[i] is not None and len(rows[i])})
             done += len(batch)
-            progress(f"embed ({self.name})", done, len(items))
+            progress(f"{EMBED} ({self.name})", done, len(items))
         vectors = _stack(rows)
         ok = np.isfinite(vectors).all(axis=1)
         if not ok.any():

@@ -18,7 +18,7 @@ from engine.embed import Embedder, register
 from engine.embed.pictures import PictureEmbedder
 from engine.ingest.audio import MAX_SECONDS, SAMPLE_RATE, TOP_DB, frame_signal, load_audio, log_mel
 from engine.items import Collection, Item, Problem
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import ALIGN, NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
 def _dct_matrix(n_out: int, n_in: int) -> np.ndarray:
@@ -227,7 +227,7 @@ def dtw_distances(
     out = np.empty(len(a))
     for start in range(0, len(a), chunk):
         cancel.raise_if_cancelled()
-        progress("align (audio-dtw)", start, len(a))
+        progress(f"{ALIGN} (audio-dtw)", start, len(a))
         part = slice(start, start + chunk)
         x, y, lx, ly = a[part], b[part], len_a[part], len_b[part]
         prev = np.full((len(x), y.shape[1] + 1), np.inf)
@@ -241,7 +241,7 @@ def dtw_distances(
             ends = lx == i + 1
             out[start + np.flatnonzero(ends)] = row[ends, ly[ends]]
             prev = row
-    progress("align (audio-dtw)", len(a), len(a))
+    progress(f"{ALIGN} (audio-dtw)", len(a), len(a))
     return out / (len_a + len_b)
 
 

@@ -39,3 +39,19 @@ def test_engine_source_has_no_qt_import_lines():
         )
     ]
     assert offenders == []
+
+
+def test_methods_embedders_and_readers_never_import_the_pipeline():
+    """engine/cluster, engine/embed and engine/ingest sit below the pipeline: not even a type import."""
+    import ast
+
+    offenders = []
+    for package in ("cluster", "embed", "ingest"):
+        for path in (ROOT / "engine" / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                if isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+                if any(n == "engine.pipeline" or n.startswith("engine.pipeline.") for n in names):
+                    offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
