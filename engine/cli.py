@@ -178,12 +178,17 @@ def analyze(args: argparse.Namespace) -> int:
         **{name: getattr(args, name) for name in METHOD_OPTIONS},
     )
     out = args.out
+    try:
+        # Option values first: a refused option must leave nothing behind, not even the --out folder.
+        catalogue.check_options(spec.to_dict())
+    except catalogue.OptionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     unusable = _unusable_out(out)
     if unusable:
         print(f"error: --out {unusable}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        catalogue.check_options(spec.to_dict())
         result = run(spec, progress=_progress_printer(args.quiet))
     except catalogue.OptionError as error:
         print(f"error: {error}", file=sys.stderr)
