@@ -11,6 +11,14 @@ import numpy as np
 MODALITIES = ("table", "timeseries", "text", "image", "audio")
 
 
+class ItemError(Exception):
+    """One item cannot be read or embedded; the message says why, for the user.
+
+    Raised by ingest's readers and the embedders' ``load``; lives here so that both can use it
+    without one package importing the other.
+    """
+
+
 @dataclass(frozen=True)
 class Item:
     """One thing to cluster: a file, or one row / one series inside a CSV file.

@@ -4,7 +4,7 @@ Each embedder says which modality it handles, whether it needs model weights and
 come from, so the GUI and ``main.py models`` can list them and the Spec can pick one by name.
 
 Most embedders only write two methods: :meth:`Embedder.load` (one item's file or data into a
-payload, raising :class:`ItemError` with a message for the user when the item is bad) and
+payload, raising :class:`~engine.items.ItemError` with a message for the user when the item is bad) and
 :meth:`Embedder.embed_batch` (payloads into vectors). :meth:`Embedder.embed` does the rest for
 all of them: batching, progress, cancellation between batches, the on-disk cache, and turning a
 bad item into a :class:`~engine.items.Problem` and a NaN row instead of stopping the run.
@@ -18,12 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.items import Collection, Item, Problem
+from engine.items import Collection, Item, ItemError, Problem
 from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-
-
-class ItemError(Exception):
-    """One item cannot be embedded; the message says why, for the user."""
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from engine.embed import Embedder, ItemError, Readiness, get_embedder, register
+from engine.embed import Embedder, Readiness, get_embedder, register
 from engine.embed.audio import standardise_blocks
 from engine.embed.cache import configure_numba_cache
 from engine.embed.pictures import PictureEmbedder
 from engine.embed.tabular import resample, znormalise
-from engine.items import Collection, Item, Problem
+from engine.items import Collection, Item, ItemError, Problem
 from engine.progress import CancelToken, Progress, no_progress
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import engine.embed as embed
-from engine.embed import Embedder, ItemError, Readiness
+from engine.embed import Embedder, Readiness
 from engine.embed.cache import VectorCache
-from engine.items import Collection, Item
+from engine.items import Collection, Item, ItemError
 from engine.pipeline import PipelineError, Spec, run
 from engine.progress import Cancelled, CancelToken
 
