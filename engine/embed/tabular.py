@@ -1,11 +1,11 @@
-"""Weight-free embedders for CSV data: standardised table features and resampled time series."""
+"""The weight-free table embedder: standardised numeric features, one-hot categories weighed as one."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from engine.embed import Embedder, register
-from engine.items import Collection, Item, Problem
+from engine.items import Collection, Problem
 from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
@@ -45,47 +45,4 @@ class StandardizedTable(Embedder):
         return X
 
 
-class ResampledSeries(Embedder):
-    """Each series z-normalised and resampled to one length: shape matters, not level or scale."""
-
-    name = "ts-resampled"
-    modality = "timeseries"
-    description = "z-normalised values resampled to a common length (channels concatenated)"
-    batch_size = 1024
-
-    def params(self) -> dict[str, object]:
-        return {"length": self.options.get("length", 128)}
-
-    def load(self, item: Item, collection: Collection) -> np.ndarray:
-        return collection.series[item.id]
-
-    def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
-        length = self.params()["length"]
-        return np.stack([resample(znormalise(s), length).ravel(order="F") for s in payloads])
-
-
-def _as_2d(values: np.ndarray) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    return values[:, None] if values.ndim == 1 else values
-
-
-def znormalise(series: np.ndarray) -> np.ndarray:
-    """Per-channel z-normalisation; a flat channel becomes zeros instead of NaN."""
-    series = _as_2d(series)
-    std = series.std(axis=0)
-    std[std == 0] = 1.0
-    return (series - series.mean(axis=0)) / std
-
-
-def resample(series: np.ndarray, length: int) -> np.ndarray:
-    """Linear interpolation of every channel onto ``length`` evenly spaced points."""
-    series = _as_2d(series)
-    if len(series) == length:
-        return series
-    old = np.linspace(0.0, 1.0, len(series))
-    new = np.linspace(0.0, 1.0, length)
-    return np.column_stack([np.interp(new, old, series[:, c]) for c in range(series.shape[1])])
-
-
 register(StandardizedTable, default=True)
-register(ResampledSeries)

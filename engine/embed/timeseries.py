@@ -1,4 +1,4 @@
-"""Time-series embedders beyond ``ts-resampled``: catch22 features, MiniRocket, text and pictures.
+"""Time-series embedders: resampled values, catch22 features, MiniRocket, text and pictures.
 
 A payload is ``collection.series[item.id]``: a float array, 1-D (one channel) or 2-D (length x
 channels). Every embedder here works on series of unequal length. aeon (catch22, MiniRocket)
@@ -16,7 +16,6 @@ from engine.embed import Embedder, Readiness, get_embedder, register
 from engine.embed.audio import standardise_blocks
 from engine.embed.cache import configure_numba_cache
 from engine.embed.pictures import PictureEmbedder
-from engine.embed.tabular import resample, znormalise
 from engine.items import Collection, Item, ItemError, Problem
 from engine.progress import CancelToken, Progress, no_progress
 
@@ -27,6 +26,48 @@ def _majority_channels(collection: Collection) -> int:
         c = 1 if np.ndim(values) == 1 else np.shape(values)[1]
         counts[c] = counts.get(c, 0) + 1
     return max(counts, key=lambda c: counts[c]) if counts else 1
+
+
+def _as_2d(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    return values[:, None] if values.ndim == 1 else values
+
+
+def znormalise(series: np.ndarray) -> np.ndarray:
+    """Per-channel z-normalisation; a flat channel becomes zeros instead of NaN."""
+    series = _as_2d(series)
+    std = series.std(axis=0)
+    std[std == 0] = 1.0
+    return (series - series.mean(axis=0)) / std
+
+
+def resample(series: np.ndarray, length: int) -> np.ndarray:
+    """Linear interpolation of every channel onto ``length`` evenly spaced points."""
+    series = _as_2d(series)
+    if len(series) == length:
+        return series
+    old = np.linspace(0.0, 1.0, len(series))
+    new = np.linspace(0.0, 1.0, length)
+    return np.column_stack([np.interp(new, old, series[:, c]) for c in range(series.shape[1])])
+
+
+class ResampledSeries(Embedder):
+    """Each series z-normalised and resampled to one length: shape matters, not level or scale."""
+
+    name = "ts-resampled"
+    modality = "timeseries"
+    description = "z-normalised values resampled to a common length (channels concatenated)"
+    batch_size = 1024
+
+    def params(self) -> dict[str, object]:
+        return {"length": self.options.get("length", 128)}
+
+    def load(self, item: Item, collection: Collection) -> np.ndarray:
+        return collection.series[item.id]
+
+    def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
+        length = self.params()["length"]
+        return np.stack([resample(znormalise(s), length).ravel(order="F") for s in payloads])
 
 
 class _SeriesEmbedder(Embedder):
@@ -298,6 +339,7 @@ class SeriesAsImage(PictureEmbedder, _SeriesEmbedder):
 
 
 register(Catch22Features, default=True)
+register(ResampledSeries)
 register(MiniRocketFeatures)
 register(SeriesAsText)
 register(SeriesAsImage)
