@@ -54,6 +54,39 @@ class Problem:
 
 
 @dataclass
+class CsvFile:
+    """How one CSV file was read: its dialect, the layout chosen and the columns that play a part.
+
+    Notes, the settings panel's label choices and saved projects read these; column lists are cut
+    at ``engine.ingest.csv_file.MAX_INFO_COLUMNS`` names (wide files can have thousands).
+    """
+
+    kind: str
+    """``table`` or ``timeseries``."""
+    format: str
+    """``rows`` for tables; ``wide``, ``long`` or ``file`` for time series."""
+    delimiter: str | None
+    decimal: str
+    thousands: str | None
+    header: bool
+    encoding: str
+    rows: int
+    columns: list[str]
+    label_column: str | None = None
+    name_column: str | None = None
+    """The column naming the items (tables and wide series)."""
+    id_column: str | None = None
+    """The column telling series apart (long format)."""
+    time_column: str | None = None
+    numeric_columns: list[str] = field(default_factory=list)
+    categorical_columns: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+    """Table columns not used as features (identifiers, free text, empty columns)."""
+    value_columns: list[str] = field(default_factory=list)
+    """The columns holding a series' values (time series only)."""
+
+
+@dataclass
 class Collection:
     """Items in a fixed order plus what ingest could not read.
 
@@ -61,6 +94,8 @@ class Collection:
     payloads that are cheap to keep live here: ``tables`` holds the numeric feature matrix of
     table rows (one row per table item, in item order) and ``series`` one float array per
     time-series item (keyed by item id).  Files of other modalities are read by their embedder.
+    ``csv_files`` says how each CSV file was read and ``one_hot`` which features are the 0/1
+    indicators of one categorical column (source column -> its features).
     """
 
     items: list[Item] = field(default_factory=list)
@@ -69,6 +104,8 @@ class Collection:
     feature_names: list[str] = field(default_factory=list)
     series: dict[int, np.ndarray] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    csv_files: dict[Path, CsvFile] = field(default_factory=dict)
+    one_hot: dict[str, list[str]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -93,7 +130,7 @@ class Collection:
     def subset(self, rows: list[int]) -> Collection:
         """The items at ``rows``, renumbered 0..n-1 so vectors stay aligned; payloads follow them.
 
-        Problems and notes are shared with this collection, not copied.
+        Problems, notes and what was learnt about the files are shared with this collection, not copied.
         """
         kept = [self.items[i] for i in rows]
         new_items = [
@@ -112,5 +149,7 @@ class Collection:
             feature_names=list(self.feature_names) if table is not None else [],
             series={j: self.series[it.id] for j, it in enumerate(kept) if it.id in self.series},
             notes=self.notes,
+            csv_files=self.csv_files,
+            one_hot=self.one_hot,
             info=self.info,
         )

@@ -32,7 +32,7 @@ class StandardizedTable(Embedder):
     ) -> np.ndarray:
         (cancel or NEVER_CANCELLED).raise_if_cancelled()
         X = np.array(collection.table_features, dtype=np.float32)
-        one_hot = {f for fs in collection.info.get("table", {}).get("one_hot", {}).values() for f in fs}
+        one_hot = {f for fs in collection.one_hot.values() for f in fs}
         indicator = np.array([name in one_hot for name in collection.feature_names], dtype=bool)
         if len(indicator) != X.shape[1]:
             indicator = np.zeros(X.shape[1], dtype=bool)
