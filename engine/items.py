@@ -122,6 +122,10 @@ class Collection:
     def labels(self) -> list[str | None]:
         return [item.label for item in self.items]
 
+    def table_rows(self) -> dict[int, int]:
+        """Item id -> its row of ``table_features`` (table items only, in item order)."""
+        return {it.id: row for row, it in enumerate(i for i in self.items if i.modality == "table")}
+
     def only(self, modality: str) -> Collection:
         """The sub-collection of one modality (see :meth:`subset`)."""
         rows = [i for i, it in enumerate(self.items) if it.modality == modality]
@@ -139,8 +143,8 @@ class Collection:
         ]
         table = None
         if self.table_features is not None:
-            table_pos = {it.id: p for p, it in enumerate(i for i in self.items if i.modality == "table")}
-            picked = [table_pos[it.id] for it in kept if it.id in table_pos]
+            table_rows = self.table_rows()
+            picked = [table_rows[it.id] for it in kept if it.id in table_rows]
             table = self.table_features[picked] if picked else None
         return Collection(
             items=new_items,
