@@ -123,11 +123,12 @@ class Embedder:
         progress = progress or no_progress
         cancel = cancel or NEVER_CANCELLED
         problems = problems if problems is not None else []
+        outside = self._cancel, self._problems
         self._cancel, self._problems = cancel, problems
         try:
             return self._embed(collection, progress, cancel, problems, cache)
         finally:
-            del self._cancel, self._problems  # back to the class defaults: no run in progress
+            self._cancel, self._problems = outside
 
     def _embed(
         self,
