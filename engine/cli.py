@@ -284,9 +284,10 @@ def models(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
-    from engine import export
     from engine.embed import list_embedders
+    from engine.export import SafeCsvWriter
     from engine.pipeline import PipelineError, run
+    from engine.store import atomic_write
 
     base = _spec_from(args, k=args.k)
     progress = _progress_printer(quiet=True)
@@ -335,8 +336,8 @@ def compare(args: argparse.Namespace) -> int:
     print(f"{len(first.analysed.items)} {first.modality} items, {len(classes)} known classes, k = {k}")
     _print_table(header, rows)
     if args.out is not None:
-        with export.atomic_write(args.out / "compare.csv") as handle:
-            export.SafeCsvWriter(handle).writerows([header, *rows])
+        with atomic_write(args.out / "compare.csv") as handle:
+            SafeCsvWriter(handle).writerows([header, *rows])
     return EXIT_OK
 
 

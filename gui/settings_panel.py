@@ -26,6 +26,7 @@ from engine.layout import available_layouts
 from engine.pipeline import Spec
 
 if TYPE_CHECKING:
+    from engine.items import CsvFile
     from engine.pipeline import Result
 
 AUTO = "(auto)"
@@ -60,14 +61,14 @@ def _label_value(text: str) -> str | None:
     return None if text in ("", AUTO) else "" if text == NONE else text
 
 
-def _label_candidates(info: dict[str, Any], limit: int = 50) -> list[str]:
+def _label_candidates(files: Iterable[CsvFile], limit: int = 50) -> list[str]:
     """Columns of the CSV files read that could hold classes: detected labels first, then the rest."""
-    files = [f for f in (info.get("csv") or {}).values() if isinstance(f, dict)]
+    files = list(files)
     names: list[str] = []
     for keys in (("label_column",), ("categorical_columns", "name_column", "columns")):
-        for file_info in files:
+        for file in files:
             for key in keys:
-                value = file_info.get(key)
+                value = getattr(file, key)
                 for name in value if isinstance(value, list | tuple) else [value]:
                     if name and str(name) not in names:
                         names.append(str(name))
@@ -260,7 +261,7 @@ class SettingsPanel(QWidget):
         for item in collection.items:
             counts[item.modality] = counts.get(item.modality, 0) + 1
         self.set_modalities(counts)
-        self.set_label_choices(_label_candidates(getattr(collection, "info", {}) or {}))
+        self.set_label_choices(_label_candidates(collection.csv_files.values()))
         self.set_embedders(result.modality, result.embedder)
         eps_used = result.clustering.info.get("eps")
         if self._spec.eps is None and isinstance(eps_used, float):

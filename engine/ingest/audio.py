@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.embed import ItemError
+from engine.items import ItemError
 
 SAMPLE_RATE = 22050
 MAX_SECONDS = 60.0
