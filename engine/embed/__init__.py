@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from engine.items import Collection, Item, ItemError, Problem
-from engine.progress import EMBED, NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import EMBED, NEVER_CANCELLED, Cancelled, CancelToken, Progress, no_progress
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,8 @@ def _embed_each_if_needed(
     """
     try:
         batch = np.asarray(embedder.embed_batch(payloads), dtype=np.float32)
+    except Cancelled:
+        raise
     except Exception as error:  # noqa: BLE001 - libraries raise anything on odd data (catch22: ZeroDivisionError)
         if len(payloads) > 1:
             return [
