@@ -14,17 +14,7 @@ from engine.ingest.audio import SAMPLE_RATE
 from engine.item_view import clip_view, series_band, waveform_envelope
 
 
-def write_chirp(path: Path, seconds: float = 3.0, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """A sine sweeping up from 200 Hz to 6 kHz, written as 16-bit WAV; returns the samples written."""
-    t = np.arange(int(seconds * sr)) / sr
-    f0, f1 = 200.0, 6000.0
-    phase = 2 * np.pi * (f0 * t + (f1 - f0) * t**2 / (2 * seconds))
-    signal = (0.5 * np.sin(phase)).astype(np.float32)
-    sf.write(path, signal, sr, subtype="PCM_16")
-    return sf.read(path, dtype="float32")[0]
-
-
-def test_chirp_matches_librosa_and_its_ridge_rises(tmp_path: Path) -> None:
+def test_chirp_matches_librosa_and_its_ridge_rises(tmp_path: Path, write_chirp) -> None:
     import librosa
 
     signal = write_chirp(tmp_path / "chirp.wav")
