@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from engine.pipeline import Result
 
 SHOWN_MODALITIES = ("audio", "timeseries")
+ROOM = 330
+"""Pixels high: a spectrogram needs room for its frequency ticks."""
 
 
 class ItemDock(QObject):
@@ -34,11 +36,12 @@ class ItemDock(QObject):
     ) -> None:
         super().__init__(window)
         self.result: Result | None = None
+        self.window = window
         self.view = SpectrogramView()
         self.dock = QDockWidget("Item", window)
         self.dock.setObjectName("ItemDock")
         self.dock.setWidget(self.view)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.hide()
         self.view.current_item_changed.connect(lambda index: index >= 0 and select([index]))
         self.view.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
@@ -51,7 +54,11 @@ class ItemDock(QObject):
         """A new result: the dock appears for audio and time series, and shows nothing selected yet."""
         self.result = result
         self.view.clear()
-        self.dock.setVisible(result is not None and result.modality in SHOWN_MODALITIES)
+        shown = result is not None and result.modality in SHOWN_MODALITIES
+        self.dock.setVisible(shown)
+        if shown:
+            self.dock.raise_()
+            self.window.resizeDocks([self.dock], [ROOM], Qt.Orientation.Vertical)
 
     def show_selection(self, indices: list[int]) -> None:
         """Show the first selected item (its cluster's clips are what "Play cluster" plays)."""

@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.problems_dock.raise_()
         self.analysis.k_distance_dock.hide()
         self.item = ItemDock(self, self.scatter.select, self.scatter)
+        self.tabifyDockWidget(self.problems_dock, self.item.dock)
         self.scatter.selection_changed.connect(self.item.show_selection)
         # Give the map most of the room; docks start narrow and the user can widen them.
         self.resizeDocks([self.settings_dock, self.summary_dock], [260, 330], Qt.Orientation.Horizontal)

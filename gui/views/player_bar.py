@@ -6,7 +6,7 @@ Without sound (no PortAudio, no output device) every control is disabled and its
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QStyle, QWidget
 
 from gui.audio import AudioPlayer
 
@@ -22,9 +22,12 @@ class PlayerBar(QWidget):
     def __init__(self, player: AudioPlayer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.player = player
-        self.previous_button = QPushButton("⏮")
-        self.play_button = QPushButton("▶ Play")
-        self.next_button = QPushButton("⏭")
+        icon = self.style().standardIcon
+        self._play_icon = icon(QStyle.StandardPixmap.SP_MediaPlay)
+        self._stop_icon = icon(QStyle.StandardPixmap.SP_MediaStop)
+        self.previous_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaSkipBackward), "")
+        self.play_button = QPushButton(self._play_icon, "Play")
+        self.next_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaSkipForward), "")
         self.cluster_button = QPushButton("Play cluster")
         self.volume = QSlider(Qt.Orientation.Horizontal)
         self.volume.setRange(0, 100)
@@ -40,7 +43,9 @@ class PlayerBar(QWidget):
         for widget in (self.previous_button, self.play_button, self.next_button, self.cluster_button):
             layout.addWidget(widget)
         layout.addStretch(1)
-        layout.addWidget(QLabel("🔈"))
+        speaker = QLabel()
+        speaker.setPixmap(icon(QStyle.StandardPixmap.SP_MediaVolume).pixmap(16, 16))
+        layout.addWidget(speaker)
         layout.addWidget(self.volume)
 
         self.previous_button.clicked.connect(player.previous)
@@ -71,4 +76,5 @@ class PlayerBar(QWidget):
             self.play_requested.emit()
 
     def _show_state(self, playing: bool) -> None:
-        self.play_button.setText("■ Stop" if playing else "▶ Play")
+        self.play_button.setText("Stop" if playing else "Play")
+        self.play_button.setIcon(self._stop_icon if playing else self._play_icon)

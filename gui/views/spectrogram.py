@@ -29,7 +29,9 @@ from gui.views.widgets import hint_label, plain_plot
 CACHED_VIEWS = 16
 AXIS_WIDTH = 52
 """Both plots' left axes are this wide, so their time axes line up."""
-FREQUENCY_TICKS = (50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000)
+MAJOR_HZ = (100, 1000, 10000)
+MINOR_HZ = (50, 200, 500, 2000, 5000, 20000)
+"""Labelled where there is room: pyqtgraph skips a label that would overlap one of a higher level."""
 _PLAYHEAD = pg.mkPen(214, 39, 40, width=2)
 _WAVE = (31, 119, 180)
 
@@ -41,10 +43,10 @@ def compute_clip(path: Path) -> Any:
     return clip_view(path)
 
 
-def frequency_ticks(band_hz: np.ndarray) -> list[tuple[float, str]]:
-    """Positions on the band axis (band ``i`` drawn from ``i`` to ``i + 1``) of round frequencies."""
+def frequency_ticks(band_hz: np.ndarray, hz: Sequence[int]) -> list[tuple[float, str]]:
+    """Positions on the band axis (band ``i`` drawn from ``i`` to ``i + 1``) of the frequencies ``hz``."""
     rows = np.arange(len(band_hz)) + 0.5
-    wanted = [f for f in FREQUENCY_TICKS if band_hz[0] <= f <= band_hz[-1]]
+    wanted = [f for f in hz if band_hz[0] <= f <= band_hz[-1]]
     return [(float(np.interp(f, band_hz, rows)), f"{f // 1000}k" if f >= 1000 else str(f)) for f in wanted]
 
 
@@ -62,13 +64,14 @@ class SpectrogramView(QWidget):
         super().__init__(parent)
         self.player = player or AudioPlayer(self)
         self.bar = PlayerBar(self.player)
+        self.caption = hint_label(centred=False)
+        self.bar.layout().insertWidget(4, self.caption, 1)
         self.hint = hint_label("Select an audio clip or a time series to see it here.")
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
         self.wave = self.graphics.addPlot(row=0, col=0)
         self.spec = self.graphics.addPlot(row=1, col=0)
-        self.graphics.ci.layout.setRowStretchFactor(0, 1)
-        self.graphics.ci.layout.setRowStretchFactor(1, 3)
+        self.wave.setMaximumHeight(90)  # the spectrogram gets the rest
         for plot in (self.wave, self.spec):
             plot.setMenuEnabled(False)
             plot.hideButtons()
@@ -76,9 +79,10 @@ class SpectrogramView(QWidget):
             plot.getAxis("left").setWidth(AXIS_WIDTH)
         self.wave.setXLink(self.spec)
         self.wave.getAxis("bottom").setStyle(showValues=False)
-        self.wave.setLabel("left", "level")
+        self.wave.getAxis("left").setTicks([[(0.0, "0")]])
         self.spec.setLabel("bottom", "time (s)")
-        self.spec.setLabel("left", "frequency (Hz)")
+        self.spec.getAxis("bottom").enableAutoSIPrefix(False)  # seconds, never "(x0.001)"
+        self.spec.setLabel("left", "Hz")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.spec.addItem(self.image)
         self.colour_bar = pg.ColorBarItem(colorMap="viridis", label="dB", interactive=False, width=14)
@@ -204,12 +208,12 @@ class SpectrogramView(QWidget):
         self.image.setRect(0.0, 0.0, clip.duration, float(n_bands))
         top = float(clip.db.max())
         self.colour_bar.setLevels((top - 80.0, top))
-        self.spec.getAxis("left").setTicks([frequency_ticks(clip.band_hz)])
+        self.spec.getAxis("left").setTicks([frequency_ticks(clip.band_hz, hz) for hz in (MAJOR_HZ, MINOR_HZ)])
         self.spec.setYRange(0, n_bands, padding=0)
         self.spec.setXRange(0, clip.duration, padding=0)
         self.spec.setLimits(xMin=0, xMax=clip.duration, minXRange=min(clip.duration, 0.05))
         notes = f" ({'; '.join(clip.notes)})" if clip.notes else ""
-        self.wave.setTitle(f"{clip.path.name}: {clip.duration:.2f} s{notes}", color="#444", size="9pt")
+        self.caption.setText(f"{clip.path.name}: {clip.duration:.2f} s{notes}")
         self._move_playhead(0.0)
         self.stack.setCurrentIndex(1)
         self.ready.emit()

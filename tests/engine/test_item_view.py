@@ -59,7 +59,8 @@ def test_sixty_seconds_are_ready_fast(tmp_path: Path) -> None:
     view = clip_view(tmp_path / "long.wav")
     elapsed = time.perf_counter() - start
     assert view.duration == pytest.approx(60.0)
-    assert elapsed < 0.6, f"{elapsed:.3f} s for a 60 s clip"  # ~0.06 s on a quiet machine; slack for CI
+    # 0.04 s on a quiet machine, 0.2 s with a load of 8 on 2 cores; a tenfold slowdown fails.
+    assert elapsed < 1.5, f"{elapsed:.3f} s for a 60 s clip"
 
 
 def test_undecodable_clip_says_why(tmp_path: Path) -> None:
