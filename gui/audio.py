@@ -233,8 +233,12 @@ class AudioPlayer(QObject):
             return  # the user moved on
         path, start = self._pending
         if decoded is None:
-            self.message.emit(f"{'Skipped' if len(self._paths) > 1 else 'Cannot play'} {path.name}: {error}")
-            self._go(self._row + 1)
+            if len(self._paths) == 1:
+                self.message.emit(f"Cannot play {path.name}: {error}")
+                self._end(finished=False)
+            else:
+                self.message.emit(f"Skipped {path.name}: {error}")
+                self._go(self._row + 1)
             return
         key = cache_key(path)
         if key is not None:

@@ -97,17 +97,13 @@ class SpectrogramView(QWidget):
         self.series = plain_plot()
         self.series.setLabel("bottom", "step")
 
-        audio_page = QWidget()
-        audio_layout = QVBoxLayout(audio_page)
-        audio_layout.setContentsMargins(0, 0, 0, 0)
-        audio_layout.addWidget(self.graphics, 1)
-        audio_layout.addWidget(self.bar)
         self.stack = QStackedWidget()
-        for page in (self.hint, audio_page, self.series):
+        for page in (self.hint, self.graphics, self.series):
             self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.bar)  # always there, enabled while a clip is shown
 
         self.path: Path | None = None
         self.clip: Any = None
