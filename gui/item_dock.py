@@ -36,25 +36,33 @@ class ItemDock(QObject):
     ) -> None:
         super().__init__(window)
         self.result: Result | None = None
-        self.window = window
-        self.view = SpectrogramView()
+        self.window, self._select, self._space_target = window, select, space_target
+        self._view: SpectrogramView | None = None
         self.dock = QDockWidget("Item", window)
         self.dock.setObjectName("ItemDock")
-        self.dock.setWidget(self.view)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.hide()
-        self.view.current_item_changed.connect(lambda index: index >= 0 and select([index]))
-        self.view.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
-        # The space bar plays and stops from the map too, where the user's eyes are.
-        shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), space_target)
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(self.view.bar.toggle)
+
+    @property
+    def view(self) -> SpectrogramView:
+        """The view, built on first need: a table-only session never pays for its plots and player."""
+        if self._view is None:
+            self._view = view = SpectrogramView()
+            self.dock.setWidget(view)
+            view.current_item_changed.connect(lambda index: index >= 0 and self._select([index]))
+            view.message.connect(lambda text: self.window.statusBar().showMessage(text, 8000))
+            # The space bar plays and stops from the map too, where the user's eyes are.
+            shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self._space_target)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(view.bar.toggle)
+        return self._view
 
     def set_result(self, result: Result | None) -> None:
         """A new result: the dock appears for audio and time series, and shows nothing selected yet."""
         self.result = result
-        self.view.clear()
         shown = result is not None and result.modality in SHOWN_MODALITIES
+        if shown or self._view is not None:
+            self.view.clear()
         self.dock.setVisible(shown)
         if shown:
             self.dock.raise_()
@@ -64,7 +72,8 @@ class ItemDock(QObject):
         """Show the first selected item (its cluster's clips are what "Play cluster" plays)."""
         result = self.result
         if result is None or not indices or result.modality not in SHOWN_MODALITIES:
-            self.view.clear()
+            if self._view is not None:
+                self._view.clear()
             return
         index = int(indices[0])
         items, labels = result.analysed.items, np.asarray(result.labels)
@@ -82,4 +91,5 @@ class ItemDock(QObject):
         self.view.show_series(band.values, band.mean, band.sd, name)
 
     def shutdown(self) -> None:
-        self.view.shutdown()
+        if self._view is not None:
+            self._view.shutdown()

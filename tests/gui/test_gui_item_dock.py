@@ -62,4 +62,6 @@ def test_selecting_a_series_shows_it_over_its_cluster_band(qtbot, window: MainWi
 
 def test_tables_get_no_item_dock(window: MainWindow, make_result) -> None:
     window._show_result(make_result(n=6, k=2))
+    window.scatter.select([1])
     assert not window.item.dock.isVisibleTo(window)
+    assert window.item._view is None  # not even built
