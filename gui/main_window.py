@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from engine import progress
 from engine.pipeline import Spec
 from gui.analysis_docks import AnalysisDocks
+from gui.item_dock import ItemDock
 from gui.models_dialog import ModelsDialog
 from gui.settings_panel import SettingsPanel
 from gui.view_state import ViewState
@@ -114,6 +115,9 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(self.problems_dock, dock)
         self.problems_dock.raise_()
         self.analysis.k_distance_dock.hide()
+        self.item = ItemDock(self, self.scatter.select, self.scatter)
+        self.tabifyDockWidget(self.problems_dock, self.item.dock)
+        self.scatter.selection_changed.connect(self.item.show_selection)
         # Give the map most of the room; docks start narrow and the user can widen them.
         self.resizeDocks([self.settings_dock, self.summary_dock], [260, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [230], Qt.Orientation.Vertical)
@@ -172,7 +176,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
         docks = [self.settings_dock, self.summary_dock, self.k_curve_dock, self.problems_dock]
-        for dock in docks + self.analysis.docks:
+        for dock in docks + self.analysis.docks + [self.item.dock]:
             view_menu.addAction(dock.toggleViewAction())
         tools_menu = self.menuBar().addMenu("&Tools")
         self.models_action = QAction("&Models…", self)
@@ -320,6 +324,7 @@ class MainWindow(QMainWindow):
             self.k_curve.set_curve(None)
             self.k_curve_dock.hide()
             self.analysis.set_result(None)
+            self.item.set_result(None)
             self.central.setCurrentWidget(self.drop_hint)
             return
         self.drop_hint.setText(DROP_HINT)
@@ -330,6 +335,7 @@ class MainWindow(QMainWindow):
         self.k_curve.set_curve(result.k_curve)
         self.k_curve_dock.setVisible(result.k_curve is not None)
         self.analysis.set_result(result)
+        self.item.set_result(result)
 
     def _on_failed(self, message: str, problems: list) -> None:
         self._idle(message)
@@ -369,6 +375,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self._rerun_timer.stop()
         self.worker.shutdown(timeout_ms=5000)
+        self.item.shutdown()
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState())
