@@ -115,9 +115,9 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(self.problems_dock, dock)
         self.problems_dock.raise_()
         self.analysis.k_distance_dock.hide()
-        self.item = ItemDock(self, self.scatter.select, self.scatter)
+        self.item = ItemDock(self, lambda rows: self.view_state.select(rows, self.item), self.scatter)
         self.tabifyDockWidget(self.problems_dock, self.item.dock)
-        self.scatter.selection_changed.connect(self.item.show_selection)
+        self.view_state.selection_changed.connect(lambda rows, _source: self.item.show_selection(list(rows)))
         # Give the map most of the room; docks start narrow and the user can widen them.
         self.resizeDocks([self.settings_dock, self.summary_dock], [260, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [230], Qt.Orientation.Vertical)

@@ -35,12 +35,12 @@ def test_selecting_a_clip_shows_it_and_play_cluster_moves_the_selection(
     assert window.item.dock.isVisibleTo(window)
     view = window.item.view
     with qtbot.waitSignal(view.ready, timeout=5000):
-        window.scatter.select([2])
+        window.view_state.select([2])
     assert view.path == items[2].path and view.clip is not None
     if not view.player.available():
         pytest.skip(view.player.reason)
     followed: list[list[int]] = []
-    window.scatter.selection_changed.connect(followed.append)
+    window.view_state.selection_changed.connect(lambda rows, _source: followed.append(list(rows)))
     with qtbot.waitSignal(view.player.finished, timeout=5000):
         view.bar.cluster_button.click()
     assert followed == [[4]]  # cluster 0 from the shown clip (2, selected already) on: then 4
@@ -53,7 +53,7 @@ def test_selecting_a_series_shows_it_over_its_cluster_band(qtbot, window: MainWi
     series = {i: np.linspace(0, i + 1, 20) for i in range(4)}
     window._show_result(with_items(result, "timeseries", items, series))
     with qtbot.waitSignal(window.item.view.ready, timeout=1000):
-        window.scatter.select([2])
+        window.view_state.select([2])
     plot = window.item.view.series.getPlotItem()
     np.testing.assert_allclose(plot.listDataItems()[-1].getData()[1], series[2])
     np.testing.assert_allclose(plot.listDataItems()[-2].getData()[1], np.linspace(0, 2, 20))  # mean of 0, 2
@@ -62,6 +62,6 @@ def test_selecting_a_series_shows_it_over_its_cluster_band(qtbot, window: MainWi
 
 def test_tables_get_no_item_dock(window: MainWindow, make_result) -> None:
     window._show_result(make_result(n=6, k=2))
-    window.scatter.select([1])
+    window.view_state.select([1])
     assert not window.item.dock.isVisibleTo(window)
     assert window.item._view is None  # not even built
