@@ -297,6 +297,9 @@ def run(
         finally:
             if cache is not None:
                 cache.close()
+        # Which runtime (ONNX Runtime or PyTorch) embedded the items, when a model ran at all.
+        runtime_note = getattr(embedder, "runtime_note", None)
+        embed_notes = [*embed_notes, runtime_note] if runtime_note else embed_notes
         ok = np.isfinite(vectors).all(axis=1)
         analysed = candidates if ok.all() else candidates.subset(np.flatnonzero(ok).tolist())
         vectors = vectors if ok.all() else vectors[ok]
