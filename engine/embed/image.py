@@ -184,6 +184,7 @@ class EfficientNetLite0(Embedder):
     def _onnx_session(self, ort: Any) -> Any:
         import torch
 
+        ort.require()
         path, _ = self._weights()
         size = self.input_size
         key = ort.settings_key(path, f"{self.architecture}|features-mean|nchw{size}")

@@ -108,12 +108,18 @@ def settings_key(weights: Path, settings: str) -> str:
     return digest.hexdigest()
 
 
-def session(path: Path, device: str) -> Any:
-    """An inference session for ``path``: CUDA when asked for and available, else every CPU core."""
+def require() -> Any:
+    """The onnxruntime module, or :class:`OnnxUnavailable` when it is not installed (checked first)."""
     try:
         import onnxruntime
     except ImportError as error:
         raise OnnxUnavailable("onnxruntime is not installed (pip install onnxruntime)") from error
+    return onnxruntime
+
+
+def session(path: Path, device: str) -> Any:
+    """An inference session for ``path``: CUDA when asked for and available, else every CPU core."""
+    onnxruntime = require()
     options = onnxruntime.SessionOptions()
     threads = os.environ.get("OMP_NUM_THREADS")
     options.intra_op_num_threads = int(threads) if threads and threads.isdigit() else (os.cpu_count() or 1)

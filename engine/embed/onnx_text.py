@@ -52,6 +52,7 @@ class OnnxSentenceEncoder:
 
     def __init__(self, folder: Path, device: str, transformer: Callable[[], Any]) -> None:
         """``transformer()`` gives the torch transformer module (only called to export it once)."""
+        ort.require()
         weights = _weights_file(folder)
         if not (folder / "tokenizer.json").is_file():
             raise ort.OnnxUnavailable("the model folder has no tokenizer.json")
