@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.embed.prefetch import loaded_batches
 from engine.items import Collection, Item, Problem
 from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
@@ -47,6 +48,9 @@ class Embedder:
     """Whether one item's vector depends only on that item (so it can be cached by content)."""
     fallback: str | None = None
     """The weight-free embedder the pipeline uses instead when this one's model is missing."""
+    load_workers: int = 1
+    """Threads reading items ahead of the model (:mod:`engine.embed.prefetch`); 1 reads in line.
+    More only where :meth:`load` is thread-safe and releases the interpreter lock (Pillow, audio)."""
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -118,17 +122,22 @@ class Embedder:
         todo = [i for i, row in enumerate(rows) if row is None]
         done = len(items) - len(todo)
         progress(f"embed ({self.name})", done, len(items))
-        for start in range(0, len(todo), self.batch_size):
-            cancel.raise_if_cancelled()
-            batch = todo[start : start + self.batch_size]
+
+        def load(i: int) -> Any:
+            return self.load(items[i], collection)
+
+        expected = (ItemError, OSError)
+        for batch in loaded_batches(
+            load, todo, self.batch_size, expected, self.load_workers, cancel.raise_if_cancelled
+        ):
             good, payloads = [], []
-            for i in batch:
-                try:
-                    payloads.append(self.load(items[i], collection))
-                    good.append(i)
-                except (ItemError, OSError) as error:
-                    problems.append(Problem(items[i].path, "embed", _unreadable(error)))
+            for i, payload in batch:
+                if isinstance(payload, expected):
+                    problems.append(Problem(items[i].path, "embed", _unreadable(payload)))
                     rows[i] = _FAILED
+                else:
+                    payloads.append(payload)
+                    good.append(i)
             if payloads:
                 vectors = np.asarray(self.embed_batch(payloads), dtype=np.float32)
                 for i, vector in zip(good, vectors, strict=True):

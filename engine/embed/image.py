@@ -75,6 +75,7 @@ class EfficientNetLite0(Embedder):
     needs_weights = True
     batch_size = 32
     fallback: str | None = "image-pixels"
+    load_workers = 3  # decoding and resizing (Pillow, no interpreter lock) ahead of the model
     input_size = 224
     architecture = "efficientnet-lite0"
 
