@@ -27,9 +27,8 @@ def _series_collection(channels: int, n: int = 12) -> Collection:
     collection = Collection()
     for i in range(n):
         length = int(rng.integers(40, 80))
-        wave = np.sin(np.linspace(0, rng.uniform(2, 9), length))[:, None] + rng.normal(
-            0, 0.1, (length, channels)
-        )
+        wave = np.sin(np.linspace(0, rng.uniform(2, 9), length))[:, None]
+        wave = wave + rng.normal(0, 0.1, (length, channels))
         collection.items.append(Item(id=i, path=Path(f"warm-{i}"), modality="timeseries"))
         collection.series[i] = wave[:, 0] if channels == 1 else wave
     return collection
