@@ -64,7 +64,11 @@ def _normalised(features: Any) -> np.ndarray:
 
 
 class EfficientNetLite0(Embedder):
-    """ImageNet CNN features: photos of similar things land close, whatever their exact pixels."""
+    """ImageNet CNN features: photos of similar things land close, whatever their exact pixels.
+
+    Options: ``device``, ``model`` (a weights file) and ``runtime`` (auto: ONNX Runtime on the CPU,
+    see :mod:`engine.embed.onnx_runtime`; onnx; torch).
+    """
 
     name = "image-efficientnet"
     modality = "image"

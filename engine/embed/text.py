@@ -63,7 +63,8 @@ class SentenceTransformerText(Embedder):
 
     Options: ``device`` (auto, cuda, mps, cpu), ``model`` (a model folder, or the id of a model
     already in the Hugging Face cache), ``chunk_words`` (default: from the model's window),
-    ``chunk_overlap`` (20 words) and ``max_chunks`` (32 per document).
+    ``chunk_overlap`` (20 words), ``max_chunks`` (32 per document) and ``runtime`` (auto: ONNX
+    Runtime on the CPU, see :mod:`engine.embed.onnx_runtime`; onnx; torch).
     """
 
     name = "text-minilm"
