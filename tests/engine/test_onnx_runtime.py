@@ -28,6 +28,7 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
 
 
+@pytest.mark.slow  # the first export of the model in a session: about 5 s
 def test_image_runtimes_give_the_same_vectors_and_say_which_ran() -> None:
     onnx, torch = get_embedder("image-efficientnet", runtime="onnx"), get_embedder("image-efficientnet")
     torch.options["runtime"] = "torch"
@@ -39,6 +40,7 @@ def test_image_runtimes_give_the_same_vectors_and_say_which_ran() -> None:
     assert torch.runtime_note == "image-efficientnet ran on PyTorch."
 
 
+@pytest.mark.slow  # the first export of the model in a session: about 5 s
 def test_text_runtimes_give_the_same_vectors_for_short_and_chunked_texts() -> None:
     texts = ["a cat sleeps on the warm mat", "stock prices fell sharply today", "ok", "word " * 600]
     onnx = get_embedder("text-minilm", runtime="onnx")
