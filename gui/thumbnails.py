@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from engine.embed import ItemError
@@ -25,6 +25,15 @@ MEMORY_ITEMS = 4000
 """Previews kept in memory (96-pixel thumbnails: about 110 MB at most)."""
 MAX_PENDING = 400
 """Requests waiting beyond this many are forgotten, oldest first: they scrolled out of sight."""
+
+
+def default_threads() -> int:
+    """Preview workers: one core is left to the GUI thread and at most two are used.
+
+    Decoding runs partly in Python, so workers compete with painting for the GIL: on 2 cores, two
+    workers cut warm-cache scrolling from about 180 to 40-80 frames per second, one keeps it smooth.
+    """
+    return min(2, max(1, QThread.idealThreadCount() - 1))
 
 
 @dataclass(frozen=True)
@@ -73,8 +82,7 @@ class PreviewLoader(QObject):
     def __init__(self, threads: int | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = QThreadPool(self)
-        if threads is not None:
-            self.pool.setMaxThreadCount(threads)
+        self.pool.setMaxThreadCount(threads or default_threads())
         self._memory: OrderedDict[Hashable, object] = OrderedDict()
         self._stack: list[tuple[Hashable, Callable[[], object], int]] = []
         self._asked: set[Hashable] = set()

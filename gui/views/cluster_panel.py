@@ -94,6 +94,7 @@ class ClusterPanel(QWidget):
         splitter.addWidget(self.clusters)
         splitter.addWidget(self.members)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([140, 460])  # a few clusters above, most of the room for their members
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)

@@ -62,8 +62,12 @@ class MemberDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.modality = "image"
         self.keywords: list[str] = []
+        self.width = TILE["text"].width()
+        """Width of a document row: the view's, set by the view when it is resized."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+        if self.modality == "text":  # one document per line, as wide as the view
+            return QSize(max(200, self.width), TILE["text"].height())
         return TILE.get(self.modality, TILE["image"])
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
@@ -122,7 +126,8 @@ class MemberDelegate(QStyledItemDelegate):
         document.setHtml(body)
         document.setTextWidth(cell.width() - 8)
         painter.translate(cell.left() + 4, cell.top() + 2)
-        painter.setClipRect(QRect(0, 0, cell.width() - 8, cell.height() - 4))
+        line = painter.fontMetrics().lineSpacing() + 1
+        painter.setClipRect(QRect(0, 0, cell.width() - 8, (cell.height() - 4) // line * line))  # whole lines
         document.drawContents(painter)
 
 

@@ -10,10 +10,20 @@ viewer; an audio tile's play button asks the window to play it. Nothing here wri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QRectF, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QRectF,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -224,6 +234,7 @@ class MemberView(QWidget):
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.grid.viewport().installEventFilter(self)
         self.table = QTableView()
         self.table.setModel(self.table_model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -243,6 +254,15 @@ class MemberView(QWidget):
         layout.addWidget(self.stack, 1)
         self.set_result(None)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize and watched is self.grid.viewport():
+            width = self.grid.viewport().width() - 4
+            if self.delegate.width != width:
+                self.delegate.width = width  # document rows follow the view's width
+                if self.delegate.modality == "text":
+                    self.grid.doItemsLayout()
+        return super().eventFilter(watched, event)
+
     # ---- content ------------------------------------------------------------------------------
     def set_result(self, result: Result | None) -> None:
         self.result = result
@@ -254,6 +274,9 @@ class MemberView(QWidget):
         self.grid.setViewMode(QListView.ViewMode.ListMode if text_like else QListView.ViewMode.IconMode)
         self.grid.setFlow(QListView.Flow.TopToBottom if text_like else QListView.Flow.LeftToRight)
         self.grid.setWrapping(not text_like)
+        if result is not None and (modality in PICTURE_MAKERS or modality == "text"):
+            # The first preview imports the readers (pandas comes with them): do it before it is asked.
+            self.loader.pool.start(_import_readers)
         scores = result is not None and result.anomaly is not None
         self.order.model().item(1).setEnabled(scores)
         if not scores:
@@ -300,15 +323,37 @@ class MemberView(QWidget):
             self.state.select(rows, source=self)
 
     def visible_rows(self) -> list[int]:
-        """Rows whose tiles are on screen now (benchmarks and tests)."""
+        """Rows whose tiles are on screen now (tests and benchmarks).
+
+        Tiles are laid out in reading order, so their tops never decrease: two binary searches
+        find the first and last visible tile among any number of members.
+        """
         viewport = self.grid.viewport().rect()
-        return [
-            int(self.model.rows[position])
-            for position in range(self.model.rowCount())
-            if self.grid.visualRect(self.model.index(position)).intersects(viewport)
-        ]
+        rect = lambda position: self.grid.visualRect(self.model.index(position))  # noqa: E731
+        count = self.model.rowCount()
+        first = _bisect(count, lambda p: rect(p).bottom() >= viewport.top())
+        last = _bisect(count, lambda p: rect(p).top() > viewport.bottom())
+        return [int(r) for r in self.model.rows[first:last]]
 
     def preview(self, row: int) -> object:
         """The preview the grid holds for ``row`` now (None while loading)."""
         position = int(np.flatnonzero(self.model.rows == row)[0])
         return self.model.index(position).data(PREVIEW_ROLE)
+
+
+def _bisect(count: int, reached: Callable[[int], bool]) -> int:
+    """The first position in ``range(count)`` where ``reached`` holds (``count`` if none); monotone."""
+    low, high = 0, count
+    while low < high:
+        middle = (low + high) // 2
+        if reached(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _import_readers() -> None:
+    import engine.embed.audio  # noqa: F401
+    import engine.ingest.documents  # noqa: F401
+    import engine.ingest.images  # noqa: F401
