@@ -82,6 +82,8 @@ def thumbnail_key(path: Path | str, size: int, kind: str) -> str:
     path = Path(path)
     try:
         stat = path.stat()
+    except FileNotFoundError as error:
+        raise ItemError("the file is gone: moved or deleted since the analysis") from error
     except OSError as error:
         raise ItemError(f"cannot be read any more: {error.strerror or error}") from error
     text = f"{kind}\t{size}\t{os.path.abspath(path)}\t{stat.st_size}\t{stat.st_mtime_ns}"

@@ -101,9 +101,10 @@ class MainWindow(QMainWindow):
         self.clusters_dock = self._dock("Clusters", self.cluster_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.k_curve_dock = self._dock("Choosing k", self.k_curve, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self.summary_dock, self.k_curve_dock)
-        # The right column (summary, clusters and their members) runs the full height of the window.
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        # One right column of tabs: the cluster panel needs the height for its members.
+        self.tabifyDockWidget(self.clusters_dock, self.summary_dock)
+        self.tabifyDockWidget(self.clusters_dock, self.k_curve_dock)
+        self.clusters_dock.raise_()
         self.k_curve_dock.hide()
         self.analysis = AnalysisDocks(self, self.view_state, self.settings_panel)
         for dock in self.analysis.docks[:3]:
@@ -116,7 +117,6 @@ class MainWindow(QMainWindow):
         # Give the map most of the room; docks start narrow and the user can widen them.
         self.resizeDocks([self.settings_dock, self.summary_dock], [260, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [230], Qt.Orientation.Vertical)
-        self.resizeDocks([self.summary_dock, self.clusters_dock], [200, 600], Qt.Orientation.Vertical)
         self._build_status_bar()
         self._build_menus()
 

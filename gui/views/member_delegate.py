@@ -132,6 +132,7 @@ class MemberDelegate(QStyledItemDelegate):
 
 
 def _placeholder(painter: QPainter, rect: QRect, preview: Failed | None) -> None:
+    painter.save()
     painter.fillRect(rect, _GREY if preview is None else QColor(250, 232, 232))
     font = painter.font()
     font.setPointSizeF(max(6.5, font.pointSizeF() - 1.5))
@@ -140,6 +141,7 @@ def _placeholder(painter: QPainter, rect: QRect, preview: Failed | None) -> None
     text = "loading…" if preview is None else preview.reason
     flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
     painter.drawText(rect.adjusted(3, 3, -3, -3), int(flags), text)
+    painter.restore()
 
 
 def _picture(painter: QPainter, rect: QRect, image: QImage) -> None:

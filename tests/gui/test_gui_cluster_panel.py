@@ -77,7 +77,7 @@ def test_thumbnails_show_the_image_and_broken_files_say_why(qtbot, panel, tmp_pa
     assert isinstance(truncated, Failed) and "truncated" in truncated.reason
     widget.choose([1])
     gone = wait_preview(qtbot, widget, 4)
-    assert isinstance(gone, Failed) and "cannot be read" in gone.reason
+    assert isinstance(gone, Failed) and "moved or deleted" in gone.reason
     green = wait_preview(qtbot, widget, 1)
     assert green.pixelColor(10, 10).getRgb()[:3] == COLOURS[1]
     picture = widget.members.grid.grab().toImage()  # tiles painted: pictures and a pink placeholder
