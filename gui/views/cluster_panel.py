@@ -100,7 +100,7 @@ class ClusterPanel(QWidget):
         layout.addWidget(splitter)
 
         state.reset.connect(lambda: self.set_result(state.result))
-        state.labels_changed.connect(lambda *_a: self._fill_clusters())
+        state.labels_changed.connect(self._on_labels_changed)
         state.clusters_changed.connect(self._on_clusters_changed)
         state.hidden_changed.connect(self._sync_checks)
         state.threshold_changed.connect(lambda *_a: self._fill_clusters())
@@ -206,6 +206,11 @@ class ClusterPanel(QWidget):
         names = ", ".join(self.state.name_of(c) for c in clusters)
         self.members.set_keywords(self.keywords_for(clusters))
         self.members.show_rows(rows, f"<b>{names}</b>: {len(rows)} items")
+
+    def _on_labels_changed(self, _labels: np.ndarray, _source: object) -> None:
+        """A moved dendrogram cut: new clusters under the same ids; show the chosen ids' new members."""
+        self._fill_clusters()
+        self._on_clusters_chosen()
 
     def _on_selection(self, indices: np.ndarray, source: object) -> None:
         if source is self.members or self.result is None:

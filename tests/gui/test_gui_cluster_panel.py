@@ -100,13 +100,17 @@ def test_renaming_and_hiding_go_through_the_view_state(qtbot, panel, make_result
     widget.clusters.item(1, 0).setText("")  # empty: back to the default name
     assert state.name_of(1) == "cluster 1" == widget.clusters.item(1, 0).text()
 
+    widget.choose([1])
+    state.set_labels(np.arange(30) % 2, source="dendrogram")  # a moved cut: two clusters now
+    assert widget.clusters.rowCount() == 2 and widget.members.rows.tolist() == list(range(1, 30, 2))
+
     with qtbot.waitSignal(state.hidden_changed):
         widget.clusters.item(0, 0).setCheckState(Qt.CheckState.Unchecked)
     assert state.hidden == {0}
-    state.set_cluster_visible(2, False, source="map")
-    assert widget.clusters.item(2, 0).checkState() == Qt.CheckState.Unchecked
+    state.set_cluster_visible(1, False, source="map")
+    assert widget.clusters.item(1, 0).checkState() == Qt.CheckState.Unchecked
     widget.clusters.item(0, 0).setCheckState(Qt.CheckState.Checked)
-    assert state.hidden == {2}
+    assert state.hidden == {1}
 
 
 def test_outlier_share_follows_the_threshold_and_silhouettes_show(panel, make_result):
