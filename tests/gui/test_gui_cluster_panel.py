@@ -80,6 +80,12 @@ def test_thumbnails_show_the_image_and_broken_files_say_why(qtbot, panel, tmp_pa
     assert isinstance(gone, Failed) and "moved or deleted" in gone.reason
     green = wait_preview(qtbot, widget, 1)
     assert green.pixelColor(10, 10).getRgb()[:3] == COLOURS[1]
+    grid = widget.members.grid
+    centre = QPointF(grid.visualRect(widget.members.model.index(2)).center())
+    with qtbot.waitSignal(widget.item_activated) as opened:  # the window opens the file
+        click(grid, centre, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
+        click(grid, centre, QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseButtonRelease)
+    assert opened.args == [int(widget.members.model.rows[2])]
     picture = widget.members.grid.grab().toImage()  # tiles painted: pictures and a pink placeholder
     colours = {
         picture.pixelColor(x, y).getRgb()[:3] for x in range(0, picture.width(), 3) for y in range(0, 300, 3)
@@ -250,16 +256,7 @@ def test_audio_tiles_show_a_spectrogram_and_ask_to_play(qtbot, panel, tmp_path, 
     cell = grid.visualRect(widget.members.model.index(0))
     centre = QPointF(play_button_rect(cell).center())
     with qtbot.waitSignal(widget.play_requested) as played:
-        for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
-            event = QMouseEvent(
-                kind,
-                centre,
-                grid.viewport().mapToGlobal(centre),
-                Qt.MouseButton.LeftButton,
-                Qt.MouseButton.LeftButton,
-                Qt.KeyboardModifier.NoModifier,
-            )
-            grid.viewportEvent(event)
+        click(grid, centre, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
     assert played.args == [first]
 
 
@@ -278,3 +275,20 @@ def test_the_window_docks_the_panel_and_shares_its_selection(qtbot, make_result)
     panel.members.table.selectRow(1)
     assert window.scatter.selected == [int(panel.members.table_model.rows[1])]
     window.worker.shutdown(timeout_ms=2000)
+
+
+def click(view, at: QPointF, *kinds: QEvent.Type) -> None:
+    """Left-button mouse events at ``at`` in ``view``'s viewport, as a user's click sends them."""
+    for kind in kinds:
+        buttons = (
+            Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else Qt.MouseButton.LeftButton
+        )
+        event = QMouseEvent(
+            kind,
+            at,
+            view.viewport().mapToGlobal(at),
+            Qt.MouseButton.LeftButton,
+            buttons,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        view.viewportEvent(event)
