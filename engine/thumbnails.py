@@ -9,6 +9,7 @@ files are only ever read.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -16,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, features
 
 from engine.embed import ItemError
 
@@ -27,7 +27,14 @@ AUDIO_SECONDS = 10.0
 SNIPPET_CHARS = 600
 """Characters of a document kept for its preview: the title and a few lines."""
 
-_FORMAT = ("WEBP", ".webp") if features.check("webp") else ("PNG", ".png")
+
+@functools.cache
+def _format() -> tuple[str, str]:
+    """WebP where Pillow has it (a third of PNG's size for photos), else PNG. Pillow is imported on
+    first use so that the window opens without it."""
+    from PIL import features
+
+    return ("WEBP", ".webp") if features.check("webp") else ("PNG", ".png")
 
 
 def image_thumbnail(path: Path | str, size: int = THUMB_SIZE) -> np.ndarray:
@@ -36,6 +43,8 @@ def image_thumbnail(path: Path | str, size: int = THUMB_SIZE) -> np.ndarray:
     JPEGs decode in Pillow's draft mode at 1/2-1/8 scale, so a 12-megapixel photo costs a few
     milliseconds. Raises :class:`ItemError` saying why when the file is gone, truncated or not an image.
     """
+    from PIL import Image
+
     from engine.ingest.images import open_image
 
     image = open_image(Path(path), draft_size=size)
@@ -49,6 +58,8 @@ def audio_thumbnail(path: Path | str, size: int = THUMB_SIZE) -> np.ndarray:
     Uses the same loader and mel front end as the audio embedders, so the picture shows what was
     clustered. Raises :class:`ItemError` when the clip cannot be decoded any more.
     """
+    from PIL import Image
+
     from engine.embed.audio import spectrogram_image
     from engine.ingest.audio import load_audio
 
@@ -105,9 +116,11 @@ class ThumbnailCache:
         self.folder = Path(folder)
 
     def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / (key + _FORMAT[1])
+        return self.folder / key[:2] / (key + _format()[1])
 
     def get(self, key: str) -> np.ndarray | None:
+        from PIL import Image
+
         try:
             with Image.open(self._path(key)) as image:
                 return np.asarray(image.convert("RGB"), dtype=np.uint8)
@@ -115,19 +128,21 @@ class ThumbnailCache:
             return None
 
     def put(self, key: str, pixels: np.ndarray) -> None:
+        from PIL import Image
+
         target = self._path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
             with os.fdopen(handle, "wb") as out:
-                Image.fromarray(pixels).save(out, format=_FORMAT[0], quality=85)
+                Image.fromarray(pixels).save(out, format=_format()[0], quality=85)
             os.replace(temporary, target)
         except OSError:
             return  # a read-only or full cache folder only costs speed
 
     def size_bytes(self) -> int:
         """Bytes the cached thumbnails take (for a Clear-cache message)."""
-        return sum(p.stat().st_size for p in self.folder.rglob("*" + _FORMAT[1]) if p.is_file())
+        return sum(p.stat().st_size for p in self.folder.rglob("*" + _format()[1]) if p.is_file())
 
 
 def cached_picture(
