@@ -9,6 +9,7 @@ shows in the member view.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -203,9 +204,11 @@ class ClusterPanel(QWidget):
         if self.result is None or not clusters:
             return
         rows = np.flatnonzero(np.isin(self.state.labels, clusters))
-        names = ", ".join(self.state.name_of(c) for c in clusters)
         self.members.set_keywords(self.keywords_for(clusters))
-        self.members.show_rows(rows, f"<b>{names}</b>: {len(rows)} items")
+        self.members.show_rows(rows, self._title(clusters, len(rows)))
+
+    def _title(self, clusters: list[int], count: int) -> str:
+        return f"<b>{html.escape(', '.join(self.state.name_of(c) for c in clusters))}</b>: {count} items"
 
     def _on_labels_changed(self, _labels: np.ndarray, _source: object) -> None:
         """A moved dendrogram cut: new clusters under the same ids; show the chosen ids' new members."""
@@ -251,6 +254,9 @@ class ClusterPanel(QWidget):
     def _on_clusters_changed(self, source: object) -> None:
         if source is not self:
             self._fill_clusters()
+        clusters = self.chosen_clusters()
+        if clusters:  # a renamed cluster: the member view's title follows, its scroll position stays
+            self.members.title.setText(self._title(clusters, len(self.members.rows)))
 
 
 def _number(text: str, value: float | None) -> QTableWidgetItem:

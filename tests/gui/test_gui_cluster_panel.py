@@ -101,8 +101,10 @@ def test_renaming_and_hiding_go_through_the_view_state(qtbot, panel, make_result
     with qtbot.waitSignal(state.clusters_changed):
         widget.clusters.item(1, 0).setText("  the greens ")
     assert state.name_of(1) == "the greens"
-    state.rename(2, "blues", source="map")
-    assert widget.clusters.item(2, 0).text() == "blues"
+    widget.choose([2])
+    state.rename(2, "blues & <co>", source="map")
+    assert widget.clusters.item(2, 0).text() == "blues & <co>"
+    assert widget.members.title.text() == "<b>blues &amp; &lt;co&gt;</b>: 10 items"
     widget.clusters.item(1, 0).setText("")  # empty: back to the default name
     assert state.name_of(1) == "cluster 1" == widget.clusters.item(1, 0).text()
 
