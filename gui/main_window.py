@@ -33,6 +33,7 @@ from gui.item_dock import ItemDock
 from gui.models_dialog import ModelsDialog
 from gui.settings_panel import SettingsPanel
 from gui.view_state import ViewState
+from gui.views.cluster_panel import ClusterPanel
 from gui.views.k_curve import KCurveView
 from gui.views.metrics import MetricsView
 from gui.views.problems import ProblemsView
@@ -107,19 +108,27 @@ class MainWindow(QMainWindow):
         self.k_curve = KCurveView()
         self.settings_dock = self._dock("Settings", self.settings_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.summary_dock = self._dock("Summary", self.metrics, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.cluster_panel = ClusterPanel(self.view_state)
+        self.clusters_dock = self._dock("Clusters", self.cluster_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.k_curve_dock = self._dock("Choosing k", self.k_curve, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # One right column of tabs: the cluster panel needs the height for its members.
+        self.tabifyDockWidget(self.clusters_dock, self.summary_dock)
+        self.tabifyDockWidget(self.clusters_dock, self.k_curve_dock)
+        self.clusters_dock.raise_()
         self.k_curve_dock.hide()
         self.analysis = AnalysisDocks(self, self.view_state, self.settings_panel)
         for dock in self.analysis.docks[:3]:
             self.tabifyDockWidget(self.problems_dock, dock)
         self.problems_dock.raise_()
+        self.cluster_panel.item_activated.connect(self.analysis.open_item)
         self.analysis.k_distance_dock.hide()
         self.item = ItemDock(self, lambda rows: self.view_state.select(rows, self.item), self.scatter)
         self.tabifyDockWidget(self.problems_dock, self.item.dock)
         self.view_state.selection_changed.connect(lambda rows, _source: self.item.show_selection(list(rows)))
+        self.cluster_panel.play_requested.connect(self.item.play_row)
         # Give the map most of the room; docks start narrow and the user can widen them.
-        self.resizeDocks([self.settings_dock, self.summary_dock], [260, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.settings_dock, self.summary_dock], [260, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [230], Qt.Orientation.Vertical)
         self._build_status_bar()
         self._build_menus()
@@ -175,7 +184,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
-        docks = [self.settings_dock, self.summary_dock, self.k_curve_dock, self.problems_dock]
+        docks = [self.settings_dock, self.summary_dock, self.clusters_dock, self.k_curve_dock]
+        docks.append(self.problems_dock)
         for dock in docks + self.analysis.docks + [self.item.dock]:
             view_menu.addAction(dock.toggleViewAction())
         tools_menu = self.menuBar().addMenu("&Tools")
