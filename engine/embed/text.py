@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -328,35 +329,57 @@ class TfidfText(Embedder):
 
 
 def lsa_vectors(texts: list[str], dims: int = 100) -> np.ndarray:
-    """Unit-length LSA vectors of ``texts``, fitted on ``texts`` themselves.
+    """Unit-length LSA vectors of ``texts``, fitted on ``texts`` themselves (see :class:`Lsa`)."""
+    return Lsa.fit(texts, dims).vectors
+
+
+@dataclass
+class Lsa:
+    """TF-IDF + truncated SVD fitted on a corpus: the corpus's vectors and a way to place new texts.
 
     English stop words, words in only one document and words in over 90 % of them are dropped
     (from 10 documents on), unless that leaves a document without any word: the short texts of a
-    small corpus then keep their rare words. At most ``n - 1`` dimensions are kept.
+    small corpus then keep their rare words. At most ``n - 1`` dimensions are kept. Fitting is
+    deterministic, so refitting on the same corpus gives the same space (a query can join it).
     """
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    n = len(texts)
-    if n == 0:
-        return np.empty((0, dims), dtype=np.float32)
-    settings = {"sublinear_tf": True, "strip_accents": "unicode", "dtype": np.float32}
-    strict = {"stop_words": "english", "min_df": 2 if n >= 10 else 1, "max_df": 0.9 if n >= 10 else 1.0}
-    tfidf = None
-    for extra in (strict, {"stop_words": "english"}, {}):
-        try:
-            tfidf = TfidfVectorizer(**settings, **extra).fit_transform(texts)
-        except ValueError:  # no word left at all (only stop words, or every word too rare)
-            continue
-        if extra is not strict or tfidf.getnnz(axis=1).all():
-            break
-    if tfidf is None:  # no word at all (digits and punctuation only)
-        return np.zeros((n, 1), dtype=np.float32)
-    k = min(dims, n - 1, tfidf.shape[1] - 1)
-    if k < 2:
-        return _unit_rows(tfidf.toarray())
-    reduced = TruncatedSVD(n_components=k, random_state=0).fit_transform(tfidf)
-    return _unit_rows(reduced)
+    vectors: np.ndarray
+    tfidf: Any = None
+    svd: Any = None
+
+    @classmethod
+    def fit(cls, texts: list[str], dims: int = 100) -> Lsa:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        n = len(texts)
+        if n == 0:
+            return cls(np.empty((0, dims), dtype=np.float32))
+        settings = {"sublinear_tf": True, "strip_accents": "unicode", "dtype": np.float32}
+        strict = {"stop_words": "english", "min_df": 2 if n >= 10 else 1, "max_df": 0.9 if n >= 10 else 1.0}
+        vectorizer, matrix = None, None
+        for extra in (strict, {"stop_words": "english"}, {}):
+            candidate = TfidfVectorizer(**settings, **extra)
+            try:
+                matrix, vectorizer = candidate.fit_transform(texts), candidate
+            except ValueError:  # no word left at all (only stop words, or every word too rare)
+                continue
+            if extra is not strict or matrix.getnnz(axis=1).all():
+                break
+        if matrix is None:  # no word at all (digits and punctuation only)
+            return cls(np.zeros((n, 1), dtype=np.float32))
+        k = min(dims, n - 1, matrix.shape[1] - 1)
+        if k < 2:
+            return cls(_unit_rows(matrix.toarray()), vectorizer)
+        svd = TruncatedSVD(n_components=k, random_state=0)
+        return cls(_unit_rows(svd.fit_transform(matrix)), vectorizer, svd)
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors of new texts in the fitted space (zero for a text with no known word)."""
+        if self.tfidf is None:
+            return np.zeros((len(texts), self.vectors.shape[1]), dtype=np.float32)
+        matrix = self.tfidf.transform(texts)
+        return _unit_rows(matrix.toarray() if self.svd is None else self.svd.transform(matrix))
 
 
 register(SentenceTransformerText, default=True)
