@@ -1,4 +1,5 @@
-"""The 2-D map: one point per analysed item, coloured by cluster, with hover and click selection.
+"""The 2-D map: one point per analysed item, coloured by cluster; hover previews, click, rectangle,
+lasso and name selection, more like this, and a dimmed look while a new result is being made.
 
 Selection, hover, hidden clusters, names, colours and the outlier threshold live in the shared
 :class:`gui.view_state.ViewState`: the map writes the user's clicks there and redraws from it.
@@ -10,15 +11,21 @@ throttled by a timer instead of pyqtgraph's per-spot hover machinery.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QCursor, QDesktopServices, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
 
+from engine.similar import nearest
 from gui.view_state import ViewState
+from gui.views.map_legend import MapLegend
+from gui.views.map_tools import MapToolBar, QueryRunner, SelectingViewBox, points_in_shape
+from gui.views.preview import PreviewLoader, PreviewPopup, series_image, table_row_html
 from gui.views.widgets import plain_plot
 
 if TYPE_CHECKING:
@@ -35,6 +42,9 @@ Describe = Callable[[int], tuple[str, str | None]]
 UNCERTAIN_BELOW = 0.8
 """Items whose top mixture probability is below this get an uncertainty ring."""
 
+AXIS_NAMES = {"pca": "PC", "tsne": "t-SNE", "umap": "UMAP"}
+STALE_TEXT = "Showing the previous result — analysing…"
+
 
 def _point_size(n: int) -> int:
     return 8 if n <= 2_000 else 6 if n <= 20_000 else 4
@@ -43,20 +53,56 @@ def _point_size(n: int) -> int:
 class ScatterView(QWidget):
     """Scatter of ``Result.coords`` coloured by the state's labels; selection is by item index."""
 
+    message = Signal(str)
+    """Something the status bar should say (how many were selected, why nothing happened)."""
+
     def __init__(self, state: ViewState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state if state is not None else ViewState(self)
-        self.plot = plain_plot()
+        self.result: Result | None = None
+        self.view_box = SelectingViewBox(self.select_in_shape)
+        self.plot = plain_plot(viewBox=self.view_box)
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setPen(pg.mkPen(150, 150, 150))
             self.plot.getAxis(axis).setTextPen(pg.mkPen(90, 90, 90))
-        self.view_box = self.plot.getPlotItem().getViewBox()
-        self.legend = self.plot.addLegend(
-            offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 210), labelTextColor=(40, 40, 40)
+        self.legend = MapLegend()
+        self.legend.visibility_toggled.connect(lambda c, v: self.state.set_cluster_visible(c, v, source=self))
+        self.tools = MapToolBar()
+        self.tools.mode_changed.connect(self.set_mode)
+        self.tools.zoom_requested.connect(self.zoom_to_selection)
+        self.tools.reset_requested.connect(self.reset_view)
+        self.tools.more_like_this.connect(lambda: self.more_like_this())
+        self.tools.search_changed.connect(self.select_by_name)
+        self.tools.query_entered.connect(self.ask_query)
+        self.queries = QueryRunner(self)
+        self.queries.found.connect(self._on_query_found)
+        self.queries.failed.connect(self.message)
+        self.previews = PreviewLoader(self)
+        self.previews.ready.connect(lambda _key: self._update_hover())
+        self.popup = PreviewPopup(self)
+        self._stale = QLabel(STALE_TEXT, self.plot)
+        self._stale.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self._stale.setStyleSheet(
+            "background: rgba(255, 255, 255, 165); color: #333; font-size: 13pt; padding-top: 28px;"
         )
+        self._stale.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._stale.hide()
+        self.plot.installEventFilter(self)
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.plot, 1)
+        body.addWidget(self.legend)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.setSpacing(0)
+        layout.addWidget(self.tools)
+        layout.addLayout(body, 1)
+        keys = {"M": self.more_like_this, "Z": self.zoom_to_selection, "Home": self.reset_view}
+        for key, slot in keys.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda slot=slot: slot())
+        self._names_lower: list[str] | None = None
 
         self._coords = np.zeros((0, 2), dtype=np.float32)
         self._labels = np.zeros(0, dtype=int)
@@ -90,7 +136,7 @@ class ScatterView(QWidget):
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
         self.state.selection_changed.connect(lambda *_: self._draw_selection())
-        self.state.hidden_changed.connect(lambda *_: self._show_hidden())
+        self.state.hidden_changed.connect(lambda hidden, _: self._show_hidden())
         self.state.labels_changed.connect(lambda labels, _: self._redraw(labels))
         self.state.clusters_changed.connect(lambda _: self._redraw(self._labels))
         self.state.threshold_changed.connect(lambda *_: self._show_rings())
@@ -100,6 +146,12 @@ class ScatterView(QWidget):
         """Show a pipeline result: coordinates, clusters, item names, outliers and uncertain items."""
         if self.state.result is not result:
             self.state.reset_for(result)
+        self.result, self._names_lower = result, None
+        self.queries.set_result(result)
+        self.tools.query.setVisible(result.modality == "text")
+        axis = AXIS_NAMES.get(result.spec.layout, result.spec.layout)
+        self.plot.setLabel("bottom", f"{axis} 1")
+        self.plot.setLabel("left", f"{axis} 2")
         items = result.analysed.items
 
         def describe(i: int) -> tuple[str, str | None]:
@@ -108,6 +160,7 @@ class ScatterView(QWidget):
         self.set_points(result.coords, self.state.labels, describe)
         probabilities = result.clustering.probabilities
         self._uncertain_flags = None if probabilities is None else probabilities.max(axis=1) < UNCERTAIN_BELOW
+        self._fill_legend()
         self._show_hidden()
 
     def _redraw(self, labels: np.ndarray) -> None:
@@ -116,6 +169,7 @@ class ScatterView(QWidget):
         self.set_points(self._coords, labels, self._describe)
         self.view_box.setRange(rect, padding=0)
         self._uncertain_flags = uncertain
+        self._fill_legend()
         self._show_hidden()
 
     def _show_rings(self) -> None:
@@ -136,8 +190,19 @@ class ScatterView(QWidget):
         """Hide the points (and their rings and highlight) of the clusters the state hides."""
         for cluster, item in self._cluster_items.items():
             item.setVisible(cluster not in self.state.hidden)
+        self.legend.set_visible_clusters(self.state.hidden)
         self._show_rings()
         self._draw_selection()
+
+    def _fill_legend(self) -> None:
+        """One entry per cluster in id order, noise last, then the rings the map can draw."""
+        counts = sorted(self.cluster_counts().items(), key=lambda ic: (ic[0] < 0, ic[0]))
+        clusters = [
+            (c, f"{self.state.name_of(c)}  ({n})", self.state.colour_of(c), c not in self.state.hidden)
+            for c, n in counts
+        ]
+        outliers = self.result is not None and self.result.anomaly is not None
+        self.legend.set_entries(clusters, outliers, self._uncertain_flags is not None)
 
     def _draw_selection(self) -> None:
         chosen = self.state.selected
@@ -166,7 +231,7 @@ class ScatterView(QWidget):
         pen = pg.mkPen(255, 255, 255, 160, width=0.8) if n <= 5_000 else pg.mkPen(None)
         ids, counts = np.unique(labels, return_counts=True)
         order = sorted(zip(ids.tolist(), counts.tolist(), strict=True), key=lambda ic: (ic[0] < 0, ic[0]))
-        for cluster, count in order:  # clusters in id order, noise last in the legend
+        for cluster, _count in order:  # clusters in id order, noise last (drawn first)
             r, g, b = self.state.colour_of(cluster)
             alpha = 150 if cluster < 0 else 230
             item = pg.ScatterPlotItem(
@@ -177,13 +242,11 @@ class ScatterView(QWidget):
                 pxMode=True,
                 hoverable=False,
                 antialias=n <= 20_000,
-                name=f"{self.state.name_of(cluster)}  ({count})",
             )
             item.setZValue(-1 if cluster < 0 else 0)
             self.plot.addItem(item)
             self._cluster_items[cluster] = item
-        for sample, _label in self.legend.items:  # a click on a legend entry hides its cluster
-            sample.sigClicked.connect(self._on_legend_clicked)
+        self._fill_legend()
         self._highlight.setData(pos=np.zeros((0, 2)))
         if n:
             self.view_box.autoRange(padding=0.05)
@@ -192,17 +255,10 @@ class ScatterView(QWidget):
         """Remove every point (an empty collection or a new, still running analysis)."""
         self.set_points(np.zeros((0, 2)), np.zeros(0, dtype=int))
 
-    def _on_legend_clicked(self, item: pg.ScatterPlotItem) -> None:
-        # pyqtgraph has already toggled the item; the state decides, so that every view agrees.
-        for cluster, drawn in self._cluster_items.items():
-            if drawn is item:
-                self.state.set_cluster_visible(cluster, item.isVisible(), source=self)
-
     def _clear_items(self) -> None:
         for item in self._cluster_items.values():
             self.plot.removeItem(item)
         self._cluster_items.clear()
-        self.legend.clear()
 
     # ---- facts the tests and other views read ------------------------------------------------
     def point_count(self) -> int:
@@ -214,8 +270,16 @@ class ScatterView(QWidget):
         return {c: len(item.data) for c, item in self._cluster_items.items()}
 
     def legend_entries(self) -> list[str]:
-        """The legend's texts, in order."""
-        return [label.text for _, label in self.legend.items]
+        """The legend's cluster entries, in order (the ring entries follow them in the legend)."""
+        return self.legend.cluster_texts()
+
+    def axis_titles(self) -> tuple[str, str]:
+        """(bottom, left) axis titles."""
+        return self.plot.getAxis("bottom").labelText, self.plot.getAxis("left").labelText
+
+    def is_stale(self) -> bool:
+        """Whether the map is dimmed as the previous result while a new one is being made."""
+        return self._stale.isVisibleTo(self)
 
     @property
     def selected(self) -> list[int]:
@@ -275,18 +339,162 @@ class ScatterView(QWidget):
         index = self.index_at_scene(self._hover_pos)
         index = -1 if index is None else index
         self.state.hover(index, source=self)
-        if index < 0:
-            QToolTip.hideText()
+        if index < 0 or not self.plot.underMouse() and not self.popup.isVisible():
+            self.popup.hide()
             return
         view_pos = self.plot.mapFromScene(self._hover_pos)
-        QToolTip.showText(self.plot.viewport().mapToGlobal(view_pos), self.hover_text(index), self.plot)
+        self.show_preview(index, self.plot.viewport().mapToGlobal(view_pos))
+
+    def show_preview(self, index: int, at: Any) -> None:
+        """The hover preview of item ``index`` near the global position ``at``: name and cluster,
+        then a thumbnail, the document's first lines, a plot of the series or the row's values."""
+        title = "<b>{}</b><br><span style='color:#555'>{}</span>".format(
+            *(html.escape(line) for line in self.hover_text(index).split("\n", 1))
+        ).replace("\n", "<br>")
+        picture, body = None, ""
+        result = self.result
+        if result is not None and index < len(result.analysed.items):
+            item = result.analysed.items[index]
+            collection = result.analysed
+            if item.modality in ("image", "text"):
+                payload = self.previews.get(item.modality, item.path)
+                if isinstance(payload, str):
+                    body = html.escape(payload).replace("\n", "<br>")
+                elif payload is None:
+                    body = "<i style='color:#777'>loading preview…</i>"
+                else:
+                    picture = payload
+            elif item.id in collection.series:
+                picture = series_image(collection.series[item.id])
+            elif collection.table_features is not None and index < len(collection.table_features):
+                body = table_row_html(collection.feature_names, collection.table_features[index])
+        self.popup.show_preview(at, title, picture, body)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        self.popup.hide()
+        super().leaveEvent(event)
 
     def _on_mouse_clicked(self, event: Any) -> None:
+        index = self.index_at_scene(event.scenePos())
+        if event.button() == Qt.MouseButton.RightButton:
+            if index is not None:
+                self.context_menu(index).popup(QCursor.pos())
+            return
         if event.button() != Qt.MouseButton.LeftButton or event.double():
             return
-        index = self.index_at_scene(event.scenePos())
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             if index is not None:
                 self.state.select(set(self.selected) ^ {index}, source=self)
             return
         self.state.select([] if index is None else [index], source=self)
+
+    def context_menu(self, index: int) -> QMenu:
+        """What a right-click on point ``index`` offers."""
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        k = self.tools.neighbours.value()
+        menu.addAction(f"More like this ({k} closest)", lambda: self.more_like_this(index))
+        if self.result is not None:
+            path = self.result.analysed.items[index].path
+            menu.addAction("Open file", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+        return menu
+
+    # ---- selecting by shape, name and similarity ----------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        """What a plain drag does: ``pan``, ``rect`` or ``lasso``."""
+        self.view_box.mode = mode
+        self.tools.set_mode(mode)
+
+    def select_in_shape(self, shape: str, polygon: np.ndarray, additive: bool = False) -> None:
+        """Select the visible points inside a rectangle or lasso drawn in view coordinates."""
+        inside = points_in_shape(self._coords, shape, polygon)
+        inside = inside[self._visible()[inside]]
+        chosen = np.union1d(self.state.selected, inside) if additive else inside
+        self.state.select(chosen, source=self)
+        self.message.emit(f"{len(inside)} items inside the {'rectangle' if shape == 'rect' else 'lasso'}")
+
+    def select_by_name(self, text: str) -> None:
+        """Select the items whose name contains ``text`` (any case); empty text changes nothing."""
+        text = text.strip().lower()
+        if not text or self._describe is None:
+            return
+        if self._names_lower is None:
+            self._names_lower = [self._describe(i)[0].lower() for i in range(len(self._coords))]
+        found = [i for i, name in enumerate(self._names_lower) if text in name]
+        self.state.select(found, source=self)
+        self.message.emit(f"{len(found)} names contain “{text}”")
+
+    def more_like_this(self, index: int | None = None) -> np.ndarray:
+        """Select an item (default: the one under the mouse, else the selection) and its nearest
+        neighbours by cosine in the embedding space; returns the neighbours found, best first."""
+        k = self.tools.neighbours.value()
+        if self.result is None or not len(self.result.embeddings):
+            return np.zeros(0, dtype=np.intp)
+        vectors = self.result.embeddings
+        if index is None and self.state.hovered >= 0:
+            index = self.state.hovered
+        if index is not None:
+            seeds, found = np.array([index]), nearest(vectors, int(index), k)
+            what = self._describe(index)[0] if self._describe else f"item {index}"
+        elif len(self.state.selected):
+            seeds = self.state.selected
+            units = vectors[seeds] / np.maximum(np.linalg.norm(vectors[seeds], axis=1, keepdims=True), 1e-12)
+            found = nearest(vectors, units.mean(axis=0), k + len(seeds))
+            found = found[~np.isin(found, seeds)][:k]
+            what = f"the {len(seeds)} selected"
+        else:
+            self.message.emit("More like this: point at an item or select some first.")
+            return np.zeros(0, dtype=np.intp)
+        self.state.select(np.concatenate([seeds, found]), source=self)
+        self.message.emit(f"Selected {what} and the {len(found)} most similar items")
+        return found
+
+    def ask_query(self, text: str) -> None:
+        """Embed typed text off the GUI thread, then select the closest documents."""
+        if self.queries.ask(text, self.tools.neighbours.value()):
+            self.message.emit(f"Embedding “{text.strip()}”…")
+
+    def _on_query_found(self, rows: np.ndarray, text: str) -> None:
+        self.state.select(rows, source=self)
+        if len(rows) and self._describe is not None:
+            best = self._describe(int(rows[0]))[0]
+            self.message.emit(f"{len(rows)} documents closest to “{text.strip()}” (best: {best})")
+
+    # ---- the view ------------------------------------------------------------------------------
+    def zoom_to_selection(self) -> None:
+        """Fit the view to the visible selected points (a small margin around them)."""
+        chosen = self.state.selected
+        chosen = chosen[self._visible()[chosen]] if len(chosen) else chosen
+        if not len(chosen):
+            return
+        low, high = self._coords[chosen].min(axis=0), self._coords[chosen].max(axis=0)
+        span = np.maximum(high - low, 1e-3 * max(float(np.ptp(self._coords, axis=0).max()), 1e-9))
+        self.view_box.setRange(
+            xRange=(low[0] - span[0] * 0.1, high[0] + span[0] * 0.1),
+            yRange=(low[1] - span[1] * 0.1, high[1] + span[1] * 0.1),
+            padding=0,
+        )
+
+    def reset_view(self) -> None:
+        """Show every point again."""
+        if len(self._coords):
+            self.view_box.autoRange(padding=0.05)
+
+    def set_stale(self, stale: bool, text: str = STALE_TEXT) -> None:
+        """Dim the map and say that it shows the previous result while a new one is being made."""
+        self._stale.setText(text)
+        self._stale.setGeometry(self.plot.rect())
+        self._stale.setVisible(stale)
+        self._stale.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.plot and event.type() == QEvent.Type.Resize:
+            self._stale.setGeometry(self.plot.rect())
+        return False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        # Esc is a key, not a shortcut: the window's own Esc (cancel, else clear) must not be ambiguous.
+        if event.key() == Qt.Key.Key_Escape and len(self.state.selected):
+            self.state.select([], source=self)
+            return
+        super().keyPressEvent(event)
