@@ -110,6 +110,11 @@ class SelectingViewBox(pg.ViewBox):
             if self.on_select is not None:
                 self.on_select(shape, polygon, self._additive)
 
+    @property
+    def drawing(self) -> bool:
+        """Whether a rectangle or lasso is being drawn."""
+        return bool(self._shape)
+
     def polygon(self) -> np.ndarray:
         """The shape being drawn as polygon corners in view coordinates."""
         points = np.array([[p.x(), p.y()] for p in self._trail], dtype=np.float64)

@@ -65,6 +65,7 @@ class ScatterView(QWidget):
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setPen(pg.mkPen(150, 150, 150))
             self.plot.getAxis(axis).setTextPen(pg.mkPen(90, 90, 90))
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)  # "PC 1 (x0.001)" reads as a unit
         self.legend = MapLegend()
         self.legend.visibility_toggled.connect(lambda c, v: self.state.set_cluster_visible(c, v, source=self))
         self.tools = MapToolBar()
@@ -335,6 +336,9 @@ class ScatterView(QWidget):
 
     def _update_hover(self) -> None:
         if self._hover_pos is None:
+            return
+        if self.view_box.drawing:  # a preview would hide the points being lassoed
+            self.popup.hide()
             return
         index = self.index_at_scene(self._hover_pos)
         index = -1 if index is None else index
