@@ -152,7 +152,8 @@ class PreviewPopup(QFrame):
         self.body = QLabel()
         self.body.setWordWrap(True)
         self.body.setMaximumWidth(320)
-        self.body.setTextFormat(Qt.TextFormat.AutoText)
+        for label in (self.title, self.body):  # both hold escaped HTML, never plain text
+            label.setTextFormat(Qt.TextFormat.RichText)
         for label in (self.title, self.picture, self.body):
             layout.addWidget(label)
 

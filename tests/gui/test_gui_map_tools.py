@@ -264,3 +264,21 @@ def test_table_and_series_previews(shown, make_result):
     result.analysed.series[4] = np.sin(np.linspace(0, 6, 500))
     view.show_preview(4, QPoint(40, 40))
     assert view.popup.picture_image() is not None
+
+
+def test_a_document_preview_shows_its_first_lines_as_written(qtbot, shown, make_result, tmp_path):
+    from PySide6.QtGui import QTextDocument
+
+    path = tmp_path / "note.txt"
+    path.write_text("The Earth's <shadow> & the Moon\n\nsecond line\n" + "more\n" * 20, encoding="utf-8")
+    base = make_result(n=2, k=2)
+    collection = Collection(items=[Item(id=i, path=path, modality="text") for i in range(2)])
+    view = shown(dataclasses.replace(base, collection=collection, analysed=collection, modality="text"))
+    with qtbot.waitSignal(view.previews.ready, timeout=5000):
+        view.show_preview(0, QPoint(40, 40))
+    view.show_preview(0, QPoint(40, 40))
+    shown_text = QTextDocument()
+    shown_text.setHtml(view.popup.body.text())
+    lines = shown_text.toPlainText().splitlines()
+    assert view.popup.body.textFormat() == Qt.TextFormat.RichText
+    assert lines[:3] == ["The Earth's <shadow> & the Moon", "second line", "more"] and len(lines) == 6
