@@ -343,7 +343,7 @@ class ScatterView(QWidget):
         index = self.index_at_scene(self._hover_pos)
         index = -1 if index is None else index
         self.state.hover(index, source=self)
-        if index < 0 or not self.plot.underMouse() and not self.popup.isVisible():
+        if index < 0:
             self.popup.hide()
             return
         view_pos = self.plot.mapFromScene(self._hover_pos)
