@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine import catalogue
+from engine.progress import ANOMALY, NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
 @dataclass
@@ -40,18 +41,10 @@ N_NEIGHBORS = {"knn": 5, "lof": 20}
 FIT_SAMPLE = {"knn": 20_000, "lof": 20_000, "ocsvm": 3_000}
 """Quadratic detectors are fitted on at most this many items; the rest are scored against the fit."""
 
-DETECTOR_DESCRIPTIONS: dict[str, str] = {
-    "knn": "k nearest neighbours: far from its 5 nearest neighbours is unusual.",
-    "iforest": "Isolation Forest: easy to isolate with random splits is unusual; fast, a good default.",
-    "lof": "Local Outlier Factor: sparser than its 20 neighbours are; finds outliers beside dense groups.",
-    "ecod": "ECOD: extreme in the tails of each feature's distribution; fast, no parameters.",
-    "copod": "COPOD: extreme under a copula model of the features; fast, no parameters.",
-    "ocsvm": "One-class SVM: outside a smooth boundary around the data; slow, so fitted on a sample"
-    f" of at most {FIT_SAMPLE['ocsvm']:,} items.",
-}
+DETECTOR_DESCRIPTIONS: dict[str, str] = {c.value: c.help for c in catalogue.DETECTORS}
 """One line per detector for the settings panel's tooltip."""
 
-DETECTORS: tuple[str, ...] = tuple(DETECTOR_DESCRIPTIONS)
+DETECTORS: tuple[str, ...] = catalogue.names(catalogue.DETECTORS)
 """Names ``detect`` accepts, in the order the settings panel offers them."""
 
 REDUCE_ABOVE = 128
@@ -128,9 +121,9 @@ def detect(
     rest = np.setdiff1d(np.arange(n), fit_rows) if fit_rows is not None else np.zeros(0, dtype=int)
     n_chunks = -(-len(rest) // SCORE_CHUNK)
     total = 2 + n_chunks
-    progress("anomaly", 0, total)
+    progress(ANOMALY, 0, total)
     X = _prepare(X, random_state, notes)
-    progress("anomaly", 1, total)
+    progress(ANOMALY, 1, total)
     cancel.raise_if_cancelled()
 
     if X.shape[1] == 0:  # every feature constant: nothing stands out
@@ -147,7 +140,7 @@ def detect(
             )
         model.fit(X_fit)
         cancel.raise_if_cancelled()
-        progress("anomaly", 2, total)
+        progress(ANOMALY, 2, total)
         scores = np.empty(n)
         if fit_rows is None:
             scores[:] = model.decision_scores_
@@ -156,12 +149,12 @@ def detect(
             for i, start in enumerate(range(0, len(rest), SCORE_CHUNK)):
                 chunk = rest[start : start + SCORE_CHUNK]
                 scores[chunk] = model.decision_function(X[chunk])
-                progress("anomaly", 3 + i, total)
+                progress(ANOMALY, 3 + i, total)
                 cancel.raise_if_cancelled()
         scores = _finite(scores, notes)
 
     threshold = threshold_for(scores, contamination)
-    progress("anomaly", total, total)
+    progress(ANOMALY, total, total)
     return Anomalies(
         detector=detector,
         contamination=contamination,

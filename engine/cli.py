@@ -3,7 +3,9 @@
 ``analyze`` writes assignments.csv, metrics.json, scatter.png and problems.csv; ``models`` lists
 the embedders and where their models come from; ``compare`` scores every embedder and algorithm
 combination against known labels. Exit status: 0 when the run finished (even if some files were
-bad), 1 when nothing could be analysed, 2 for wrong arguments.
+bad), 1 when nothing could be analysed, 2 for wrong arguments: the options come from
+:mod:`engine.catalogue` and its :func:`~engine.catalogue.check_options` checks their values before
+any work (a k above the number of items, known only after reading, is exit status 2 as well).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+from engine import catalogue
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("analyze", "models", "compare")
@@ -31,6 +36,18 @@ def _k_value(text: str) -> int | None:
     return k
 
 
+def _option(parser: Any, name: str, **extra: Any) -> None:
+    """Add the option of a catalogue parameter: its flag, choices, default and help written once."""
+    p = catalogue.PARAMETERS[name]
+    shown = f" (default: {p.default})" if p.default is not None else ""
+    options: dict[str, Any] = {"dest": p.name, "default": p.default, "help": p.help + shown}
+    if p.choices:
+        options["choices"] = p.values
+    elif p.kind is not None or isinstance(p.default, int | float):
+        options["type"] = p.kind or type(p.default)
+    parser.add_argument(p.option, **(options | extra))
+
+
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     """Options that say what to read and how; shared by analyze and compare."""
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders to analyse")
@@ -41,94 +58,28 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         help="table column holding known classes (default: a column named class, label, target...); "
         "'' for none. Labels are left out of the features and used for ARI/NMI",
     )
-    parser.add_argument(
-        "--csv-kind",
-        choices=("auto", "table", "timeseries"),
-        default="auto",
-        help="read CSV files as tables (rows are items) or time series; default: guess per file",
-    )
-    parser.add_argument(
-        "--modality",
-        choices=("table", "timeseries", "text", "image", "audio"),
-        default=None,
-        help="which kind of item to analyse when the input holds several (default: the most common)",
-    )
+    for name in ("csv_kind", "modality"):
+        _option(parser, name)
     parser.add_argument(
         "--model", default=None, help="model file or folder for the embedder (default: configured)"
     )
-    parser.add_argument(
-        "--device",
-        choices=("auto", "cuda", "mps", "cpu"),
-        default="auto",
-        help="where models run (default: auto)",
-    )
+    _option(parser, "device")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the vector cache")
-    parser.add_argument("--seed", type=int, default=0, help="random seed, for repeatable runs (default: 0)")
+    _option(parser, "random_state")
+
+
+METHOD_OPTIONS = (
+    "algorithm", "linkage", "split_rule", "covariance_type", "criterion", "eps", "min_samples",
+    "dbscan_backend", "detector", "contamination", "layout",
+)  # fmt: skip
+"""Catalogue parameters that ``analyze`` offers beside k (clustering, outliers, map)."""
 
 
 def _add_method_options(parser: argparse.ArgumentParser) -> None:
     """Clustering, outlier and map options: every method's parameters, named as in the Spec."""
-    from engine.anomaly import DETECTORS
-    from engine.cluster import ALGORITHMS
-    from engine.layout import LAYOUTS
-
     group = parser.add_argument_group("methods")
-    group.add_argument(
-        "--algorithm", choices=list(ALGORITHMS), default="kmeans", help="clustering method (default: kmeans)"
-    )
-    group.add_argument(
-        "--linkage",
-        choices=("ward", "complete", "average", "single"),
-        default="ward",
-        help="agglomerative: how distances between clusters are measured (default: ward)",
-    )
-    group.add_argument(
-        "--split-rule",
-        choices=("largest", "sse"),
-        default="largest",
-        help="divisive: split the largest cluster, or the one with the highest error (default: largest)",
-    )
-    group.add_argument(
-        "--covariance",
-        dest="covariance_type",
-        choices=("full", "tied", "diag", "spherical"),
-        default="full",
-        help="gmm: shape of each component (default: full)",
-    )
-    group.add_argument(
-        "--criterion",
-        choices=("bic", "aic"),
-        default="bic",
-        help="gmm: how k is chosen (default: bic)",
-    )
-    group.add_argument(
-        "--eps",
-        type=float,
-        default=None,
-        help="dbscan: neighbourhood radius (default: the knee of the k-distance curve)",
-    )
-    group.add_argument(
-        "--min-samples",
-        type=int,
-        default=5,
-        help="dbscan: neighbours of a core item; hdbscan: smallest cluster size (default: 5)",
-    )
-    group.add_argument(
-        "--dbscan-backend",
-        choices=("auto", "pycaret", "sklearn"),
-        default="auto",
-        help="dbscan: PyCaret when installed (auto), or force one (default: auto)",
-    )
-    group.add_argument(
-        "--detector",
-        choices=DETECTORS,
-        default=None,
-        help="score outliers with this PyOD detector; adds anomaly_score and outlier columns",
-    )
-    group.add_argument(
-        "--contamination", type=float, default=0.05, help="expected share of outliers (default: 0.05)"
-    )
-    group.add_argument("--layout", choices=LAYOUTS, default="pca", help="2-D map method (default: pca)")
+    for name in METHOD_OPTIONS:
+        _option(group, name)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,15 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_input_options(analyze)
     analyze.add_argument("--out", required=True, type=Path, help="folder for the results (created if needed)")
-    analyze.add_argument(
-        "--k",
-        type=_k_value,
-        default=None,
-        metavar="N|auto",
-        help="number of clusters, or 'auto' to pick the best silhouette in --k-min..--k-max (default: auto)",
-    )
-    analyze.add_argument("--k-min", type=int, default=2, help="smallest k tried when k is auto (default: 2)")
-    analyze.add_argument("--k-max", type=int, default=10, help="largest k tried when k is auto (default: 10)")
+    _option(analyze, "k", type=_k_value, metavar="N|auto")
+    _option(analyze, "k_min")
+    _option(analyze, "k_max")
     analyze.add_argument(
         "--embedder", default=None, help="embedder name, see 'models' (default: per modality)"
     )
@@ -215,7 +160,7 @@ def _spec_from(args: argparse.Namespace, **more: object):
         model=args.model,
         device=args.device,
         use_cache=not args.no_cache,
-        random_state=args.seed,
+        random_state=args.random_state,
         **more,
     )
 
@@ -224,23 +169,30 @@ def analyze(args: argparse.Namespace) -> int:
     from engine import export
     from engine.pipeline import PipelineError, run
 
-    methods = ("algorithm", "linkage", "split_rule", "covariance_type", "criterion", "eps", "min_samples")
-    methods += ("dbscan_backend", "detector", "contamination", "layout")
     spec = _spec_from(
         args,
         embedder=args.embedder,
         k=args.k,
         k_min=args.k_min,
         k_max=args.k_max,
-        **{name: getattr(args, name) for name in methods},
+        **{name: getattr(args, name) for name in METHOD_OPTIONS},
     )
     out = args.out
+    try:
+        # Option values first: a refused option must leave nothing behind, not even the --out folder.
+        catalogue.check_options(spec.to_dict())
+    except catalogue.OptionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     unusable = _unusable_out(out)
     if unusable:
         print(f"error: --out {unusable}", file=sys.stderr)
         return EXIT_USAGE
     try:
         result = run(spec, progress=_progress_printer(args.quiet))
+    except catalogue.OptionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except (PipelineError, ValueError) as error:
         problems = getattr(error, "problems", [])
         _print_problems(problems)
@@ -332,14 +284,19 @@ def models(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
-    from engine import export
     from engine.embed import list_embedders
+    from engine.export import SafeCsvWriter
     from engine.pipeline import PipelineError, run
+    from engine.store import atomic_write
 
     base = _spec_from(args, k=args.k)
     progress = _progress_printer(quiet=True)
     try:
+        catalogue.check_options(base.to_dict())
         first = run(base, progress=progress)
+    except catalogue.OptionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except (PipelineError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -379,8 +336,8 @@ def compare(args: argparse.Namespace) -> int:
     print(f"{len(first.analysed.items)} {first.modality} items, {len(classes)} known classes, k = {k}")
     _print_table(header, rows)
     if args.out is not None:
-        with export.atomic_write(args.out / "compare.csv") as handle:
-            export.SafeCsvWriter(handle).writerows([header, *rows])
+        with atomic_write(args.out / "compare.csv") as handle:
+            SafeCsvWriter(handle).writerows([header, *rows])
     return EXIT_OK
 
 

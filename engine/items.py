@@ -11,6 +11,14 @@ import numpy as np
 MODALITIES = ("table", "timeseries", "text", "image", "audio")
 
 
+class ItemError(Exception):
+    """One item cannot be read or embedded; the message says why, for the user.
+
+    Raised by ingest's readers and the embedders' ``load``; lives here so that both can use it
+    without one package importing the other.
+    """
+
+
 @dataclass(frozen=True)
 class Item:
     """One thing to cluster: a file, or one row / one series inside a CSV file.
@@ -46,6 +54,39 @@ class Problem:
 
 
 @dataclass
+class CsvFile:
+    """How one CSV file was read: its dialect, the layout chosen and the columns that play a part.
+
+    Notes, the settings panel's label choices and saved projects read these; column lists are cut
+    at ``engine.ingest.csv_file.MAX_INFO_COLUMNS`` names (wide files can have thousands).
+    """
+
+    kind: str
+    """``table`` or ``timeseries``."""
+    format: str
+    """``rows`` for tables; ``wide``, ``long`` or ``file`` for time series."""
+    delimiter: str | None
+    decimal: str
+    thousands: str | None
+    header: bool
+    encoding: str
+    rows: int
+    columns: list[str]
+    label_column: str | None = None
+    name_column: str | None = None
+    """The column naming the items (tables and wide series)."""
+    id_column: str | None = None
+    """The column telling series apart (long format)."""
+    time_column: str | None = None
+    numeric_columns: list[str] = field(default_factory=list)
+    categorical_columns: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+    """Table columns not used as features (identifiers, free text, empty columns)."""
+    value_columns: list[str] = field(default_factory=list)
+    """The columns holding a series' values (time series only)."""
+
+
+@dataclass
 class Collection:
     """Items in a fixed order plus what ingest could not read.
 
@@ -53,6 +94,8 @@ class Collection:
     payloads that are cheap to keep live here: ``tables`` holds the numeric feature matrix of
     table rows (one row per table item, in item order) and ``series`` one float array per
     time-series item (keyed by item id).  Files of other modalities are read by their embedder.
+    ``csv_files`` says how each CSV file was read and ``one_hot`` which features are the 0/1
+    indicators of one categorical column (source column -> its features).
     """
 
     items: list[Item] = field(default_factory=list)
@@ -61,6 +104,8 @@ class Collection:
     feature_names: list[str] = field(default_factory=list)
     series: dict[int, np.ndarray] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    csv_files: dict[Path, CsvFile] = field(default_factory=dict)
+    one_hot: dict[str, list[str]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -77,6 +122,10 @@ class Collection:
     def labels(self) -> list[str | None]:
         return [item.label for item in self.items]
 
+    def table_rows(self) -> dict[int, int]:
+        """Item id -> its row of ``table_features`` (table items only, in item order)."""
+        return {it.id: row for row, it in enumerate(i for i in self.items if i.modality == "table")}
+
     def only(self, modality: str) -> Collection:
         """The sub-collection of one modality (see :meth:`subset`)."""
         rows = [i for i, it in enumerate(self.items) if it.modality == modality]
@@ -85,7 +134,7 @@ class Collection:
     def subset(self, rows: list[int]) -> Collection:
         """The items at ``rows``, renumbered 0..n-1 so vectors stay aligned; payloads follow them.
 
-        Problems and notes are shared with this collection, not copied.
+        Problems, notes and what was learnt about the files are shared with this collection, not copied.
         """
         kept = [self.items[i] for i in rows]
         new_items = [
@@ -94,8 +143,8 @@ class Collection:
         ]
         table = None
         if self.table_features is not None:
-            table_pos = {it.id: p for p, it in enumerate(i for i in self.items if i.modality == "table")}
-            picked = [table_pos[it.id] for it in kept if it.id in table_pos]
+            table_rows = self.table_rows()
+            picked = [table_rows[it.id] for it in kept if it.id in table_rows]
             table = self.table_features[picked] if picked else None
         return Collection(
             items=new_items,
@@ -104,5 +153,7 @@ class Collection:
             feature_names=list(self.feature_names) if table is not None else [],
             series={j: self.series[it.id] for j, it in enumerate(kept) if it.id in self.series},
             notes=self.notes,
+            csv_files=self.csv_files,
+            one_hot=self.one_hot,
             info=self.info,
         )

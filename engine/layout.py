@@ -14,16 +14,13 @@ import warnings
 
 import numpy as np
 
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine import catalogue
+from engine.progress import LAYOUT, NEVER_CANCELLED, CancelToken, Progress, no_progress
 
-LAYOUTS = ("pca", "tsne", "umap")
+LAYOUTS = catalogue.names(catalogue.LAYOUTS)
 """Every layout the engine knows; :func:`available_layouts` says which can run here."""
 
-LAYOUT_DESCRIPTIONS = {
-    "pca": "PCA: the two directions of largest spread; instant, keeps global distances.",
-    "tsne": "t-SNE: keeps near neighbours together, shows groups clearly; gaps between groups mean little.",
-    "umap": "UMAP: like t-SNE but faster and keeps more of the global shape (needs umap-learn).",
-}
+LAYOUT_DESCRIPTIONS = {c.value: c.help for c in catalogue.LAYOUTS}
 
 EMBED_SAMPLE = 10_000
 """t-SNE and UMAP lay out at most this many items; the others are placed by nearest neighbours."""
@@ -75,9 +72,9 @@ def embed_2d(
         raise ValueError(f"vectors must be a 2-D array (items x features); got shape {X.shape}")
     cancel.raise_if_cancelled()
     if method == "pca":
-        progress("layout", 0, 1)
+        progress(LAYOUT, 0, 1)
         coords = _pca_2d(X, random_state)
-        progress("layout", 1, 1)
+        progress(LAYOUT, 1, 1)
         return coords
     return _neighbour_layout(X, method, random_state, progress, cancel)
 
@@ -105,7 +102,7 @@ def _neighbour_layout(
         return _pca_2d(X, random_state) if X.shape[1] else np.zeros((n, 2), dtype=np.float32)
     rest_chunks = -(-max(0, n - EMBED_SAMPLE) // PLACE_CHUNK)
     total = 3 + rest_chunks
-    progress("layout", 0, total)
+    progress(LAYOUT, 0, total)
     if X.shape[1] > REDUCE_ABOVE:
         from sklearn.decomposition import PCA
 
@@ -113,7 +110,7 @@ def _neighbour_layout(
         solver = "randomized" if n > 2000 else "full"
         X = PCA(n_components=n_comp, svd_solver=solver, random_state=random_state).fit_transform(X)
         X = np.ascontiguousarray(X, dtype=np.float32)
-    progress("layout", 1, total)
+    progress(LAYOUT, 1, total)
     cancel.raise_if_cancelled()
 
     sample = None
@@ -122,7 +119,7 @@ def _neighbour_layout(
     fit_X = X if sample is None else X[sample]
     # t-SNE and UMAP are single library calls: Cancel is answered before and after them.
     fitted = _tsne(fit_X, random_state) if method == "tsne" else _umap(fit_X, random_state)
-    progress("layout", 2, total)
+    progress(LAYOUT, 2, total)
     cancel.raise_if_cancelled()
 
     if sample is None:
@@ -132,7 +129,7 @@ def _neighbour_layout(
         coords[sample] = fitted
         rest = np.setdiff1d(np.arange(n), sample)
         _place(X, sample, fitted, rest, coords, progress, cancel, total)
-    progress("layout", total, total)
+    progress(LAYOUT, total, total)
     return np.ascontiguousarray(coords, dtype=np.float32)
 
 
@@ -199,5 +196,5 @@ def _place(
         weights = 1.0 / np.maximum(dist, 1e-12)
         weights /= weights.sum(axis=1, keepdims=True)
         coords[chunk] = np.einsum("ij,ijk->ik", weights, fitted[idx])
-        progress("layout", 3 + i, total)
+        progress(LAYOUT, 3 + i, total)
         cancel.raise_if_cancelled()

@@ -15,12 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from engine import catalogue
 from engine.anomaly import Anomalies
+from engine.catalogue import default
 from engine.cluster import Clustering
 from engine.embed import Embedder
 from engine.items import Collection, Problem
 from engine.metrics import Silhouettes
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import DONE, NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
 class PipelineError(Exception):
@@ -37,12 +39,15 @@ class PipelineError(Exception):
 
 @dataclass(frozen=True)
 class Spec:
-    """What to analyse and how; the settings panel and the CLI both edit exactly this."""
+    """What to analyse and how; the settings panel and the CLI both edit exactly this.
+
+    Defaults and choices come from :mod:`engine.catalogue`.
+    """
 
     paths: tuple[str, ...] = ()
-    modality: str | None = None
+    modality: str | None = default("modality")
     """Which modality to analyse; ``None`` takes the most common one found."""
-    csv_kind: str = "auto"
+    csv_kind: str = default("csv_kind")
     """How CSV files are read: ``auto`` (guess per file), ``table`` or ``timeseries``."""
     label_column: str | None = None
     """Table column holding known classes; ``None`` detects class/label/target, ``""`` means none."""
@@ -50,38 +55,38 @@ class Spec:
     """Registry name of the embedder; ``None`` takes the modality's default."""
     model: str | None = None
     """Model file or folder for the embedder; ``None`` uses the configured or packaged one."""
-    device: str = "auto"
+    device: str = default("device")
     """Where models run: auto (cuda, then mps, then cpu), cuda, mps or cpu."""
     use_cache: bool = True
     """Read and write vectors in the on-disk cache (see :mod:`engine.embed.cache`)."""
-    algorithm: str = "kmeans"
-    k: int | None = None
+    algorithm: str = default("algorithm")
+    k: int | None = default("k")
     """Number of clusters; ``None`` scans ``k_min..k_max`` and picks the best silhouette."""
-    k_min: int = 2
-    k_max: int = 10
+    k_min: int = default("k_min")
+    k_max: int = default("k_max")
     # Hierarchical clustering
-    linkage: str = "ward"
+    linkage: str = default("linkage")
     """Agglomerative linkage: ward, complete, average or single."""
-    split_rule: str = "largest"
+    split_rule: str = default("split_rule")
     """Divisive clustering splits the largest cluster, or the one with the highest error (``sse``)."""
     # Gaussian mixtures
-    covariance_type: str = "full"
+    covariance_type: str = default("covariance_type")
     """full, tied, diag or spherical."""
-    criterion: str = "bic"
+    criterion: str = default("criterion")
     """How a mixture's k is chosen when k is auto: bic or aic."""
     # Density-based clustering
-    eps: float | None = None
+    eps: float | None = default("eps")
     """DBSCAN neighbourhood radius; ``None`` takes the knee of the k-distance curve."""
-    min_samples: int = 5
-    dbscan_backend: str = "auto"
+    min_samples: int = default("min_samples")
+    dbscan_backend: str = default("dbscan_backend")
     """auto (PyCaret when installed, else scikit-learn), pycaret or sklearn."""
     # Anomaly detection
-    detector: str | None = None
+    detector: str | None = default("detector")
     """PyOD detector (knn, iforest, lof, ecod, copod, ocsvm); ``None`` skips anomaly detection."""
-    contamination: float = 0.05
+    contamination: float = default("contamination")
     """Expected share of outliers; sets the score threshold."""
-    layout: str = "pca"
-    random_state: int = 0
+    layout: str = default("layout")
+    random_state: int = default("random_state")
 
     def replace(self, **changes: Any) -> Spec:
         """A copy with some fields changed (the spec itself is frozen)."""
@@ -108,10 +113,7 @@ class Spec:
 STAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "ingest": ("paths", "csv_kind", "label_column"),
     "embed": ("modality", "embedder", "model"),
-    "cluster": (
-        "algorithm", "k", "k_min", "k_max", "random_state", "linkage", "split_rule", "covariance_type",
-        "criterion", "eps", "min_samples", "dbscan_backend",
-    ),
+    "cluster": ("algorithm", *(p.name for p in catalogue.PARAMETERS.values() if p.methods)),
     "layout": ("layout", "random_state"),
     "anomaly": ("detector", "contamination", "random_state"),
 }  # fmt: skip
@@ -190,6 +192,11 @@ class Result:
         return int(len(set(self.labels.tolist()) - {-1}))
 
 
+def method_params(spec: Spec) -> dict[str, Any]:
+    """The one place where Spec fields become the keyword parameters of the chosen clustering method."""
+    return {p.keyword: getattr(spec, p.name) for p in catalogue.method_parameters(spec.algorithm)}
+
+
 def _timed(timings: dict[str, float], stage: str, fn: Callable[[], Any]) -> Any:
     start = time.perf_counter()
     value = fn()
@@ -201,6 +208,8 @@ def _choose_embedder(spec: Spec, modality: str) -> tuple[Embedder, list[str]]:
     """The embedder the spec asks for, or its weight-free fallback when its model is missing."""
     from engine import embed
 
+    if spec.embedder:
+        catalogue.check_embedder(spec.embedder, modality)
     name = spec.embedder or embed.default_embedder(modality)
     options: dict[str, Any] = {"device": spec.device}
     if spec.model:
@@ -251,7 +260,8 @@ def run(
 ) -> Result:
     """Run every stage of ``spec``, reusing the stages of ``previous`` whose inputs are unchanged.
 
-    Raises :class:`PipelineError` when nothing can be analysed and
+    Raises :class:`engine.catalogue.OptionError` for a setting that cannot work (before any work,
+    or once the number of items is known), :class:`PipelineError` when nothing can be analysed and
     :class:`engine.progress.Cancelled` when ``cancel`` is set.
     """
     from engine import layout, metrics
@@ -275,6 +285,7 @@ def run(
             return True
         return False
 
+    catalogue.check_options(spec.to_dict())
     if not spec.paths:
         raise PipelineError("Nothing to analyse: add a folder or file first.")
     if reusable("ingest"):
@@ -342,7 +353,9 @@ def run(
         clustering = previous.clustering
     else:
         clustering = _timed(
-            timings, "cluster", lambda: cluster(vectors, spec, progress=progress, cancel=cancel)
+            timings,
+            "cluster",
+            lambda: cluster(vectors, spec.algorithm, progress=progress, cancel=cancel, **method_params(spec)),
         )
     labels = clustering.labels
     cancel.raise_if_cancelled()
@@ -383,7 +396,7 @@ def run(
         return per_item, metrics.evaluate(vectors, labels, analysed.labels(), spec.random_state, per_item)
 
     silhouettes, scores = _timed(timings, "metrics", score)
-    progress("done", 1, 1)
+    progress(DONE, 1, 1)
     return Result(
         spec=spec,
         collection=collection,

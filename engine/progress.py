@@ -10,7 +10,41 @@ import threading
 from collections.abc import Callable
 
 Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``; called between batches of work."""
+"""``progress(stage, done, total)``; called between batches of work.
+
+``stage`` is one of the constants below, optionally followed by `` (detail)`` (the embedder's
+name, say); :func:`stage_of` strips the detail. The window's stage labels are keyed by them.
+"""
+
+INGEST = "ingest"
+EMBED = "embed"
+ALIGN = "align"
+"""Audio clips aligned pairwise by dynamic time warping (audio-dtw)."""
+REDUCE = "reducing dimensions"
+CHOOSE_K = "choose k"
+KMEANS = "k-means"
+LINKAGE = "linkage"
+DIVISIVE = "divisive"
+MIXTURE_PREPARE = "mixture: prepare"
+MIXTURE_FIT = "mixture: fit"
+PYCARET_SETUP = "DBSCAN: PyCaret setup"
+K_DISTANCE = "k-distance curve"
+MEMORY_CHECK = "DBSCAN: memory check"
+DBSCAN = "DBSCAN"
+HDBSCAN = "HDBSCAN"
+LAYOUT = "layout"
+ANOMALY = "anomaly"
+DONE = "done"
+STAGES: tuple[str, ...] = (
+    INGEST, EMBED, ALIGN, REDUCE, CHOOSE_K, KMEANS, LINKAGE, DIVISIVE, MIXTURE_PREPARE, MIXTURE_FIT,
+    PYCARET_SETUP, K_DISTANCE, MEMORY_CHECK, DBSCAN, HDBSCAN, LAYOUT, ANOMALY, DONE,
+)  # fmt: skip
+"""Every stage the engine reports."""
+
+
+def stage_of(reported: str) -> str:
+    """The stage constant of a reported stage (``"embed (text-minilm)"`` -> ``"embed"``)."""
+    return reported.split(" (", 1)[0]
 
 
 class Cancelled(Exception):

@@ -51,9 +51,9 @@ def nearest(vectors: np.ndarray, row_or_vector: int | np.ndarray, k: int = DEFAU
 class TextQuery:
     """Embeds typed text into the space of a text result's embeddings; reusable for many queries.
 
-    A model embedder (MiniLM) embeds the text on its own. TF-IDF + LSA vectors depend on the whole
-    corpus, so the first query re-reads the analysed documents and refits the same (deterministic)
-    space once; later queries reuse it.
+    A model embedder (MiniLM) embeds the text on its own. An embedder fitted on the corpus (TF-IDF +
+    LSA) is fitted again on the analysed documents (a deterministic fit: the same space) by the first
+    query; later queries reuse it.
     """
 
     def __init__(self, result: Result) -> None:
@@ -86,14 +86,13 @@ class TextQuery:
         if spec.model and self.result.embedder == (spec.embedder or embed.default_embedder("text")):
             options["model"] = spec.model
         embedder = embed.get_embedder(self.result.embedder, "text", **options)
-        from engine.embed.text import Lsa, TfidfText
+        if embedder.fits_corpus:  # the space depends on the corpus: fit it again on the same texts
+            from engine.progress import NEVER_CANCELLED, no_progress
 
-        if not isinstance(embedder, TfidfText):  # a model: one text's vector depends on that text only
-            return embedder.embed_batch
-        from engine.ingest.documents import read_document
-
-        texts = [read_document(item.path) for item in self.result.analysed.items]
-        return Lsa.fit(texts, int(embedder.params()["dims"])).transform
+            analysed = self.result.analysed
+            payloads = [embedder.load(item, analysed) for item in analysed.items]
+            embedder.fit(payloads, analysed, no_progress, NEVER_CANCELLED)
+        return embedder.embed_batch
 
 
 def embed_query(result: Result, text: str) -> np.ndarray:

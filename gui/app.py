@@ -159,5 +159,11 @@ def main(argv: Sequence[str] | None = None, settings: QSettings | None = None) -
     if os.environ.get("DATAMINING6_EXIT_WHEN_SHOWN"):
         QTimer.singleShot(0, _report_and_quit)  # runs after the first paint: for start-up benchmarks
     code = app.exec()
+    if headless:
+        # The summary is out; skip the interpreter's teardown, where native destructors (Qt's, the
+        # worker's libraries') have crashed the process at exit now and then with a segfault.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(code))
     del window
     return int(code)

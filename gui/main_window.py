@@ -34,8 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import progress
 from engine.pipeline import Spec
 from gui.analysis_docks import AnalysisDocks
+from gui.item_dock import ItemDock
 from gui.models_dialog import ModelsDialog
 from gui.settings_panel import SettingsPanel
 from gui.view_state import ViewState
@@ -51,18 +53,27 @@ if TYPE_CHECKING:
 RERUN_DELAY_MS = 300
 """A burst of setting edits (typing a number, spinning a box) causes one re-run, not many."""
 
-STAGE_NAMES = {
-    "ingest": "Reading files",
-    "scan": "Reading files",
-    "embed": "Embedding",
-    "cluster": "Clustering",
-    "kmeans": "Clustering",
-    "choose_k": "Choosing k",
-    "layout": "Drawing the map",
-    "anomaly": "Scoring outliers",
-    "metrics": "Scoring",
-    "done": "Finishing",
+STAGE_NAMES: dict[str, str] = {
+    progress.INGEST: "Reading files",
+    progress.EMBED: "Embedding",
+    progress.ALIGN: "Aligning clips",
+    progress.REDUCE: "Reducing dimensions",
+    progress.CHOOSE_K: "Choosing k",
+    progress.KMEANS: "Clustering (K-Means)",
+    progress.LINKAGE: "Building the tree",
+    progress.DIVISIVE: "Splitting clusters",
+    progress.MIXTURE_PREPARE: "Preparing the mixture",
+    progress.MIXTURE_FIT: "Fitting the mixture",
+    progress.PYCARET_SETUP: "Setting up PyCaret",
+    progress.K_DISTANCE: "k-distance curve",
+    progress.MEMORY_CHECK: "Checking DBSCAN's memory",
+    progress.DBSCAN: "Clustering (DBSCAN)",
+    progress.HDBSCAN: "Clustering (HDBSCAN)",
+    progress.LAYOUT: "Drawing the map",
+    progress.ANOMALY: "Scoring outliers",
+    progress.DONE: "Finishing",
 }
+"""The status bar's words for each stage the engine reports (:data:`engine.progress.STAGES`)."""
 
 DROP_HINT = (
     "<p style='font-size:15pt'>Drop folders or files here</p>"
@@ -113,6 +124,9 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(self.problems_dock, dock)
         self.problems_dock.raise_()
         self.analysis.k_distance_dock.hide()
+        self.item = ItemDock(self, lambda rows: self.view_state.select(rows, self.item), self.scatter)
+        self.tabifyDockWidget(self.problems_dock, self.item.dock)
+        self.view_state.selection_changed.connect(lambda rows, _source: self.item.show_selection(list(rows)))
         # Give the map most of the room; docks start narrow and the user can widen them.
         self.resizeDocks([self.settings_dock, self.summary_dock], [260, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [230], Qt.Orientation.Vertical)
@@ -188,7 +202,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
         docks = [self.settings_dock, self.summary_dock, self.k_curve_dock, self.problems_dock]
-        for dock in docks + self.analysis.docks:
+        for dock in docks + self.analysis.docks + [self.item.dock]:
             view_menu.addAction(dock.toggleViewAction())
         tools_menu = self.menuBar().addMenu("&Tools")
         self.models_action = QAction("&Models…", self)
@@ -358,7 +372,8 @@ class MainWindow(QMainWindow):
         self.selection_label.setText(f"{count} selected" if count else "")
 
     def _on_progress(self, stage: str, done: int, total: int) -> None:
-        text = STAGE_NAMES.get(stage, stage.replace("_", " ").capitalize())
+        name = progress.stage_of(stage)
+        text = STAGE_NAMES.get(name, name.capitalize()) + stage[len(name) :]
         if total > 0:
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(min(done, total))
@@ -387,6 +402,7 @@ class MainWindow(QMainWindow):
             self.k_curve.set_curve(None)
             self.k_curve_dock.hide()
             self.analysis.set_result(None)
+            self.item.set_result(None)
             self.central.setCurrentWidget(self.drop_hint)
             return
         self.drop_hint.setText(DROP_HINT)
@@ -397,6 +413,7 @@ class MainWindow(QMainWindow):
         self.k_curve.set_curve(result.k_curve)
         self.k_curve_dock.setVisible(result.k_curve is not None)
         self.analysis.set_result(result)
+        self.item.set_result(result)
 
     def _on_failed(self, message: str, problems: list) -> None:
         self._idle(message)
@@ -438,6 +455,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self._rerun_timer.stop()
         self.worker.shutdown(timeout_ms=5000)
+        self.item.shutdown()
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState())

@@ -21,11 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.anomaly import DETECTOR_DESCRIPTIONS
-from engine.layout import LAYOUT_DESCRIPTIONS, available_layouts
+from engine import catalogue
+from engine.layout import available_layouts
 from engine.pipeline import Spec
 
 if TYPE_CHECKING:
+    from engine.items import CsvFile
     from engine.pipeline import Result
 
 AUTO = "(auto)"
@@ -36,48 +37,19 @@ K_LIMIT = 500
 Choices = list[tuple[str, Any, str]]
 """(text shown, value stored in the Spec, tooltip) for each entry of a combo box."""
 
-DEVICES: Choices = [(d, d, "") for d in ("auto", "cpu", "cuda", "mps")]
-CSV_KINDS: Choices = [(k, k, "") for k in ("auto", "table", "timeseries")]
-ALGORITHMS: Choices = [
-    ("K-Means", "kmeans", "Our own K-Means: round clusters of similar size; k chosen by silhouette."),
-    ("Agglomerative", "agglomerative", "Bottom-up merging; draws a dendrogram with a cut line."),
-    ("Divisive", "divisive", "Top-down splitting with K-Means at k = 2; draws a dendrogram."),
-    ("Gaussian mixture", "gmm", "Elliptical clusters with soft membership; k chosen by BIC or AIC."),
-    ("DBSCAN", "dbscan", "Dense regions of any shape; sparse items become noise. Needs a radius (eps)."),
-    ("HDBSCAN", "hdbscan", "Like DBSCAN for clusters of different densities; needs no radius."),
-]
-LINKAGES: Choices = [
-    ("ward", "ward", "Merges that add the least within-cluster variance: compact clusters."),
-    ("complete", "complete", "Distance of the farthest members."),
-    ("average", "average", "Average distance between members."),
-    ("single", "single", "Distance of the nearest members: follows chains and thin shapes."),
-]
-SPLIT_RULES: Choices = [
-    ("largest", "largest", "Split the cluster with the most items next."),
-    ("highest error", "sse", "Split the cluster with the largest sum of squared distances next."),
-]
-COVARIANCES: Choices = [(c, c, "") for c in ("full", "tied", "diag", "spherical")]
-CRITERIA: Choices = [("BIC", "bic", "Bayesian information criterion"), ("AIC", "aic", "Akaike")]
-BACKENDS: Choices = [
-    ("auto", "auto", "PyCaret when installed, else scikit-learn."),
-    ("PyCaret", "pycaret", "Run DBSCAN as a PyCaret experiment (optional extra)."),
-    ("scikit-learn", "sklearn", "scikit-learn's DBSCAN."),
-]
-DETECTORS: Choices = [(NONE, None, "No outlier scoring.")] + [
-    (name, name, text) for name, text in DETECTOR_DESCRIPTIONS.items()
-]
+
+def _choices(choices: tuple[catalogue.Choice, ...]) -> Choices:
+    return [(c.label, c.value, c.help) for c in choices]
+
+
+DETECTORS: Choices = [(NONE, None, "No outlier scoring."), *_choices(catalogue.DETECTORS)]
 ROWS_FOR: dict[str, set[str]] = {
-    "linkage": {"agglomerative"},
-    "split_rule": {"divisive"},
-    "covariance_type": {"gmm"},
-    "criterion": {"gmm"},
-    "eps": {"dbscan"},
-    "min_samples": {"dbscan", "hdbscan"},
-    "dbscan_backend": {"dbscan"},
-    "k": {"kmeans", "agglomerative", "divisive", "gmm"},
-    "k_range": {"kmeans", "agglomerative", "divisive", "gmm"},
+    p.name: set(p.methods)
+    for p in catalogue.PARAMETERS.values()
+    if p.methods and p.name not in ("random_state", "k_min", "k_max")
 }
-"""Which algorithms each method-specific row belongs to; the others hide it."""
+ROWS_FOR["k_range"] = set(catalogue.PARAMETERS["k_min"].methods)
+"""Which algorithms each method-specific row belongs to (from the catalogue); the others hide it."""
 
 
 def _label_text(value: str | None) -> str:
@@ -89,14 +61,14 @@ def _label_value(text: str) -> str | None:
     return None if text in ("", AUTO) else "" if text == NONE else text
 
 
-def _label_candidates(info: dict[str, Any], limit: int = 50) -> list[str]:
+def _label_candidates(files: Iterable[CsvFile], limit: int = 50) -> list[str]:
     """Columns of the CSV files read that could hold classes: detected labels first, then the rest."""
-    files = [f for f in (info.get("csv") or {}).values() if isinstance(f, dict)]
+    files = list(files)
     names: list[str] = []
     for keys in (("label_column",), ("categorical_columns", "name_column", "columns")):
-        for file_info in files:
+        for file in files:
             for key in keys:
-                value = file_info.get(key)
+                value = getattr(file, key)
                 for name in value if isinstance(value, list | tuple) else [value]:
                     if name and str(name) not in names:
                         names.append(str(name))
@@ -124,7 +96,7 @@ class SettingsPanel(QWidget):
         self.csv_kind = self._combo(
             "CSV files",
             "csv_kind",
-            CSV_KINDS,
+            _choices(catalogue.CSV_KINDS),
             "auto guesses per file: a table (a row per item) or time series.",
         )
 
@@ -147,17 +119,32 @@ class SettingsPanel(QWidget):
         form.addRow("Embedder", self.embedder)
 
         self.device = self._combo(
-            "Device", "device", DEVICES, "Where models run: auto takes a CUDA or Apple GPU when there is one."
+            "Device",
+            "device",
+            _choices(catalogue.DEVICES),
+            "Where models run: auto takes a CUDA or Apple GPU when there is one.",
         )
-        self.algorithm = self._combo("Method", "algorithm", ALGORITHMS, "How items are grouped.")
+        self.algorithm = self._combo(
+            "Method", "algorithm", _choices(catalogue.ALGORITHMS), "How items are grouped."
+        )
         self.linkage = self._combo(
-            "Linkage", "linkage", LINKAGES, "How the distance between clusters is measured."
+            "Linkage",
+            "linkage",
+            _choices(catalogue.LINKAGES),
+            "How the distance between clusters is measured.",
         )
-        self.split_rule = self._combo("Split next", "split_rule", SPLIT_RULES, "Which cluster is split next.")
+        self.split_rule = self._combo(
+            "Split next", "split_rule", _choices(catalogue.SPLIT_RULES), "Which cluster is split next."
+        )
         self.covariance_type = self._combo(
-            "Covariance", "covariance_type", COVARIANCES, "Shape of each component: full ellipses to spheres."
+            "Covariance",
+            "covariance_type",
+            _choices(catalogue.COVARIANCE_TYPES),
+            "Shape of each component: full ellipses to spheres.",
         )
-        self.criterion = self._combo("Choose k by", "criterion", CRITERIA, "Lower is better for both.")
+        self.criterion = self._combo(
+            "Choose k by", "criterion", _choices(catalogue.CRITERIA), "Lower is better for both."
+        )
 
         self.eps_auto = QCheckBox("auto")
         self.eps_auto.setToolTip("Take the knee of the k-distance curve (drag it in the DBSCAN radius view).")
@@ -177,7 +164,7 @@ class SettingsPanel(QWidget):
         form.addRow("Min samples", self.min_samples)
         self._rows["min_samples"] = self.min_samples
         self.dbscan_backend = self._combo(
-            "Run with", "dbscan_backend", BACKENDS, "Which library runs DBSCAN."
+            "Run with", "dbscan_backend", _choices(catalogue.DBSCAN_BACKENDS), "Which library runs DBSCAN."
         )
 
         self.k_auto = QCheckBox("auto")
@@ -203,7 +190,7 @@ class SettingsPanel(QWidget):
 
         self.detector = self._combo("Outliers", "detector", DETECTORS, "Outlier detector (PyOD).")
         self.contamination = QDoubleSpinBox()
-        self.contamination.setRange(0.001, 0.5)
+        self.contamination.setRange(0.001, catalogue.PARAMETERS["contamination"].maximum)
         self.contamination.setDecimals(3)
         self.contamination.setSingleStep(0.01)
         self.contamination.setToolTip(
@@ -212,8 +199,8 @@ class SettingsPanel(QWidget):
         form.addRow("Contamination", self.contamination)
         usable = available_layouts()
         layouts = [
-            (name if name in usable else f"{name} (pip install umap-learn)", name, text)
-            for name, text in LAYOUT_DESCRIPTIONS.items()
+            (c.label if c.value in usable else f"{c.label} (pip install umap-learn)", c.value, c.help)
+            for c in catalogue.LAYOUTS
         ]
         self.layout_method = self._combo("Map", "layout", layouts, "How the items are laid out in 2-D.")
         for i, (_, name, _) in enumerate(layouts):
@@ -274,7 +261,7 @@ class SettingsPanel(QWidget):
         for item in collection.items:
             counts[item.modality] = counts.get(item.modality, 0) + 1
         self.set_modalities(counts)
-        self.set_label_choices(_label_candidates(getattr(collection, "info", {}) or {}))
+        self.set_label_choices(_label_candidates(collection.csv_files.values()))
         self.set_embedders(result.modality, result.embedder)
         eps_used = result.clustering.info.get("eps")
         if self._spec.eps is None and isinstance(eps_used, float):
@@ -319,6 +306,13 @@ class SettingsPanel(QWidget):
 
     def _edit(self, **changes: Any) -> None:
         new = self._spec.replace(**changes)
+        try:  # the catalogue's check, as on the command line; the widgets' ranges rarely let it fail
+            catalogue.check_options({name: getattr(new, name) for name in (*changes, "k_min", "k_max")})
+        except catalogue.OptionError as error:
+            self.setToolTip(str(error))
+            self._show_spec()
+            return
+        self.setToolTip("")
         if new != self._spec:
             self._spec = new
             self.spec_changed.emit(new)

@@ -1,22 +1,20 @@
 """Clustering methods behind one entry point, :func:`cluster`, that the pipeline calls.
 
-Each method is a function ``fit(vectors, spec, progress, cancel) -> Clustering`` in its own module;
-the table below maps the Spec's ``algorithm`` name to it. Modules are imported only when their
-method runs, so that the window opens fast.
+Each method is a function ``fit_<name>(vectors, *, k=..., ..., progress, cancel) -> Clustering``
+with plain keyword parameters in its own module; the methods know nothing of the pipeline's
+``Spec`` (the pipeline maps its fields onto these keywords, with :mod:`engine.catalogue`).
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from engine.catalogue import OptionError
 from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-
-if TYPE_CHECKING:
-    from engine.pipeline import Spec
 
 
 @dataclass
@@ -28,33 +26,71 @@ class Clustering:
     curve: Any = None
     """How k was chosen (silhouette and inertia for K-Means, BIC/AIC for mixtures), with ``to_dict``."""
     tree: Any = None
-    """A dendrogram for hierarchical methods (:class:`engine.cluster.hierarchical.Tree`)."""
+    """A dendrogram for hierarchical methods (:class:`engine.cluster.tree.Tree`)."""
     probabilities: np.ndarray | None = None
     """Soft assignments, items x clusters (Gaussian mixtures)."""
     info: dict[str, Any] = field(default_factory=dict)
     """Method-specific facts for the user (eps used, the k-distance curve, notes)."""
 
 
-ALGORITHMS: dict[str, str] = {
-    "kmeans": "engine.cluster.kmeans_spec:fit_spec",
-    "agglomerative": "engine.cluster.hierarchical:fit_agglomerative",
-    "divisive": "engine.cluster.hierarchical:fit_divisive",
-    "gmm": "engine.cluster.gmm:fit_spec",
-    "dbscan": "engine.cluster.dbscan:fit_dbscan",
-    "hdbscan": "engine.cluster.dbscan:fit_hdbscan",
+# Each entry imports its module only when its method runs, so that the window opens fast.
+def _kmeans(vectors: np.ndarray, **params: Any) -> Clustering:
+    from engine.cluster.kmeans import fit_kmeans
+
+    return fit_kmeans(vectors, **params)
+
+
+def _agglomerative(vectors: np.ndarray, **params: Any) -> Clustering:
+    from engine.cluster.hierarchical import fit_agglomerative
+
+    return fit_agglomerative(vectors, **params)
+
+
+def _divisive(vectors: np.ndarray, **params: Any) -> Clustering:
+    from engine.cluster.hierarchical import fit_divisive
+
+    return fit_divisive(vectors, **params)
+
+
+def _gmm(vectors: np.ndarray, **params: Any) -> Clustering:
+    from engine.cluster.gmm import fit_gmm
+
+    return fit_gmm(vectors, **params)
+
+
+def _dbscan(vectors: np.ndarray, **params: Any) -> Clustering:
+    from engine.cluster.dbscan import fit_dbscan
+
+    return fit_dbscan(vectors, **params)
+
+
+def _hdbscan(vectors: np.ndarray, **params: Any) -> Clustering:
+    from engine.cluster.dbscan import fit_hdbscan
+
+    return fit_hdbscan(vectors, **params)
+
+
+METHODS: dict[str, Callable[..., Clustering]] = {
+    "kmeans": _kmeans,
+    "agglomerative": _agglomerative,
+    "divisive": _divisive,
+    "gmm": _gmm,
+    "dbscan": _dbscan,
+    "hdbscan": _hdbscan,
 }
-"""Algorithm name -> ``module:function`` that fits it."""
+"""Algorithm name (as in :data:`engine.catalogue.ALGORITHMS`) -> the function that fits it."""
 
 
 def cluster(
     vectors: np.ndarray,
-    spec: Spec,
+    algorithm: str,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    **params: Any,
 ) -> Clustering:
-    """Cluster ``vectors`` as ``spec`` says."""
-    if spec.algorithm not in ALGORITHMS:
-        raise ValueError(f"Unknown algorithm {spec.algorithm!r}; choose one of: {', '.join(ALGORITHMS)}.")
-    module, function = ALGORITHMS[spec.algorithm].split(":")
-    fit = getattr(importlib.import_module(module), function)
-    return fit(vectors, spec, progress or no_progress, cancel or NEVER_CANCELLED)
+    """Cluster ``vectors`` with ``algorithm``; ``params`` are that method's keyword parameters."""
+    if algorithm not in METHODS:
+        raise OptionError(f"Unknown algorithm {algorithm!r}; choose one of: {', '.join(METHODS)}.")
+    return METHODS[algorithm](
+        vectors, progress=progress or no_progress, cancel=cancel or NEVER_CANCELLED, **params
+    )

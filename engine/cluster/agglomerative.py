@@ -27,18 +27,17 @@ from typing import Any
 
 import numpy as np
 
-from engine.cluster.hierarchical import Tree
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine import catalogue
+from engine.cluster.tree import PCA_DIMS, Tree, principal_components
+from engine.progress import LINKAGE, NEVER_CANCELLED, REDUCE, CancelToken, Progress, no_progress
 
-LINKAGES = ("ward", "complete", "average", "single")
+LINKAGES = catalogue.names(catalogue.LINKAGES)
 METRICS = ("euclidean", "cosine")
 
 EXACT_CONDENSED_BYTES = 1.6e9
 """Largest condensed distance matrix built for an exact tree (20 000 items)."""
 EXACT_VECTOR_WORK = 2.2e10
 """Largest n^2 x (d + 2) for fastcluster's linkage_vector (about 20 s: 20 000 x 50 ward here)."""
-PCA_DIMS = 50
-"""Ward linkage (and the micro-clusters) work on at most this many principal components."""
 N_MICRO = 2000
 """Micro-clusters (leaves) of an approximate tree."""
 _BLOCK_BYTES = 64 * 2**20
@@ -97,17 +96,17 @@ def agglomerative_tree(
     notes: list[str] = []
     work = X
     if d > PCA_DIMS and (linkage == "ward" or route == "micro"):
-        progress("reducing dimensions", 0, 1)
-        work, kept = _pca(X, PCA_DIMS, random_state)
-        progress("reducing dimensions", 1, 1)
+        progress(REDUCE, 0, 1)
+        work, kept = principal_components(X, PCA_DIMS, random_state)
+        progress(REDUCE, 1, 1)
         if linkage == "ward":
             notes.append(
-                f"Ward on the top {PCA_DIMS} of {d} principal components ({kept:.0%} of the variance)"
+                f"Ward on the top {work.shape[1]} of {d} principal components ({kept:.0%} of the variance)"
             )
     cancel.raise_if_cancelled()
     if route == "micro":
         return _micro_tree(X, work, linkage, metric, random_state, notes, progress, cancel)
-    progress("linkage", 0, 1)
+    progress(LINKAGE, 0, 1)
     if route == "vector":
         data = np.asarray(work if linkage == "ward" else X, dtype=np.float64)
         Z = _in_thread(lambda: _fastcluster().linkage_vector(data, method=linkage), cancel)
@@ -117,7 +116,7 @@ def agglomerative_tree(
         condensed = _condensed(X, metric, cancel)
         Z = _in_thread(lambda: _linkage_in_place(condensed, linkage), cancel)
         del condensed
-    progress("linkage", 1, 1)
+    progress(LINKAGE, 1, 1)
     return Tree(
         Z=Z, leaf_of_item=np.arange(n), method=linkage, note="; ".join(notes) + ("." if notes else "")
     )
@@ -203,18 +202,6 @@ def _condensed(X: np.ndarray, metric: str, cancel: CancelToken) -> np.ndarray:
     return out
 
 
-def _pca(X: np.ndarray, dims: int, random_state: Any) -> tuple[np.ndarray, float]:
-    """The rows projected on their top ``dims`` principal components (float32) and the variance kept."""
-    import sklearn
-    from sklearn.decomposition import PCA
-
-    # covariance_eigh (scikit-learn >= 1.5) never forms the n x d SVD: much faster for n >> d.
-    old = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 5)
-    pca = PCA(n_components=dims, svd_solver="full" if old else "covariance_eigh", random_state=random_state)
-    reduced = pca.fit_transform(X).astype(np.float32, copy=False)
-    return np.ascontiguousarray(reduced), float(pca.explained_variance_ratio_.sum())
-
-
 # --------------------------------------------------------------------------- micro-cluster route
 
 
@@ -257,13 +244,13 @@ def _micro_tree(
         norms = np.linalg.norm(centroids, axis=1, keepdims=True)
         centroids /= np.where(norms > 0, norms, 1)
     cancel.raise_if_cancelled()
-    progress("linkage", 0, 1)
+    progress(LINKAGE, 0, 1)
     D = _pairwise(centroids, centroids, metric)
     if linkage == "ward":
         D **= 2
         D *= 2 * np.outer(weights, weights) / np.add.outer(weights, weights)
     Z = weighted_linkage(D, weights, linkage, cancel)
-    progress("linkage", 1, 1)
+    progress(LINKAGE, 1, 1)
     notes.append(
         f"{n:,} items: tree built over {m:,} K-Means micro-clusters (each leaf is a micro-cluster)"
         + ("" if linkage == "ward" else f"; {linkage} linkage between micro-cluster centroids")

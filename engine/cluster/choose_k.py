@@ -16,7 +16,7 @@ from sklearn.metrics import pairwise_distances, silhouette_score
 from sklearn.utils import check_array, check_random_state
 
 from engine.cluster.kmeans import k_means
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import CHOOSE_K, NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
 @dataclass
@@ -92,7 +92,7 @@ def choose_k(
 ) -> KCurve:
     """Fit K-Means for each k in [k_min, k_max] (k_max clipped to n_samples - 1) and score it.
 
-    ``progress("choose k", i, n)`` is called after each k and ``cancel`` is checked between fits.
+    ``progress(CHOOSE_K, i, n)`` is called after each k and ``cancel`` is checked between fits.
     Identical points make every silhouette undefined; ``best_k`` then falls back to ``k_min``.
     """
     progress = progress or no_progress
@@ -117,13 +117,13 @@ def choose_k(
     inertia: list[float] = []
     silhouette: list[float] = []
     all_labels: list[np.ndarray] = []
-    progress("choose k", 0, len(ks))
+    progress(CHOOSE_K, 0, len(ks))
     for i, k in enumerate(ks):
         cancel.raise_if_cancelled()
         _, labels, k_inertia, _ = k_means(X, k, n_init=n_init, random_state=rng, cancel=cancel)
         inertia.append(float(k_inertia))
         silhouette.append(_silhouette(distances, labels[sample]))
         all_labels.append(labels)
-        progress("choose k", i + 1, len(ks))
+        progress(CHOOSE_K, i + 1, len(ks))
 
     return KCurve.scored(ks, inertia, silhouette, all_labels)

@@ -1,6 +1,6 @@
 """Density-based clustering: DBSCAN (through PyCaret when it is installed) and HDBSCAN.
 
-DBSCAN needs a radius ``eps``. When the Spec leaves it open it comes from the knee of the sorted
+DBSCAN needs a radius ``eps``. When it is left open (None) it comes from the knee of the sorted
 k-distance curve (:func:`k_distance_curve`; the rule is in :func:`knee`): the distance from each
 item to its ``min_samples``-th nearest neighbour, counting the item itself, is exactly what DBSCAN
 compares to eps (an item is a core point when that distance is <= eps), so the curve shows what
@@ -21,17 +21,25 @@ from __future__ import annotations
 import importlib.util
 import os
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from engine import catalogue
 from engine.cluster import Clustering
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import (
+    DBSCAN,
+    HDBSCAN,
+    K_DISTANCE,
+    MEMORY_CHECK,
+    NEVER_CANCELLED,
+    PYCARET_SETUP,
+    CancelToken,
+    Progress,
+    no_progress,
+)
 
-if TYPE_CHECKING:
-    from engine.pipeline import Spec
-
-BACKENDS = ("auto", "pycaret", "sklearn")
+BACKENDS = catalogue.names(catalogue.DBSCAN_BACKENDS)
 CURVE_POINTS = 2000
 """The k-distance curve kept for drawing has at most this many points."""
 CURVE_QUERIES = 5_000
@@ -142,7 +150,7 @@ def k_distance_curve(
         cancel.raise_if_cancelled()
         chunk = rows[start : start + _BATCH]
         out[start : start + len(chunk)] = model.kneighbors(X[chunk], n_neighbors=k)[0][:, -1]
-        progress("k-distance curve", start + len(chunk), len(rows))
+        progress(K_DISTANCE, start + len(chunk), len(rows))
     out.sort()
     return out, knee(out)
 
@@ -199,10 +207,10 @@ def pycaret_available() -> bool:
 
 def dbscan_sklearn(X: np.ndarray, eps: float, min_samples: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's DBSCAN: ``(labels, core sample indices)``; noise is -1."""
-    from sklearn.cluster import DBSCAN
+    from sklearn.cluster import DBSCAN as SklearnDBSCAN
 
     _check_params(min_samples, eps)
-    model = DBSCAN(eps=eps, min_samples=int(min_samples)).fit(np.asarray(X, dtype=np.float64))
+    model = SklearnDBSCAN(eps=eps, min_samples=int(min_samples)).fit(np.asarray(X, dtype=np.float64))
     return model.labels_.astype(int), model.core_sample_indices_
 
 
@@ -293,21 +301,32 @@ def _curve_for_drawing(distances: np.ndarray, k: int, eps: float, suggested: flo
     }
 
 
-def fit_dbscan(vectors: np.ndarray, spec: Spec, progress: Progress, cancel: CancelToken) -> Clustering:
-    """The pipeline's DBSCAN: eps from the Spec or the k-distance knee, memory checked first."""
-    _check_params(spec.min_samples, spec.eps)
-    backend = _resolve_backend(spec.dbscan_backend)
+def fit_dbscan(
+    vectors: np.ndarray,
+    *,
+    eps: float | None = None,
+    min_samples: int = 5,
+    backend: str = "auto",
+    random_state: Any = 0,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Clustering:
+    """The pipeline's DBSCAN: ``eps`` given or (None) the k-distance knee, memory checked first."""
+    progress = progress or no_progress
+    cancel = cancel or NEVER_CANCELLED
+    _check_params(min_samples, eps)
+    chosen, backend = backend, _resolve_backend(backend)
     X = np.asarray(vectors, dtype=np.float64)
     if len(X) < 2:
         raise ValueError("DBSCAN needs at least 2 items.")
-    info: dict[str, Any] = {"min_samples": int(spec.min_samples), "backend": backend}
+    info: dict[str, Any] = {"min_samples": int(min_samples), "backend": backend}
     experiment = None
     if backend == "pycaret":
-        progress("DBSCAN: PyCaret setup", 0, 1)
+        progress(PYCARET_SETUP, 0, 1)
         try:
-            experiment = pycaret_experiment(X, random_state=spec.random_state)
+            experiment = pycaret_experiment(X, random_state=random_state)
         except ImportError as err:
-            if spec.dbscan_backend == "pycaret":
+            if chosen == "pycaret":
                 raise
             backend = info["backend"] = "sklearn"  # installed but broken (a missing `six`, say)
             info["note"] = f"PyCaret could not be used, so scikit-learn ran DBSCAN: {err}"
@@ -315,48 +334,59 @@ def fit_dbscan(vectors: np.ndarray, spec: Spec, progress: Progress, cancel: Canc
             X = transformed(experiment)
     cancel.raise_if_cancelled()
     distances, suggested = k_distance_curve(
-        X, spec.min_samples, random_state=spec.random_state, progress=progress, cancel=cancel
+        X, min_samples, random_state=random_state, progress=progress, cancel=cancel
     )
-    eps = float(spec.eps) if spec.eps is not None else suggested
+    given = eps is not None
+    eps = float(eps) if given else suggested
     if eps <= 0:  # many duplicated items: the knee sits at distance 0
         positive = distances[distances > 0]
         if not len(positive):
             raise ValueError("All items are identical; DBSCAN cannot separate them.")
         eps = float(positive[0])
     info["eps"] = eps
-    info["eps_source"] = "given" if spec.eps is not None else "k-distance knee"
-    info["k_distance"] = _curve_for_drawing(distances, min(spec.min_samples, len(X)), eps, suggested)
-    progress("DBSCAN: memory check", 0, 1)
+    info["eps_source"] = "given" if given else "k-distance knee"
+    info["k_distance"] = _curve_for_drawing(distances, min(min_samples, len(X)), eps, suggested)
+    progress(MEMORY_CHECK, 0, 1)
     info["memory_estimate_bytes"] = check_memory(X, eps, cancel=cancel)
     cancel.raise_if_cancelled()
-    progress("DBSCAN", 0, 1)
+    progress(DBSCAN, 0, 1)
     if experiment is not None:
-        labels = dbscan_pycaret(experiment, eps, spec.min_samples)
+        labels = dbscan_pycaret(experiment, eps, min_samples)
     else:
-        labels, _ = dbscan_sklearn(X, eps, spec.min_samples)
-    progress("DBSCAN", 1, 1)
+        labels, _ = dbscan_sklearn(X, eps, min_samples)
+    progress(DBSCAN, 1, 1)
     info["n_clusters"] = int(len(set(labels.tolist()) - {-1}))
     info["n_noise"] = int(np.sum(labels == -1))
     return Clustering(labels=labels, info=info)
 
 
-def fit_hdbscan(vectors: np.ndarray, spec: Spec, progress: Progress, cancel: CancelToken) -> Clustering:
-    """scikit-learn's HDBSCAN: no eps; ``min_samples`` of the Spec is the smallest cluster size.
+def fit_hdbscan(
+    vectors: np.ndarray,
+    *,
+    min_samples: int = 5,
+    random_state: Any = 0,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Clustering:
+    """scikit-learn's HDBSCAN: no eps; ``min_samples`` is the smallest cluster size.
 
     Each item's membership strength (0 for noise, 1 in a cluster's core) is kept in
-    ``info["membership"]``.
+    ``info["membership"]``; ``random_state`` is accepted for a uniform call and unused (HDBSCAN
+    is deterministic).
     """
-    from sklearn.cluster import HDBSCAN
+    progress = progress or no_progress
+    cancel = cancel or NEVER_CANCELLED
+    from sklearn.cluster import HDBSCAN as SklearnHDBSCAN
 
-    _check_params(spec.min_samples)
+    _check_params(min_samples)
     X = np.asarray(vectors, dtype=np.float64)
     if len(X) < 2:
         raise ValueError("HDBSCAN needs at least 2 items.")
-    size = int(min(max(2, spec.min_samples), len(X)))
+    size = int(min(max(2, min_samples), len(X)))
     cancel.raise_if_cancelled()
-    progress("HDBSCAN", 0, 1)
-    model = HDBSCAN(min_cluster_size=size, copy=True).fit(X)
-    progress("HDBSCAN", 1, 1)
+    progress(HDBSCAN, 0, 1)
+    model = SklearnHDBSCAN(min_cluster_size=size, copy=True).fit(X)
+    progress(HDBSCAN, 1, 1)
     labels = model.labels_.astype(int)
     return Clustering(
         labels=labels,

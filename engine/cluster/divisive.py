@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from engine.cluster.agglomerative import PCA_DIMS, _pca
-from engine.cluster.hierarchical import Tree
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine import catalogue
+from engine.cluster.tree import PCA_DIMS, Tree, principal_components
+from engine.progress import DIVISIVE, NEVER_CANCELLED, REDUCE, CancelToken, Progress, no_progress
 
-SPLIT_RULES = ("largest", "sse")
+SPLIT_RULES = catalogue.names(catalogue.SPLIT_RULES)
 MAX_LEAVES = 2000
 """Splitting stops at this many clusters: 2 000 K-Means runs take a few seconds."""
 SPLIT_MAX_ITER = 50
@@ -61,10 +61,12 @@ def divisive_tree(
     n, d = X.shape
     note = ""
     if d > PCA_DIMS:  # 2-means passes are memory-bound: 8 times fewer numbers, 8 times faster
-        progress("reducing dimensions", 0, 1)
-        X, kept = _pca(X, PCA_DIMS, random_state)
-        progress("reducing dimensions", 1, 1)
-        note = f"Splits found on the top {PCA_DIMS} of {d} principal components ({kept:.0%} of the variance)."
+        progress(REDUCE, 0, 1)
+        X, kept = principal_components(X, PCA_DIMS, random_state)
+        progress(REDUCE, 1, 1)
+        note = (
+            f"Splits found on the top {X.shape[1]} of {d} principal components ({kept:.0%} of the variance)."
+        )
     rng = np.random.default_rng(random_state if isinstance(random_state, int | np.integer) else None)
     target = min(n, max_leaves)
 
@@ -81,7 +83,7 @@ def divisive_tree(
 
     push(0)
     n_leaves = 1
-    progress("divisive", 1, target)
+    progress(DIVISIVE, 1, target)
     while heap and n_leaves < max_leaves:
         cancel.raise_if_cancelled()
         _, c = heapq.heappop(heap)
@@ -107,8 +109,8 @@ def divisive_tree(
             push(child)
         n_leaves += 1
         if n_leaves % 50 == 0:
-            progress("divisive", n_leaves, target)
-    progress("divisive", n_leaves, target)
+            progress(DIVISIVE, n_leaves, target)
+    progress(DIVISIVE, n_leaves, target)
     return _tree(members, splits, n, split_rule, bool(heap), note)
 
 

@@ -1,4 +1,4 @@
-"""Gaussian mixtures: soft clusters, and k chosen by BIC or AIC when the Spec leaves it open.
+"""Gaussian mixtures: soft clusters, and k chosen by BIC or AIC when k is left open.
 
 A mixture gives each item a probability per cluster, so the map can show which items sit between
 clusters (:func:`certainty`). Embeddings have hundreds of dimensions, where a full covariance has
@@ -25,16 +25,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine import catalogue
+from engine.catalogue import check_k
 from engine.cluster import Clustering
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import (
+    CHOOSE_K,
+    MIXTURE_FIT,
+    MIXTURE_PREPARE,
+    NEVER_CANCELLED,
+    CancelToken,
+    Progress,
+    no_progress,
+)
 
 if TYPE_CHECKING:
     from sklearn.mixture import GaussianMixture
 
-    from engine.pipeline import Spec
-
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-CRITERIA = ("bic", "aic")
+COVARIANCE_TYPES = catalogue.names(catalogue.COVARIANCE_TYPES)
+CRITERIA = catalogue.names(catalogue.CRITERIA)
 MAX_DIMS = 32
 """Above this many dimensions the vectors are always reduced by PCA before fitting a mixture."""
 UNCERTAIN_BELOW = 0.8
@@ -162,8 +170,7 @@ def fit_mixture(
     """
     cancel = cancel or NEVER_CANCELLED
     X = np.asarray(X, dtype=np.float64)
-    if not isinstance(k, Integral) or not 1 <= k <= len(X):
-        raise ValueError(f"k must be between 1 and the number of items ({len(X)}); got {k!r}.")
+    check_k(k, len(X))
     if not isinstance(n_init, Integral) or n_init < 1:
         raise ValueError(f"n_init must be a whole number >= 1; got {n_init!r}.")
     reg = scaled_reg_covar(X) if reg_covar is None else float(reg_covar)
@@ -271,7 +278,7 @@ def select_mixture(
     aic: list[float] = []
     best: GaussianMixture | None = None
     best_score = np.inf
-    progress("mixture: choose k", 0, len(ks))
+    progress(CHOOSE_K, 0, len(ks))
     for i, k in enumerate(ks):
         cancel.raise_if_cancelled()
         model = fit_mixture(X, k, covariance_type, n_init=n_init, random_state=random_state, cancel=cancel)
@@ -280,65 +287,73 @@ def select_mixture(
         score = bic[-1] if criterion == "bic" else aic[-1]
         if score < best_score:
             best, best_score = model, score
-        progress("mixture: choose k", i + 1, len(ks))
+        progress(CHOOSE_K, i + 1, len(ks))
     assert best is not None
     curve = CriterionCurve(ks=ks, bic=bic, aic=aic, best_k=int(best.n_components), criterion=criterion)
     return best, curve
 
 
-def fit_spec(vectors: np.ndarray, spec: Spec, progress: Progress, cancel: CancelToken) -> Clustering:
+def fit_gmm(
+    vectors: np.ndarray,
+    *,
+    k: int | None = None,
+    k_min: int = 2,
+    k_max: int = 10,
+    covariance_type: str = "full",
+    criterion: str = "bic",
+    random_state: Any = 0,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Clustering:
     """The pipeline's entry point: a fixed k, or the k of ``k_min..k_max`` with the lowest BIC/AIC."""
-    _check(spec.covariance_type, spec.criterion)
+    _check(covariance_type, criterion)
+    progress = progress or no_progress
+    cancel = cancel or NEVER_CANCELLED
     X = np.asarray(vectors, dtype=np.float64)
     n = len(X)
-    if spec.k is not None and (not isinstance(spec.k, Integral) or not 1 <= spec.k <= n):
-        raise ValueError(f"k must be between 1 and the number of items ({n}); got {spec.k!r}.")
-    k_max = max(1, min(spec.k_max, n - 1)) if spec.k is None else int(spec.k)
-    fitted_on = min(n, SCAN_SAMPLE) if spec.k is None else n
+    check_k(k, n)
+    k_max = max(1, min(k_max, n - 1)) if k is None else int(k)
+    fitted_on = min(n, SCAN_SAMPLE) if k is None else n
     n_init = N_INIT if fitted_on <= ONE_START_ABOVE else 1
-    progress("mixture: prepare", 0, 1)
-    dims = mixture_dims(fitted_on, X.shape[1], k_max, spec.covariance_type)
-    X, note = reduce_dims(X, dims, spec.random_state)
+    progress(MIXTURE_PREPARE, 0, 1)
+    dims = mixture_dims(fitted_on, X.shape[1], k_max, covariance_type)
+    X, note = reduce_dims(X, dims, random_state)
     cancel.raise_if_cancelled()
     curve = None
-    if spec.k is None:
-        k_min = max(1, min(spec.k_min, k_max))
+    if k is None:
+        k_min = max(1, min(k_min, k_max))
         rows = np.arange(n)
         if n > SCAN_SAMPLE:
-            rows = np.sort(np.random.default_rng(spec.random_state).choice(n, SCAN_SAMPLE, replace=False))
+            rows = np.sort(np.random.default_rng(random_state).choice(n, SCAN_SAMPLE, replace=False))
         model, curve = select_mixture(
             X[rows],
             k_min,
             k_max,
-            spec.covariance_type,
-            spec.criterion,
+            covariance_type,
+            criterion,
             n_init=n_init,
-            random_state=spec.random_state,
+            random_state=random_state,
             progress=progress,
             cancel=cancel,
         )
         if n > SCAN_SAMPLE:  # the chosen k, fitted on every item
-            progress("mixture: fit", 0, 1)
-            model = fit_mixture(
-                X, curve.best_k, spec.covariance_type, random_state=spec.random_state, cancel=cancel
-            )
-            progress("mixture: fit", 1, 1)
+            progress(MIXTURE_FIT, 0, 1)
+            model = fit_mixture(X, curve.best_k, covariance_type, random_state=random_state, cancel=cancel)
+            progress(MIXTURE_FIT, 1, 1)
             scan = f"k was chosen on a random sample of {SCAN_SAMPLE} of the {n} items, then fitted on all."
             note = f"{note} {scan}" if note else scan
     else:
-        progress("mixture: fit", 0, 1)
-        model = fit_mixture(
-            X, spec.k, spec.covariance_type, n_init=n_init, random_state=spec.random_state, cancel=cancel
-        )
-        progress("mixture: fit", 1, 1)
+        progress(MIXTURE_FIT, 0, 1)
+        model = fit_mixture(X, k, covariance_type, n_init=n_init, random_state=random_state, cancel=cancel)
+        progress(MIXTURE_FIT, 1, 1)
     labels, proba = _ordered(model, X)
     if curve is not None:
         curve.labels = labels
     sure = certainty(proba)
     info: dict[str, Any] = {
         "k": int(model.n_components),
-        "covariance_type": spec.covariance_type,
-        "criterion": spec.criterion,
+        "covariance_type": covariance_type,
+        "criterion": criterion,
         "bic": float(model.bic(X)),
         "aic": float(model.aic(X)),
         "converged": bool(model.converged_),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 from typing import Any
@@ -39,6 +39,8 @@ except ImportError:  # scikit-learn < 1.6, as the optional PyCaret extra pins it
         return estimator._validate_data(X, **kwargs)
 
 
+from engine.catalogue import check_k
+from engine.cluster import Clustering
 from engine.cluster.lloyd import (
     _PARALLEL_MIN_WORK,
     _TIE_RTOL,
@@ -52,9 +54,10 @@ from engine.cluster.lloyd import (
     _random_init,
     _weighted_mean_var,
 )
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import KMEANS, NEVER_CANCELLED, CancelToken, Progress, no_progress
 
-InitArg = str | np.ndarray | Sequence[Sequence[float]]
+InitArg = str | np.ndarray | Sequence[Sequence[float]] | Callable[[np.ndarray, int, Any], Any]
+"""'k-means++', 'random', an array of centres, or ``init(X, n_clusters, random_state) -> centres``."""
 
 
 # --------------------------------------------------------------------------- validation
@@ -71,7 +74,9 @@ def _check_params(n_clusters: Any, init: Any, n_init: Any, max_iter: Any, tol: A
     if not isinstance(tol, Real) or isinstance(tol, bool) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}.")
     if isinstance(init, str) and init not in ("k-means++", "random"):
-        raise ValueError(f"init must be 'k-means++', 'random' or an array of centres, got {init!r}.")
+        raise ValueError(
+            f"init must be 'k-means++', 'random', an array of centres or a callable, got {init!r}."
+        )
 
 
 def _check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> np.ndarray:
@@ -114,7 +119,11 @@ def _k_means_checked(
     n, n_features = X.shape
     if n < n_clusters:
         raise ValueError(f"n_samples={n} should be >= n_clusters={n_clusters}.")
-    init_array = None if isinstance(init, str) else _check_init_array(init, n_clusters, n_features, X.dtype)
+    init_array = (
+        None
+        if isinstance(init, str) or callable(init)
+        else _check_init_array(init, n_clusters, n_features, X.dtype)
+    )
     rng = check_random_state(random_state)
     n_threads = _n_threads()
     parallel = n_threads > 1 and n * n_clusters * n_features >= _PARALLEL_MIN_WORK and n >= 2 * n_threads
@@ -138,7 +147,13 @@ def _k_means_checked(
             if init_array is not None:
                 init_array -= mean.astype(X.dtype)
         if init_array is not None:
-            n_init = 1  # the same start gives the same run
+            if n_init != 1:  # as scikit-learn does: the same start gives the same run
+                warnings.warn(
+                    f"Explicit initial centres given: running once instead of n_init={n_init}.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+            n_init = 1
         else:
             x_sq = np.einsum("ij,ij->i", X, X)
             # A fixed projection gives a canonical row order for seeding (see _pick).
@@ -146,11 +161,13 @@ def _k_means_checked(
             order = np.argsort(X @ direction, kind="stable")
 
         best: tuple[np.ndarray, np.ndarray, float, int] | None = None
-        progress("k-means", 0, n_init)
+        progress(KMEANS, 0, n_init)
         for run in range(n_init):
             cancel.raise_if_cancelled()
             if init_array is not None:
                 centers = init_array
+            elif callable(init):  # scikit-learn's contract: init(X, n_clusters, random_state) -> centres
+                centers = _check_init_array(init(X, n_clusters, rng), n_clusters, n_features, X.dtype)
             elif init == "k-means++":
                 centers = _kmeans_plusplus(X, x_sq, w, n_clusters, rng, order, cancel)
             else:
@@ -158,7 +175,7 @@ def _k_means_checked(
             result = _lloyd(X, w, centers, max_iter, tol_scaled, assign, cancel)
             if best is None or result[2] < best[2] * (1 - _TIE_RTOL):
                 best = result
-            progress("k-means", run + 1, n_init)
+            progress(KMEANS, run + 1, n_init)
     centers, labels, inertia, n_iter = best
     if shift_origin:
         centers = centers + mean.astype(X.dtype)
@@ -188,9 +205,11 @@ def k_means(
 ) -> tuple[np.ndarray, np.ndarray, float, int]:
     """Cluster the rows of X into ``n_clusters`` groups; returns (centers, labels, inertia, n_iter).
 
-    The best of ``n_init`` seedings (lowest inertia) is kept; an explicit ``init`` array runs once.
+    The best of ``n_init`` seedings (lowest inertia) is kept; an explicit ``init`` array runs once
+    (with a RuntimeWarning when ``n_init`` asked for more); a callable ``init`` is called once per
+    run as ``init(X, n_clusters, random_state)`` and returns the starting centres.
     ``tol`` is relative to the mean per-feature variance, as in scikit-learn. float32 input stays
-    float32. ``progress("k-means", run, n_init)`` is called between runs and ``cancel`` is checked
+    float32. ``progress(KMEANS, run, n_init)`` is called between runs and ``cancel`` is checked
     between iterations (it raises :class:`engine.progress.Cancelled`).
     """
     _check_params(n_clusters, init, n_init, max_iter, tol)
@@ -308,3 +327,33 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         X, centers = self._check_test_data(X)
         w = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
         return -_inertia(X, w, centers, _nearest(X, centers))
+
+
+# --------------------------------------------------------------------------- pipeline entry point
+
+
+def fit_kmeans(
+    vectors: np.ndarray,
+    *,
+    k: int | None = None,
+    k_min: int = 2,
+    k_max: int = 10,
+    random_state: Any = 0,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Clustering:
+    """K-Means with a fixed ``k``, or (``k`` None) the best silhouette of ``k_min..k_max``."""
+    from engine.cluster.choose_k import choose_k
+
+    n = len(vectors)
+    check_k(k, n)
+    if k is None:
+        k_max = min(k_max, n - 1)
+        curve = choose_k(
+            vectors, min(k_min, k_max), k_max, random_state=random_state, progress=progress, cancel=cancel
+        )
+        return Clustering(labels=np.asarray(curve.labels), curve=curve)
+    _, labels, inertia, n_iter = k_means(
+        vectors, k, random_state=random_state, progress=progress, cancel=cancel
+    )
+    return Clustering(labels=labels, info={"inertia": float(inertia), "iterations": int(n_iter)})

@@ -4,10 +4,16 @@ Each embedder says which modality it handles, whether it needs model weights and
 come from, so the GUI and ``main.py models`` can list them and the Spec can pick one by name.
 
 Most embedders only write two methods: :meth:`Embedder.load` (one item's file or data into a
-payload, raising :class:`ItemError` with a message for the user when the item is bad) and
+payload, raising :class:`~engine.items.ItemError` with a message for the user when the item is bad) and
 :meth:`Embedder.embed_batch` (payloads into vectors). :meth:`Embedder.embed` does the rest for
 all of them: batching, progress, cancellation between batches, the on-disk cache, and turning a
 bad item into a :class:`~engine.items.Problem` and a NaN row instead of stopping the run.
+
+Hooks for the rest, so that no embedder overrides :meth:`Embedder.embed`: :meth:`Embedder.fit`
+(with ``fits_corpus``) learns from every payload before any is embedded (TF-IDF, MiniRocket, a
+table's scaling); :meth:`Embedder.finish` works over all the vectors afterwards;
+:meth:`Embedder.check_cancelled` lets a long batch stop halfway; :meth:`Embedder.warn` reports an
+item that was used but cut or repaired.
 """
 
 from __future__ import annotations
@@ -18,12 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.items import Collection, Item, Problem
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-
-
-class ItemError(Exception):
-    """One item cannot be embedded; the message says why, for the user."""
+from engine.items import Collection, Item, ItemError, Problem
+from engine.progress import EMBED, NEVER_CANCELLED, Cancelled, CancelToken, Progress, no_progress
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,15 @@ class Embedder:
     batch_size: int = 64
     cacheable: bool = True
     """Whether one item's vector depends only on that item (so it can be cached by content)."""
+    fits_corpus: bool = False
+    """Whether the vectors depend on the whole collection (a vocabulary, kernels, a scaling): then
+    :meth:`fit` sees every readable item's payload before any :meth:`embed_batch`, and nothing is cached."""
     fallback: str | None = None
     """The weight-free embedder the pipeline uses instead when this one's model is missing."""
+
+    # The run in progress, for the hooks :meth:`check_cancelled` and :meth:`warn`; set by :meth:`embed`.
+    _cancel: CancelToken = NEVER_CANCELLED
+    _problems: list[Problem] | None = None
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -68,6 +77,11 @@ class Embedder:
         """Read one item into what :meth:`embed_batch` takes; raise :class:`ItemError` if it is bad."""
         raise NotImplementedError
 
+    def fit(
+        self, payloads: list[Any], collection: Collection, progress: Progress, cancel: CancelToken
+    ) -> None:
+        """Learn from every readable item's payload what the vectors depend on (only when ``fits_corpus``)."""
+
     def embed_batch(self, payloads: list[Any]) -> np.ndarray:
         """Turn a batch of loaded payloads into a (len(payloads), dim) array."""
         raise NotImplementedError
@@ -79,6 +93,18 @@ class Embedder:
         the number of columns. The default keeps the vectors as they are.
         """
         return vectors
+
+    def check_cancelled(self) -> None:
+        """Stop the run now if the user cancelled it: for :meth:`embed_batch` work that takes seconds."""
+        self._cancel.raise_if_cancelled()
+
+    def warn(self, item: Item, message: str) -> None:
+        """Report that ``item`` is used but something was cut or repaired (a warning in the run's problems).
+
+        Outside :meth:`embed` (a direct :meth:`load`) there is no run to report to and the warning is dropped.
+        """
+        if self._problems is not None:
+            self._problems.append(Problem(item.path, "embed", message, severity="warning"))
 
     def embed(
         self,
@@ -97,10 +123,25 @@ class Embedder:
         progress = progress or no_progress
         cancel = cancel or NEVER_CANCELLED
         problems = problems if problems is not None else []
+        outside = self._cancel, self._problems
+        self._cancel, self._problems = cancel, problems
+        try:
+            return self._embed(collection, progress, cancel, problems, cache)
+        finally:
+            self._cancel, self._problems = outside
+
+    def _embed(
+        self,
+        collection: Collection,
+        progress: Progress,
+        cancel: CancelToken,
+        problems: list[Problem],
+        cache: Any,
+    ) -> np.ndarray:
         items = collection.items
         rows: list[np.ndarray | None] = [None] * len(items)
         keys: list[str | None] = [None] * len(items)
-        use_cache = cache is not None and self.cacheable
+        use_cache = cache is not None and self.cacheable and not self.fits_corpus
         if use_cache:
             params = json.dumps({"embedder": self.name, **self.params()}, sort_keys=True, default=str)
             for i, item in enumerate(items):
@@ -117,7 +158,8 @@ class Embedder:
                     rows[i] = found[key]
         todo = [i for i, row in enumerate(rows) if row is None]
         done = len(items) - len(todo)
-        progress(f"embed ({self.name})", done, len(items))
+        progress(f"{EMBED} ({self.name})", done, len(items))
+        loaded: list[tuple[int, Any]] = []  # kept for the corpus-wide fit
         for start in range(0, len(todo), self.batch_size):
             cancel.raise_if_cancelled()
             batch = todo[start : start + self.batch_size]
@@ -131,23 +173,58 @@ class Embedder:
                 except (ItemError, OSError) as error:
                     problems.append(Problem(items[i].path, "embed", _unreadable(error)))
                     rows[i] = _FAILED
-            if payloads:
-                for i, vector in zip(
-                    good, _embed_each_if_needed(self, payloads, good, items, problems), strict=True
-                ):
-                    rows[i] = vector
+            if self.fits_corpus:
+                loaded.extend(zip(good, payloads, strict=True))
+            elif payloads:
+                self._embed_into(rows, good, payloads, items, problems)
                 if use_cache:
                     cache.put_many({keys[i]: rows[i] for i in good if keys[i] is not None and len(rows[i])})
             done += len(batch)
-            progress(f"embed ({self.name})", done, len(items))
+            progress(f"{EMBED} ({self.name})", done, len(items))
+        if loaded:
+            self._fit_and_embed(loaded, rows, items, problems, collection, progress, cancel)
         vectors = _stack(rows)
+        rows.clear()  # the batches' arrays can go before finish() makes its own copies
         ok = np.isfinite(vectors).all(axis=1)
         if not ok.any():
             return vectors
-        finished = np.asarray(self.finish(vectors[ok], progress, cancel), dtype=np.float32)
+        finished = np.asarray(self.finish(vectors if ok.all() else vectors[ok], progress, cancel), np.float32)
+        if ok.all():
+            return finished
         out = np.full((len(vectors), finished.shape[1]), np.nan, dtype=np.float32)
         out[ok] = finished
         return out
+
+    def _fit_and_embed(
+        self,
+        loaded: list[tuple[int, Any]],
+        rows: list[np.ndarray | None],
+        items: list[Item],
+        problems: list[Problem],
+        collection: Collection,
+        progress: Progress,
+        cancel: CancelToken,
+    ) -> None:
+        """The second pass of a corpus-wide embedder: fit on every payload, then embed them batch by batch."""
+        stage = f"features ({self.name})"
+        progress(stage, 0, len(loaded))
+        self.fit([payload for _, payload in loaded], collection, progress, cancel)
+        for start in range(0, len(loaded), self.batch_size):
+            cancel.raise_if_cancelled()
+            batch = loaded[start : start + self.batch_size]
+            self._embed_into(rows, [i for i, _ in batch], [payload for _, payload in batch], items, problems)
+            progress(stage, start + len(batch), len(loaded))
+
+    def _embed_into(
+        self,
+        rows: list[np.ndarray | None],
+        good: list[int],
+        payloads: list[Any],
+        items: list[Item],
+        problems: list[Problem],
+    ) -> None:
+        for i, vector in zip(good, _embed_each_if_needed(self, payloads, good, items, problems), strict=True):
+            rows[i] = vector
 
 
 def _embed_each_if_needed(
@@ -159,6 +236,8 @@ def _embed_each_if_needed(
     """
     try:
         batch = np.asarray(embedder.embed_batch(payloads), dtype=np.float32)
+    except Cancelled:
+        raise
     except Exception as error:  # noqa: BLE001 - libraries raise anything on odd data (catch22: ZeroDivisionError)
         if len(payloads) > 1:
             return [

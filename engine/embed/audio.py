@@ -9,7 +9,6 @@ orthonormal DCT-II, zero-padded centred frames).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,8 +16,8 @@ import numpy as np
 from engine.embed import Embedder, register
 from engine.embed.pictures import PictureEmbedder
 from engine.ingest.audio import MAX_SECONDS, SAMPLE_RATE, TOP_DB, frame_signal, load_audio, log_mel
-from engine.items import Collection, Item, Problem
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.items import Collection, Item
+from engine.progress import ALIGN, NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
 def _dct_matrix(n_out: int, n_in: int) -> np.ndarray:
@@ -118,10 +117,6 @@ class _AudioEmbedder(Embedder):
 
     modality = "audio"
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self._notes: list[tuple[Path, str]] = []
-
     @property
     def sample_rate(self) -> int:
         return int(self.options.get("sr", SAMPLE_RATE))
@@ -131,25 +126,12 @@ class _AudioEmbedder(Embedder):
         return float(self.options.get("max_seconds", MAX_SECONDS))
 
     def _signal(self, item: Item) -> np.ndarray:
+        """The clip; a file that was cut or partly damaged adds a warning to the run's problems (only
+        when it is read, not when its vector comes from the cache)."""
         signal, _, notes = load_audio(item.path, sr=self.sample_rate, max_seconds=self.max_seconds)
-        self._notes.extend((item.path, note) for note in notes)
+        for note in notes:
+            self.warn(item, note)
         return signal
-
-    def embed(
-        self,
-        collection: Collection,
-        progress: Progress | None = None,
-        cancel: CancelToken | None = None,
-        problems: list[Problem] | None = None,
-        cache: Any = None,
-    ) -> np.ndarray:
-        """As the base class; files that were cut or partly damaged also add a warning to ``problems``
-        (only when they are read, not when their vectors come from the cache)."""
-        self._notes = []
-        problems = problems if problems is not None else []
-        vectors = super().embed(collection, progress, cancel, problems, cache)
-        problems.extend(Problem(path, "embed", note, severity="warning") for path, note in self._notes)
-        return vectors
 
 
 class MfccStatistics(_AudioEmbedder):
@@ -227,7 +209,7 @@ def dtw_distances(
     out = np.empty(len(a))
     for start in range(0, len(a), chunk):
         cancel.raise_if_cancelled()
-        progress("align (audio-dtw)", start, len(a))
+        progress(f"{ALIGN} (audio-dtw)", start, len(a))
         part = slice(start, start + chunk)
         x, y, lx, ly = a[part], b[part], len_a[part], len_b[part]
         prev = np.full((len(x), y.shape[1] + 1), np.inf)
@@ -241,7 +223,7 @@ def dtw_distances(
             ends = lx == i + 1
             out[start + np.flatnonzero(ends)] = row[ends, ly[ends]]
             prev = row
-    progress("align (audio-dtw)", len(a), len(a))
+    progress(f"{ALIGN} (audio-dtw)", len(a), len(a))
     return out / (len_a + len_b)
 
 

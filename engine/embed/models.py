@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from engine.export import atomic_write
+from engine.store import atomic_write
 
 
 def config_dir() -> Path:

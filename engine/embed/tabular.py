@@ -1,12 +1,14 @@
-"""Weight-free embedders for CSV data: standardised table features and resampled time series."""
+"""The weight-free table embedder: standardised numeric features, one-hot categories weighed as one."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from engine.embed import Embedder, register
-from engine.items import Collection, Item, Problem
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.items import Collection, Item
+from engine.progress import CancelToken, Progress
 
 
 class StandardizedTable(Embedder):
@@ -20,72 +22,41 @@ class StandardizedTable(Embedder):
     name = "table-standardized"
     modality = "table"
     description = "numeric features scaled to mean 0, variance 1; categories one-hot, weighted as one feature"
+    batch_size = 4096
     cacheable = False  # scaling depends on the whole table
+    fits_corpus = True
 
-    def embed(
-        self,
-        collection: Collection,
-        progress: Progress | None = None,
-        cancel: CancelToken | None = None,
-        problems: list[Problem] | None = None,
-        cache: object = None,
-    ) -> np.ndarray:
-        (cancel or NEVER_CANCELLED).raise_if_cancelled()
-        X = np.array(collection.table_features, dtype=np.float32)
-        one_hot = {f for fs in collection.info.get("table", {}).get("one_hot", {}).values() for f in fs}
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._rows: tuple[int, dict[int, int]] | None = None  # (id of the collection, item id -> its row)
+        self._scaling: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def load(self, item: Item, collection: Collection) -> np.ndarray:
+        """The item's row of ``collection.table_features``."""
+        if self._rows is None or self._rows[0] != id(collection):
+            self._rows = (id(collection), collection.table_rows())
+        return collection.table_features[self._rows[1][item.id]]
+
+    def fit(
+        self, payloads: list[np.ndarray], collection: Collection, progress: Progress, cancel: CancelToken
+    ) -> None:
+        """Which features are one-hot indicators, and the mean and spread of the others."""
+        X = np.array(payloads, dtype=np.float32)
+        one_hot = {f for fs in collection.one_hot.values() for f in fs}
         indicator = np.array([name in one_hot for name in collection.feature_names], dtype=bool)
         if len(indicator) != X.shape[1]:
             indicator = np.zeros(X.shape[1], dtype=bool)
         numeric = X[:, ~indicator]
         std = numeric.std(axis=0)
         std[std == 0] = 1.0
-        X[:, ~indicator] = (numeric - numeric.mean(axis=0)) / std
+        self._scaling = (indicator, numeric.mean(axis=0), std)
+
+    def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
+        indicator, mean, std = self._scaling
+        X = np.array(payloads, dtype=np.float32)
+        X[:, ~indicator] = (X[:, ~indicator] - mean) / std
         X[:, indicator] *= np.float32(1 / np.sqrt(2))
-        (progress or no_progress)("embed", len(X), len(X))
         return X
 
 
-class ResampledSeries(Embedder):
-    """Each series z-normalised and resampled to one length: shape matters, not level or scale."""
-
-    name = "ts-resampled"
-    modality = "timeseries"
-    description = "z-normalised values resampled to a common length (channels concatenated)"
-    batch_size = 1024
-
-    def params(self) -> dict[str, object]:
-        return {"length": self.options.get("length", 128)}
-
-    def load(self, item: Item, collection: Collection) -> np.ndarray:
-        return collection.series[item.id]
-
-    def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
-        length = self.params()["length"]
-        return np.stack([resample(znormalise(s), length).ravel(order="F") for s in payloads])
-
-
-def _as_2d(values: np.ndarray) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    return values[:, None] if values.ndim == 1 else values
-
-
-def znormalise(series: np.ndarray) -> np.ndarray:
-    """Per-channel z-normalisation; a flat channel becomes zeros instead of NaN."""
-    series = _as_2d(series)
-    std = series.std(axis=0)
-    std[std == 0] = 1.0
-    return (series - series.mean(axis=0)) / std
-
-
-def resample(series: np.ndarray, length: int) -> np.ndarray:
-    """Linear interpolation of every channel onto ``length`` evenly spaced points."""
-    series = _as_2d(series)
-    if len(series) == length:
-        return series
-    old = np.linspace(0.0, 1.0, len(series))
-    new = np.linspace(0.0, 1.0, length)
-    return np.column_stack([np.interp(new, old, series[:, c]) for c in range(series.shape[1])])
-
-
 register(StandardizedTable, default=True)
-register(ResampledSeries)

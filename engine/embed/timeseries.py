@@ -1,4 +1,4 @@
-"""Time-series embedders beyond ``ts-resampled``: catch22 features, MiniRocket, text and pictures.
+"""Time-series embedders: resampled values, catch22 features, MiniRocket, text and pictures.
 
 A payload is ``collection.series[item.id]``: a float array, 1-D (one channel) or 2-D (length x
 channels). Every embedder here works on series of unequal length. aeon (catch22, MiniRocket)
@@ -12,13 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from engine.embed import Embedder, ItemError, Readiness, get_embedder, register
+from engine.embed import Embedder, Readiness, get_embedder, register
 from engine.embed.audio import standardise_blocks
 from engine.embed.cache import configure_numba_cache
 from engine.embed.pictures import PictureEmbedder
-from engine.embed.tabular import resample, znormalise
-from engine.items import Collection, Item, Problem
-from engine.progress import CancelToken, Progress, no_progress
+from engine.items import Collection, Item, ItemError
+from engine.progress import CancelToken, Progress
 
 
 def _majority_channels(collection: Collection) -> int:
@@ -27,6 +26,48 @@ def _majority_channels(collection: Collection) -> int:
         c = 1 if np.ndim(values) == 1 else np.shape(values)[1]
         counts[c] = counts.get(c, 0) + 1
     return max(counts, key=lambda c: counts[c]) if counts else 1
+
+
+def _as_2d(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    return values[:, None] if values.ndim == 1 else values
+
+
+def znormalise(series: np.ndarray) -> np.ndarray:
+    """Per-channel z-normalisation; a flat channel becomes zeros instead of NaN."""
+    series = _as_2d(series)
+    std = series.std(axis=0)
+    std[std == 0] = 1.0
+    return (series - series.mean(axis=0)) / std
+
+
+def resample(series: np.ndarray, length: int) -> np.ndarray:
+    """Linear interpolation of every channel onto ``length`` evenly spaced points."""
+    series = _as_2d(series)
+    if len(series) == length:
+        return series
+    old = np.linspace(0.0, 1.0, len(series))
+    new = np.linspace(0.0, 1.0, length)
+    return np.column_stack([np.interp(new, old, series[:, c]) for c in range(series.shape[1])])
+
+
+class ResampledSeries(Embedder):
+    """Each series z-normalised and resampled to one length: shape matters, not level or scale."""
+
+    name = "ts-resampled"
+    modality = "timeseries"
+    description = "z-normalised values resampled to a common length (channels concatenated)"
+    batch_size = 1024
+
+    def params(self) -> dict[str, object]:
+        return {"length": self.options.get("length", 128)}
+
+    def load(self, item: Item, collection: Collection) -> np.ndarray:
+        return collection.series[item.id]
+
+    def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
+        length = self.params()["length"]
+        return np.stack([resample(znormalise(s), length).ravel(order="F") for s in payloads])
 
 
 class _SeriesEmbedder(Embedder):
@@ -119,10 +160,13 @@ class MiniRocketFeatures(_SeriesEmbedder):
     same_channels = True
     fallback: str | None = None
     cacheable = False  # the kernels' biases and the PCA are fitted on the whole collection
+    fits_corpus = True
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._length: tuple[int, int] | None = None
+        self._scaling: tuple[np.ndarray, np.ndarray] | None = None  # per channel: centre, spread
+        self._rocket: Any = None  # None after a fit on fewer than two series
 
     def params(self) -> dict[str, Any]:
         return {
@@ -141,55 +185,53 @@ class MiniRocketFeatures(_SeriesEmbedder):
 
     def load(self, item: Item, collection: Collection) -> np.ndarray:
         values = super().load(item, collection)
-        return resample(values, self._common_length(collection)).T  # channels x length
+        # channels x length; float32 as the features are (10 000 series would double in float64)
+        return resample(values, self._common_length(collection)).T.astype(np.float32)
 
-    def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
-        """The resampled series, flattened; the features come in :meth:`embed`, over all of them."""
-        return np.stack([p.ravel() for p in payloads])
-
-    def embed(
-        self,
-        collection: Collection,
-        progress: Progress | None = None,
-        cancel: CancelToken | None = None,
-        problems: list[Problem] | None = None,
-        cache: Any = None,
-    ) -> np.ndarray:
-        rows = super().embed(collection, progress, cancel, problems, None)
-        ok = np.flatnonzero(np.isfinite(rows).all(axis=1))
-        if len(ok) < 2:
-            return rows[:, :1] * 0.0
-        configure_numba_cache()
-        from aeon.transformations.collection.convolution_based import MiniRocket
-
-        p = self.params()
-        length = self._common_length(collection)
-        series = rows[ok].reshape(len(ok), -1, length)
+    def fit(
+        self, payloads: list[np.ndarray], collection: Collection, progress: Progress, cancel: CancelToken
+    ) -> None:
+        """The channels' scaling over the collection, then the kernels' biases (two series at least)."""
+        series = np.stack(payloads)
         # Each channel scaled by its spread over the whole collection, not per series: channels in
         # different units weigh alike, while one series' level and amplitude still count (that
         # beat z-normalising each series on BasicMotions, ARI 1.0 against 0.55, and JapaneseVowels).
         spread = series.std(axis=(0, 2), keepdims=True)
-        series = (series - series.mean(axis=(0, 2), keepdims=True)) / np.where(spread > 0, spread, 1.0)
-        series = series.astype(np.float32)
-        (progress or no_progress)("features (ts-minirocket)", 0, 1)
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        features = np.asarray(
-            MiniRocket(n_kernels=p["kernels"], random_state=0).fit_transform(series), np.float32
-        )
-        (progress or no_progress)("features (ts-minirocket)", 1, 1)
+        self._scaling = (series.mean(axis=(0, 2), keepdims=True), np.where(spread > 0, spread, 1.0))
+        self._rocket = None
+        if len(series) < 2:
+            return
+        configure_numba_cache()
+        from aeon.transformations.collection.convolution_based import MiniRocket
+
+        rocket = MiniRocket(n_kernels=self.params()["kernels"], random_state=0)
+        self._rocket = rocket.fit(self._scaled(series))
+
+    def _scaled(self, series: np.ndarray) -> np.ndarray:
+        centre, spread = self._scaling
+        return ((series - centre) / spread).astype(np.float32)
+
+    def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
+        """The MiniRocket features of each series (zeros when fewer than two series could be read)."""
+        if self._scaling is None:
+            raise RuntimeError("ts-minirocket fits on the whole collection: call embed(), not embed_batch()")
+        if self._rocket is None:
+            return np.zeros((len(payloads), 1), dtype=np.float32)
+        return np.asarray(self._rocket.transform(self._scaled(np.stack(payloads))), np.float32)
+
+    def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
+        """Features standardised over the collection, then reduced by PCA to ``dims``."""
         # float32 throughout: 10 000 features for 10 000 series are 0.4 GB, a float64 copy twice that.
+        features = vectors
         features -= features.mean(axis=0)
         spread = features.std(axis=0)
         features /= np.where(spread > 1e-6, spread, 1.0)
-        dims = min(p["dims"], len(ok), features.shape[1])
+        dims = min(self.params()["dims"], len(features), features.shape[1])
         if dims < features.shape[1]:
             from sklearn.decomposition import PCA
 
             features = PCA(dims, random_state=0).fit_transform(features)
-        out = np.full((len(rows), features.shape[1]), np.nan, dtype=np.float32)
-        out[ok] = features
-        return out
+        return features
 
 
 def series_text(series: np.ndarray, points: int = 64, decimals: int = 1) -> str:
@@ -298,6 +340,7 @@ class SeriesAsImage(PictureEmbedder, _SeriesEmbedder):
 
 
 register(Catch22Features, default=True)
+register(ResampledSeries)
 register(MiniRocketFeatures)
 register(SeriesAsText)
 register(SeriesAsImage)

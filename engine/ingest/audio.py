@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.embed import ItemError
+from engine.items import ItemError
 
 SAMPLE_RATE = 22050
 MAX_SECONDS = 60.0
@@ -33,9 +33,11 @@ _BLOCK = 1 << 16
 
 
 def load_audio(
-    path: Path | str, sr: int = SAMPLE_RATE, max_seconds: float | None = MAX_SECONDS
+    path: Path | str, sr: int | None = SAMPLE_RATE, max_seconds: float | None = MAX_SECONDS
 ) -> tuple[np.ndarray, int, list[str]]:
     """The file's first ``max_seconds`` as a mono float32 signal at ``sr`` Hz, plus notes for the user.
+
+    ``sr=None`` keeps the file's own rate (playback wants every harmonic the file holds).
 
     Channels are averaged. A note (a sentence naming what was changed) is returned when the file
     was cut to ``max_seconds`` or only partly readable; the caller may show it as a warning.
@@ -102,6 +104,7 @@ def load_audio(
     peak = float(np.abs(signal).max())
     if peak < SILENCE_PEAK:
         raise ItemError(f"is silent (peak level {peak:.1e}); there is nothing to compare.")
+    sr = sr or rate_in
     if rate_in != sr:
         signal = resample(signal, rate_in, sr)
     return np.ascontiguousarray(signal, dtype=np.float32), sr, notes
@@ -139,10 +142,15 @@ def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
     return np.where(mel >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0)), mel * 200.0 / 3)
 
 
+def mel_edges(sr: int, n_mels: int = 64, fmin: float = 0.0) -> np.ndarray:
+    """The ``n_mels + 2`` corner frequencies (Hz) of the mel filters; band ``i`` peaks at ``[i + 1]``."""
+    return _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(sr / 2), n_mels + 2))
+
+
 def mel_filterbank(sr: int, n_fft: int = N_FFT, n_mels: int = 64, fmin: float = 0.0) -> np.ndarray:
     """Triangular, area-normalised mel filters as (n_mels, n_fft // 2 + 1)."""
     bins = np.linspace(0.0, sr / 2, n_fft // 2 + 1)
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(sr / 2), n_mels + 2))
+    edges = mel_edges(sr, n_mels, fmin)
     lower = (bins[None, :] - edges[:-2, None]) / np.diff(edges)[:-1, None]
     upper = (edges[2:, None] - bins[None, :]) / np.diff(edges)[1:, None]
     weights = np.maximum(0.0, np.minimum(lower, upper))

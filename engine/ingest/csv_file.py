@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from engine.ingest import guess, tables, timeseries
-from engine.ingest.csv_reader import RawTable, read_csv
+from engine.ingest.csv_reader import read_csv
+from engine.items import CsvFile
 
 MAX_INFO_COLUMNS = 200
-"""Column names kept in ``Collection.info`` per file (wide files can have thousands)."""
+"""Column names kept in a :class:`~engine.items.CsvFile` list (wide files can have thousands)."""
 
 
 @dataclass
@@ -19,7 +19,7 @@ class CsvLoad:
 
     plan: guess.Plan
     block: tables.TableBlock | timeseries.SeriesBlock
-    info: dict[str, Any]
+    file: CsvFile
 
 
 def load_csv(
@@ -39,40 +39,34 @@ def load_csv(
         block = timeseries.build_long(raw, plan)
     else:
         block = timeseries.build_file(raw, plan, folder_label)
-    info = {
-        "kind": plan.kind,
-        "format": plan.format,
-        **_dialect_info(raw),
-        **block.info,
-    }
-    if plan.format != "file":
-        info.setdefault("label_column", plan.label)
-    return CsvLoad(plan=plan, block=block, info=info)
-
-
-def _dialect_info(raw: RawTable) -> dict[str, Any]:
     d = raw.dialect
-    return {
-        "delimiter": d.delimiter or None,
-        "decimal": d.decimal,
-        "thousands": d.thousands,
-        "header": d.header,
-        "encoding": raw.encoding,
-        "rows": int(len(raw.frame)),
-        "columns": list(raw.frame.columns)[:MAX_INFO_COLUMNS],
-    }
+    details = {k: v[:MAX_INFO_COLUMNS] if isinstance(v, list) else v for k, v in block.info.items()}
+    if plan.format != "file":
+        details.setdefault("label_column", plan.label)
+    file = CsvFile(
+        kind=plan.kind,
+        format=plan.format,
+        delimiter=d.delimiter or None,
+        decimal=d.decimal,
+        thousands=d.thousands,
+        header=d.header,
+        encoding=raw.encoding,
+        rows=int(len(raw.frame)),
+        columns=list(raw.frame.columns)[:MAX_INFO_COLUMNS],
+        **details,
+    )
+    return CsvLoad(plan=plan, block=block, file=file)
 
 
-def dialect_phrase(info: dict[str, Any]) -> str:
+def dialect_phrase(file: CsvFile) -> str:
     """``';'-separated, decimal comma`` when the file is not a plain comma CSV, else ``""``."""
     parts = []
-    delimiter = info.get("delimiter")
-    if delimiter and delimiter != ",":
-        parts.append("tab-separated" if delimiter == "\t" else f"'{delimiter}'-separated")
-    if info.get("decimal") == ",":
+    if file.delimiter and file.delimiter != ",":
+        parts.append("tab-separated" if file.delimiter == "\t" else f"'{file.delimiter}'-separated")
+    if file.decimal == ",":
         parts.append("decimal comma")
-    if not info.get("header"):
+    if not file.header:
         parts.append("no header line")
-    if info.get("encoding") not in ("utf-8", "utf-8-sig", "ascii"):
-        parts.append(f"encoding {info.get('encoding')}")
+    if file.encoding not in ("utf-8", "utf-8-sig", "ascii"):
+        parts.append(f"encoding {file.encoding}")
     return ", ".join(parts)

@@ -1,7 +1,7 @@
 """Documents as plain text: .txt, .md, .html, .pdf and .docx files, one string per file.
 
 Every failure a user can meet (binary data, an empty file, a damaged PDF, a scanned PDF, a renamed
-.doc) raises :class:`engine.embed.ItemError` with a message for the user; the embedder turns it
+.doc) raises :class:`engine.items.ItemError` with a message for the user; the embedder turns it
 into a Problem for that file and goes on with the others.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
-from engine.embed import ItemError
 from engine.ingest.sniff import NotText, decode
+from engine.items import ItemError
 
 MAX_CHARS = 2_000_000
 """Text kept per document (about 300 000 words, a long book). Embedders chunk long texts and

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from engine.embed import ItemError
+from engine.items import ItemError
 
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 _FORMATS = "PNG, JPEG, BMP, GIF, WebP or TIFF"

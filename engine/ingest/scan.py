@@ -183,7 +183,6 @@ class _Builder:
         self.tables: list[TableBlock] = []
         self.per_file: list[SeriesBlock] = []
         self.others: Counter[str] = Counter()
-        collection.info["csv"] = {}
 
     def _item(self, path: Path, modality: str, label: str | None, row: int | None, name: str) -> int:
         items = self.collection.items
@@ -213,13 +212,13 @@ class _Builder:
                 Problem(path, STAGE, f"The file could not be read ({type(exc).__name__}: {exc}).")
             )
             return
-        self.collection.info["csv"][str(path)] = load.info
+        self.collection.csv_files[path] = load.file
         problems.extend(load.block.problems)
         self._add_block(path, load)
 
     def _add_block(self, path: Path, load: CsvLoad) -> None:
         block = load.block
-        phrase = dialect_phrase(load.info)
+        phrase = dialect_phrase(load.file)
         if isinstance(block, TableBlock):
             rows = block.rows.tolist()
             for label, row, name in zip(block.labels, rows, block.names, strict=True):
@@ -241,13 +240,12 @@ class _Builder:
             features, names, problems = align_tables(self.tables)
             collection.table_features = features
             collection.feature_names = names
-            one_hot: dict[str, list[str]] = {}
+            # lets an embedder weigh a category's indicator columns as one feature
+            one_hot = collection.one_hot
             for block in self.tables:
                 for feature, source in block.sources.items():
                     if feature != source and feature not in one_hot.setdefault(source, []):
                         one_hot[source].append(feature)
-            # lets an embedder weigh a category's indicator columns as one feature
-            collection.info["table"] = {"one_hot": one_hot}
             collection.problems.extend(problems)
             if len(self.tables) > 1:
                 collection.notes.append(
@@ -256,7 +254,7 @@ class _Builder:
                 )
         if len(self.per_file) == 1:
             block = self.per_file[0]
-            phrase = dialect_phrase(collection.info["csv"][str(block.path)])
+            phrase = dialect_phrase(collection.csv_files[block.path])
             collection.notes.append(
                 f"{block.path.name}: {block.note}, label '{block.labels[0]}' from its folder"
                 + (f"; {phrase}" if phrase else "")

@@ -115,7 +115,7 @@ def build_wide(raw: RawTable, plan: Plan) -> SeriesBlock:
         names=[names[i] for i in keep],
         rows=[int(raw.rows[i]) for i in keep],
         note=note,
-        info={"label_column": plan.label, "name_column": plan.name, "value_columns": len(plan.values)},
+        info={"label_column": plan.label, "name_column": plan.name, "value_columns": list(plan.values)},
         problems=problems,
     )
 

@@ -27,8 +27,6 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 sys.path.insert(0, {root!r})
 from engine.cluster import dbscan as d
-from engine.pipeline import Spec
-from engine.progress import NEVER_CANCELLED, no_progress
 
 case = json.loads({case!r})
 X, y = make_blobs(case["n"], n_features=case["d"], centers=10, center_box=(-60, 60), random_state=0)
@@ -42,8 +40,7 @@ before = rss()
 t = time.perf_counter()
 out = {{}}
 if case["method"] == "engine dbscan":
-    spec = Spec(algorithm="dbscan", min_samples=5, dbscan_backend="sklearn", eps=case.get("eps"))
-    c = d.fit_dbscan(X, spec, no_progress, NEVER_CANCELLED)
+    c = d.fit_dbscan(X, min_samples=5, backend="sklearn", eps=case.get("eps"))
     labels = c.labels
     out["eps"] = c.info["eps"]
     out["est"] = c.info["memory_estimate_bytes"] / 2**20
@@ -52,7 +49,7 @@ elif case["method"] == "sklearn dbscan":
     labels = DBSCAN(eps=case["eps"], min_samples=5).fit(X).labels_
     out["eps"] = case["eps"]
 elif case["method"] == "engine hdbscan":
-    c = d.fit_hdbscan(X, Spec(algorithm="hdbscan", min_samples=5), no_progress, NEVER_CANCELLED)
+    c = d.fit_hdbscan(X, min_samples=5)
     labels = c.labels
 out["seconds"] = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -56,8 +56,6 @@ def run_one(who: str, algorithm: str, method: str, n: int, d: int, out: str) -> 
     from scipy.spatial.distance import pdist
 
     from engine.cluster import agglomerative, divisive, hierarchical  # noqa: F401 - imports not timed
-    from engine.pipeline import Spec
-    from engine.progress import NEVER_CANCELLED
 
     X, _ = blobs(n, d)
     info: dict = {}
@@ -67,8 +65,8 @@ def run_one(who: str, algorithm: str, method: str, n: int, d: int, out: str) -> 
         labels = fcluster(Z, K, "maxclust")
     else:
         fit = hierarchical.fit_agglomerative if algorithm == "agglomerative" else hierarchical.fit_divisive
-        spec = Spec(algorithm=algorithm, k=K, linkage=method, split_rule=method)
-        clustering = fit(X, spec, lambda *a: None, NEVER_CANCELLED)
+        rule = {"linkage": method} if algorithm == "agglomerative" else {"split_rule": method}
+        clustering = fit(X, k=K, **rule)
         Z, labels = clustering.tree.Z, clustering.labels
         info = {"approximate": clustering.tree.approximate, "leaves": clustering.tree.n_leaves}
     seconds = time.perf_counter() - start

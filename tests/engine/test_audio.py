@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.embed import ItemError, get_embedder
+from engine.embed import get_embedder
 from engine.ingest.audio import SAMPLE_RATE, load_audio, log_mel, mel_filterbank, power_spectrogram
-from engine.items import Collection, Item
+from engine.items import Collection, Item, ItemError
 
 sf = pytest.importorskip("soundfile")
 ROOT = Path(__file__).resolve().parents[2]

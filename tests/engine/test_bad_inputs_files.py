@@ -121,7 +121,7 @@ def _docx(path: Path, padding: int = 0) -> Path:
 
 
 def test_a_docx_that_unpacks_to_too_much_xml_is_refused_with_a_message(tmp_path):
-    from engine.embed import ItemError
+    from engine.items import ItemError
 
     bomb = _docx(tmp_path / "bomb.docx", padding=45 * 1024**2)
     assert bomb.stat().st_size < 200_000

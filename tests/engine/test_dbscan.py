@@ -23,7 +23,7 @@ from engine.cluster.dbscan import (
     memory_budget,
 )
 from engine.pipeline import Spec, run
-from engine.progress import Cancelled, CancelToken, no_progress
+from engine.progress import Cancelled, CancelToken
 
 
 def _with_noise(X, y, n_noise=40, seed=0):
@@ -39,9 +39,7 @@ def noisy_blobs():
 
 
 def _dbscan(X, **spec):
-    return fit_dbscan(
-        X, Spec(algorithm="dbscan", dbscan_backend="sklearn", **spec), no_progress, CancelToken()
-    )
+    return fit_dbscan(X, backend="sklearn", **spec)
 
 
 def test_k_distance_is_what_dbscan_compares_with_eps(noisy_blobs):
@@ -82,8 +80,7 @@ def test_auto_eps_finds_the_blobs_and_marks_the_noise(noisy_blobs):
 def test_dbscan_separates_moons_that_kmeans_cannot(noise, min_samples):
     X, y = make_moons(600, noise=0.06, random_state=0)
     X, y = _with_noise(X, y, n_noise=int(noise * len(X)))
-    spec = Spec(algorithm="dbscan", dbscan_backend="sklearn", min_samples=min_samples)
-    result = cluster(X, spec)
+    result = cluster(X, "dbscan", backend="sklearn", min_samples=min_samples)
     assert result.info["n_clusters"] == 2
     real = y >= 0
     assert adjusted_rand_score(y[real], result.labels[real]) > 0.98
@@ -113,21 +110,21 @@ def test_large_collections_use_a_sample_for_the_curve():
         ({"eps": 0.0}, ValueError, "eps must be positive"),
         ({"min_samples": 0}, ValueError, "min_samples must be a whole number >= 1; got 0"),
         ({"min_samples": 2.5}, ValueError, "min_samples must be a whole number"),
-        ({"dbscan_backend": "spark"}, ValueError, "dbscan_backend must be one of auto, pycaret, sklearn"),
+        ({"backend": "spark"}, ValueError, "dbscan_backend must be one of auto, pycaret, sklearn"),
     ],
 )
 def test_bad_parameters_get_clear_messages(noisy_blobs, spec, error, message):
     with pytest.raises(error, match=message):
-        fit_dbscan(noisy_blobs[0], Spec(algorithm="dbscan", **spec), no_progress, CancelToken())
+        fit_dbscan(noisy_blobs[0], **spec)
 
 
 @pytest.mark.skipif(density.pycaret_available(), reason="PyCaret is installed here")
 def test_without_pycaret_auto_uses_sklearn_and_pycaret_says_how_to_install(noisy_blobs):
     X, _ = noisy_blobs
-    auto = fit_dbscan(X, Spec(algorithm="dbscan", dbscan_backend="auto"), no_progress, CancelToken())
+    auto = fit_dbscan(X, backend="auto")
     assert auto.info["backend"] == "sklearn"
     with pytest.raises(ImportError, match=r'pip install "datamining6\[pycaret\]".*numpy'):
-        fit_dbscan(X, Spec(algorithm="dbscan", dbscan_backend="pycaret"), no_progress, CancelToken())
+        fit_dbscan(X, backend="pycaret")
 
 
 def test_memory_budget_is_a_quarter_of_ram():
@@ -171,7 +168,7 @@ def test_cancel_before_and_during_the_curve(noisy_blobs):
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):
-        fit_dbscan(X, Spec(algorithm="dbscan", dbscan_backend="sklearn"), no_progress, token)
+        fit_dbscan(X, backend="sklearn", cancel=token)
     token = CancelToken()
     stages = []
 
@@ -188,7 +185,7 @@ def test_cancel_before_and_during_the_curve(noisy_blobs):
 
 def test_hdbscan_finds_clusters_of_different_densities():
     X, y = make_blobs(900, centers=[[0, 0], [10, 0], [5, 10]], cluster_std=[0.3, 1.0, 2.0], random_state=2)
-    result = fit_hdbscan(X, Spec(algorithm="hdbscan", min_samples=10), no_progress, CancelToken())
+    result = fit_hdbscan(X, min_samples=10)
     info = result.info
     assert info["min_cluster_size"] == 10 and info["n_clusters"] == 3
     kept = result.labels >= 0
@@ -202,12 +199,12 @@ def test_hdbscan_finds_clusters_of_different_densities():
 def test_hdbscan_checks_its_parameters_and_cancel():
     X = np.random.default_rng(0).normal(size=(50, 2))
     with pytest.raises(ValueError, match="min_samples must be a whole number >= 1"):
-        fit_hdbscan(X, Spec(algorithm="hdbscan", min_samples=-3), no_progress, CancelToken())
+        fit_hdbscan(X, min_samples=-3)
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):
-        fit_hdbscan(X, Spec(algorithm="hdbscan"), no_progress, token)
-    small = fit_hdbscan(X[:4], Spec(algorithm="hdbscan", min_samples=50), no_progress, CancelToken())
+        fit_hdbscan(X, cancel=token)
+    small = fit_hdbscan(X[:4], min_samples=50)
     assert small.info["min_cluster_size"] == 4
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.embed import ItemError
 from engine.ingest.documents import read_document
+from engine.items import ItemError
 
 
 def pdf_with_text(path: Path, lines: list[str]) -> Path:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import engine.embed as embed
-from engine.embed import Embedder, ItemError, Readiness
+from engine.embed import Embedder, Readiness
 from engine.embed.cache import VectorCache
-from engine.items import Collection, Item
+from engine.items import Collection, Item, ItemError
 from engine.pipeline import PipelineError, Spec, run
 from engine.progress import Cancelled, CancelToken
 
@@ -156,3 +156,84 @@ def test_finish_sees_only_readable_rows_and_may_change_the_width(registry):
     assert vectors.shape == (10, 2)
     assert np.isnan(vectors[[0, 9]]).all()
     np.testing.assert_allclose(vectors[1:9].mean(axis=0), 0, atol=1e-5)
+
+
+# ---- the hooks that spare embedders an embed() override -----------------------------------------
+
+
+def test_cancel_inside_a_batch_stops_at_the_next_check(registry):
+    token = CancelToken()
+    done = []
+
+    class Slow(CountingEmbedder):
+        batch_size = 8
+
+        def embed_batch(self, payloads):
+            for payload in payloads:  # one long step per item, e.g. one encode call
+                self.check_cancelled()
+                done.append(len(payload))
+                if len(done) == 3:
+                    token.cancel()  # the user presses Cancel while the batch runs
+            return super().embed_batch(payloads)
+
+    embedder = Slow()
+    with pytest.raises(Cancelled):
+        embedder.embed(series_collection(8), cancel=token)
+    assert len(done) == 3  # stopped inside the first batch of 8
+    embedder.check_cancelled()  # outside a run nothing is cancelled
+
+
+def test_corpus_wide_fit_sees_every_readable_item_before_embedding(registry, tmp_path):
+    calls = []
+
+    class Centred(CountingEmbedder):
+        fits_corpus = True
+
+        def fit(self, payloads, collection, progress, cancel):
+            calls.append(("fit", len(payloads)))
+            self.centre = np.mean([p.mean() for p in payloads])
+
+        def embed_batch(self, payloads):
+            calls.append(("batch", len(payloads)))
+            return np.array([[p.mean() - self.centre] for p in payloads])
+
+    collection = series_collection(10, bad=(2, 7))
+    cache = VectorCache(tmp_path)
+    seen = []
+    vectors = Centred().embed(collection, progress=lambda *a: seen.append(a), cache=cache)
+    assert calls == [("fit", 8), ("batch", 4), ("batch", 4)]
+    assert np.isnan(vectors[[2, 7]]).all()
+    readable = np.delete(vectors, [2, 7], axis=0)
+    np.testing.assert_allclose(readable.mean(), 0.0, atol=1e-5)  # centred on the whole corpus
+    assert len(cache) == 0  # corpus-dependent vectors are never cached
+    assert ("features (test-counting)", 8, 8) in seen
+    cache.close()
+
+
+class Truncating(CountingEmbedder):
+    """Uses every series but warns about the long ones, as the audio loader does for cut files."""
+
+    name = "test-truncating"
+
+    def load(self, item, collection):
+        values = super().load(item, collection)
+        if len(values) > 25:
+            self.warn(item, f"only the first 25 of {len(values)} points are used")
+        return values[:25]
+
+
+def test_load_warnings_reach_the_runs_problems(registry, tmp_path, monkeypatch):
+    problems = []
+    vectors = Truncating().embed(series_collection(8, bad=(0,)), problems=problems)
+    assert np.isfinite(vectors[1:]).all()
+    warned = [(p.path.name, p.severity) for p in problems]
+    assert warned == [("s0.csv", "error"), ("s6.csv", "warning"), ("s7.csv", "warning")]
+    assert "first 25 of 26 points" in problems[1].message
+    Truncating().load(Item(0, Path("x.csv"), "timeseries"), series_collection(30))  # no run: dropped
+
+    monkeypatch.setitem(embed._REGISTRY, Truncating.name, Truncating)
+    monkeypatch.setattr("engine.ingest.scan", lambda *a, **k: series_collection(8))
+    result = run(Spec(paths=(str(tmp_path),), embedder="test-truncating", k=2, use_cache=False))
+    warned = [(p.path.name, p.severity) for p in result.problems]
+    assert warned == [("s6.csv", "warning"), ("s7.csv", "warning")]
+    assert len(result.analysed.items) == 8

@@ -16,14 +16,14 @@ from engine.cluster.gmm import (
     UNCERTAIN_BELOW,
     CriterionCurve,
     certainty,
+    fit_gmm,
     fit_mixture,
-    fit_spec,
     mixture_dims,
     reduce_dims,
     select_mixture,
 )
 from engine.pipeline import Spec, run
-from engine.progress import Cancelled, CancelToken, no_progress
+from engine.progress import CHOOSE_K, Cancelled, CancelToken
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +33,12 @@ def blobs():
 
 
 def _fit(X, **spec):
-    return fit_spec(X, Spec(algorithm="gmm", **spec), no_progress, CancelToken())
+    return fit_gmm(X, **spec)
 
 
 def test_bic_finds_the_number_of_blobs(blobs):
     X, y = blobs
-    result = cluster(X, Spec(algorithm="gmm", k=None, k_min=1, k_max=6))
+    result = cluster(X, "gmm", k=None, k_min=1, k_max=6)
     curve = result.curve
     assert isinstance(curve, CriterionCurve) and curve.criterion == "bic"
     assert curve.ks == list(range(1, 7)) and len(curve.bic) == len(curve.aic) == 6
@@ -159,7 +159,7 @@ def test_progress_per_k_and_cancel_between_ks(blobs):
     X, _ = blobs
     calls = []
     select_mixture(X, 2, 5, progress=lambda *a: calls.append(a))
-    assert calls[0] == ("mixture: choose k", 0, 4) and calls[-1] == ("mixture: choose k", 4, 4)
+    assert calls[0] == (CHOOSE_K, 0, 4) and calls[-1] == (CHOOSE_K, 4, 4)
     token = CancelToken()
     seen = []
 

@@ -7,13 +7,15 @@ import pytest
 from scipy.cluster.hierarchy import fcluster, is_valid_linkage
 from scipy.cluster.hierarchy import linkage as scipy_linkage
 from sklearn.metrics import adjusted_rand_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from engine.cluster import agglomerative
 from engine.cluster.agglomerative import agglomerative_tree, weighted_linkage
 from engine.cluster.divisive import divisive_tree
-from engine.cluster.hierarchical import Agglomerative, Divisive, Tree, fit_agglomerative, fit_divisive
+from engine.cluster.hierarchical import Agglomerative, Divisive, fit_agglomerative, fit_divisive
+from engine.cluster.tree import Tree, principal_components
 from engine.pipeline import Spec, run
-from engine.progress import NEVER_CANCELLED, Cancelled, CancelToken
+from engine.progress import CHOOSE_K, NEVER_CANCELLED, Cancelled, CancelToken
 
 LINKAGES = ["ward", "complete", "average", "single"]
 
@@ -193,9 +195,9 @@ def test_tiny_inputs():
 
 def test_fit_functions_cut_at_k_or_choose_k_by_silhouette():
     X, groups, subs = nested_blobs()
-    fixed = fit_agglomerative(X, Spec(algorithm="agglomerative", k=6), lambda *a: None, NEVER_CANCELLED)
+    fixed = fit_agglomerative(X, k=6)
     assert same(fixed.labels, subs) and fixed.tree is not None and fixed.curve is None
-    auto = fit_divisive(X, Spec(algorithm="divisive", k=None, k_max=8), lambda *a: None, NEVER_CANCELLED)
+    auto = fit_divisive(X, k=None, k_max=8)
     assert auto.curve.best_k == 6 and same(auto.labels, subs)  # the sub-blobs are clear-cut too
     assert auto.curve.ks == list(range(2, 9)) and len(auto.curve.inertia) == 7
     assert np.all(np.diff(auto.curve.inertia) <= 1e-6)  # finer cuts never have more error
@@ -219,17 +221,11 @@ def test_estimators():
         (lambda X: agglomerative_tree(X, "ward", metric="cosine"), "Ward linkage needs the euclidean"),
         (lambda X: divisive_tree(X, "biggest"), "Unknown split rule 'biggest'"),
         (lambda X: divisive_tree(X, max_leaves=0), "max_leaves must be an integer >= 1"),
-        (lambda X: Agglomerative(n_clusters=0).fit(X), "k must be between 1 and the number of items"),
+        (lambda X: Agglomerative(n_clusters=0).fit(X), "n_clusters must be between 1 and the number"),
         (lambda X: agglomerative_tree(X, "ward").cut_k(len(X) + 1), "k must be between 1 and the number"),
         (lambda X: agglomerative_tree(X, "ward").height_for_k(0), "k must be between 1"),
-        (
-            lambda X: fit_agglomerative(X, Spec(k=500), lambda *a: None, NEVER_CANCELLED),
-            "k must be between 1 and the number of items",
-        ),
-        (
-            lambda X: fit_agglomerative(X, Spec(linkage="centroid"), lambda *a: None, NEVER_CANCELLED),
-            "Unknown linkage",
-        ),
+        (lambda X: fit_agglomerative(X, k=500), "k must be between 1 and the number of items"),
+        (lambda X: fit_agglomerative(X, linkage="centroid"), "Unknown linkage"),
     ],
 )
 def test_bad_parameters_give_clear_errors(call, message):
@@ -241,7 +237,7 @@ def test_bad_parameters_give_clear_errors(call, message):
 def test_k_above_the_leaves_of_an_approximate_tree_is_a_clear_error(small_limits):
     X, _, _ = nested_blobs()
     with pytest.raises(ValueError, match="more clusters than the tree has leaves"):
-        fit_agglomerative(X, Spec(k=100), lambda *a: None, NEVER_CANCELLED)
+        fit_agglomerative(X, k=100)
 
 
 def test_heights_must_not_decrease():
@@ -283,9 +279,9 @@ def test_cancel_between_splits():
 
 def test_cancel_while_choosing_k():
     X, _, _ = nested_blobs()
-    token, progress = cancel_when("choosing k")
+    token, progress = cancel_when(CHOOSE_K)
     with pytest.raises(Cancelled):
-        fit_agglomerative(X, Spec(k=None), progress, token)
+        fit_agglomerative(X, k=None, progress=progress, cancel=token)
 
 
 @pytest.mark.parametrize(("algorithm", "k"), [("agglomerative", 3), ("divisive", None)])
@@ -301,3 +297,17 @@ def test_pipeline_end_to_end(tmp_path, algorithm, k):
     assert isinstance(result.clustering.tree, Tree)
     assert result.clustering.tree.n_items == len(X)
     assert result.n_clusters == 3 and result.metrics["ari"] == pytest.approx(1.0)
+
+
+@parametrize_with_checks([Agglomerative(), Divisive()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("fit", [fit_agglomerative, fit_divisive])
+def test_fewer_items_than_principal_components(fit):
+    # 20 items in 100 dimensions: PCA can find at most 20 components, not PCA_DIMS = 50.
+    X = np.vstack([np.random.default_rng(s).normal(5 * s, 0.1, size=(10, 100)) for s in range(2)])
+    result = fit(X, k=2)
+    assert sorted(np.bincount(result.labels).tolist()) == [10, 10]
+    assert principal_components(X)[0].shape == (20, 20)

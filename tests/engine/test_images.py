@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.embed import ItemError
 from engine.ingest.images import as_rgb, fit_square, open_image
+from engine.items import ItemError
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 

@@ -119,8 +119,8 @@ def test_semicolons_with_decimal_commas(tmp_path):
     collection = scan([bad])
     assert len(collection) == 3
     np.testing.assert_allclose(collection.table_features[:, :2], [[1.5, 2.25], [-3.75, 4.0], [10.125, 0.5]])
-    info = collection.info["csv"][str(bad)]
-    assert info["delimiter"] == ";" and info["decimal"] == ","
+    info = collection.csv_files[bad]
+    assert info.delimiter == ";" and info.decimal == ","
     assert "decimal comma" in collection.notes[0]
 
 
@@ -197,7 +197,7 @@ def test_latin1_file_is_decoded(tmp_path):
 def test_utf8_bom_does_not_leak_into_the_header(tmp_path):
     bad = write(tmp_path / "bom.csv", "\ufeffspecies,x\na,1\nb,2\na,3\n")
     collection = scan([bad])
-    assert collection.info["csv"][str(bad)]["label_column"] == "species"
+    assert collection.csv_files[bad].label_column == "species"
     assert collection.labels() == ["a", "b", "a"]
 
 
@@ -274,8 +274,8 @@ def test_delimiter_is_the_one_that_leaves_numbers(tmp_path):
     semicolons = write(tmp_path / "a.csv", "p;q;r\n1,5;2,25;3\n4,5;5,25;6\n7,5;8,25;9\n")
     commas = write(tmp_path / "b.csv", "note,u,v\nx; y,1.5,2\nz; w,3.5,4\nk; m,5.5,6\n")
     collection = scan([semicolons, commas], label_column="")
-    assert collection.info["csv"][str(semicolons)]["delimiter"] == ";"
-    assert collection.info["csv"][str(commas)]["delimiter"] == ","
+    assert collection.csv_files[semicolons].delimiter == ";"
+    assert collection.csv_files[commas].delimiter == ","
     np.testing.assert_allclose(
         collection.table_features[:3, :3], [[1.5, 2.25, 3], [4.5, 5.25, 6], [7.5, 8.25, 9]]
     )

@@ -158,12 +158,14 @@ def test_spreadsheet_gets_a_conversion_hint(tmp_path):
 
 def test_info_and_notes_are_json_ready(tmp_path):
     import json
+    from dataclasses import asdict
 
     touch(tmp_path / "t.csv", b"a;b;class\n1,5;2;x\n3;4;y\n")
     touch(tmp_path / "s" / "v.csv", ("value\n" + "\n".join(str(i) for i in range(30))).encode())
     touch(tmp_path / "p.png")
     collection = scan([tmp_path])
     json.dumps(collection.info)
+    json.dumps([asdict(file) for file in collection.csv_files.values()])
     json.dumps(collection.notes)
     assert sorted(it.modality for it in collection.items) == ["image", "table", "table", "timeseries"]
 

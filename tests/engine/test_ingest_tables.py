@@ -35,8 +35,8 @@ def test_iris_with_label_column(iris_csv):
     assert collection.notes == [
         "iris.csv: read as a table, 150 rows, 4 numeric features, label column 'species'"
     ]
-    info = collection.info["csv"][str(iris_csv)]
-    assert info["kind"] == "table" and info["label_column"] == "species" and info["delimiter"] == ","
+    info = collection.csv_files[iris_csv]
+    assert info.kind == "table" and info.label_column == "species" and info.delimiter == ","
     assert not collection.problems
 
 
@@ -122,8 +122,8 @@ def test_tsv_and_headerless_numbers(tmp_path):
     plain = tmp_path / "plain.csv"
     plain.write_text("1,2,3\n4,5,6\n7,8,9\n")
     collection = scan([tsv, plain])
-    assert collection.info["csv"][str(tsv)]["delimiter"] == "\t"
-    assert collection.info["csv"][str(plain)]["header"] is False
+    assert collection.csv_files[tsv].delimiter == "\t"
+    assert collection.csv_files[plain].header is False
     assert collection.feature_names == ["a", "b", "column 1", "column 2", "column 3"]
     assert collection.table_features.shape == (5, 5)
     np.testing.assert_allclose(collection.table_features[2:, 2:], [[1, 2, 3], [4, 5, 6], [7, 8, 9]])

@@ -30,8 +30,8 @@ def test_wide_with_label_column_and_time_step_headers(tmp_path):
     got = series_of(collection)
     assert all(s.shape == (50,) and s.dtype == np.float64 for s in got)
     np.testing.assert_allclose(np.vstack(got), values)
-    info = collection.info["csv"][str(path)]
-    assert info["kind"] == "timeseries" and info["format"] == "wide" and info["label_column"] == "class"
+    info = collection.csv_files[path]
+    assert info.kind == "timeseries" and info.format == "wide" and info.label_column == "class"
     assert "wide format" in collection.notes[0] and "30 series of length 50" in collection.notes[0]
 
 
@@ -81,8 +81,8 @@ def test_long_format_orders_by_time_and_takes_labels(tmp_path):
     assert collection.labels() == [{"u1": "walk", "u2": "run", "u3": "walk"}[sid] for sid in order]
     for sid, s in zip(order, series_of(collection), strict=True):
         np.testing.assert_array_equal(s, 100 * int(sid[1]) + np.arange(30))
-    info = collection.info["csv"][str(path)]
-    assert info["format"] == "long" and info["id_column"] == "series" and info["time_column"] == "t"
+    info = collection.csv_files[path]
+    assert info.format == "long" and info.id_column == "series" and info.time_column == "t"
     assert "long format" in collection.notes[0]
     del rng
 
@@ -120,7 +120,7 @@ def test_folder_of_class_folders_with_one_series_per_file(tmp_path):
     assert all(it.row is None for it in collection.items)
     assert len(collection.notes) == 1
     assert "6 CSV files read as one time series each" in collection.notes[0]
-    assert collection.info["csv"][str(root / "run" / "0.csv")]["format"] == "file"
+    assert collection.csv_files[root / "run" / "0.csv"].format == "file"
 
 
 def test_one_file_multichannel_series_with_time_column(tmp_path):

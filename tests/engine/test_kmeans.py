@@ -266,3 +266,27 @@ def test_a_cloned_estimator_listens_to_the_same_cancel_token():
     token = CancelToken()
     copy = clone(KMeans(n_clusters=2, cancel=token))
     assert copy.cancel is token
+
+
+def test_callable_init_is_called_as_scikit_learn_calls_it():
+    X, _ = blobs(k=4)
+    seen = []
+
+    def first_rows(data, n_clusters, random_state):
+        seen.append((data.shape, n_clusters, type(random_state).__name__))
+        return data[:n_clusters]
+
+    model = KMeans(4, init=first_rows, n_init=2, random_state=0).fit(X)
+    assert seen == [(X.shape, 4, "RandomState")] * 2  # once per run
+    same_start = KMeans(4, init=X[:4], n_init=1).fit(X)
+    np.testing.assert_allclose(model.cluster_centers_, same_start.cluster_centers_)
+    with pytest.raises(ValueError, match="init array must have shape"):
+        KMeans(4, init=lambda data, k, rs: data[:2]).fit(X)
+
+
+def test_an_init_array_with_several_starts_warns_and_runs_once():
+    X, _ = blobs(k=4)
+    calls = []
+    with pytest.warns(RuntimeWarning, match="running once instead of n_init=3"):
+        k_means(X, 4, init=X[:4], n_init=3, progress=lambda *call: calls.append(call))
+    assert calls[-1] == ("k-means", 1, 1)

@@ -13,8 +13,6 @@ import pytest
 from sklearn.datasets import make_blobs, make_moons
 
 from engine.cluster import dbscan as density
-from engine.pipeline import Spec
-from engine.progress import CancelToken, no_progress
 
 pytestmark = pytest.mark.skipif(
     not density.pycaret_available(),
@@ -59,13 +57,9 @@ def test_same_labels_as_sklearn_on_the_same_preprocessed_data(kind, normalize):
 
 def test_the_pipeline_uses_pycaret_when_installed():
     X = _data("blobs")
-    auto = density.fit_dbscan(X, Spec(algorithm="dbscan"), no_progress, CancelToken())
-    chosen = density.fit_dbscan(
-        X, Spec(algorithm="dbscan", dbscan_backend="pycaret"), no_progress, CancelToken()
-    )
-    plain = density.fit_dbscan(
-        X, Spec(algorithm="dbscan", dbscan_backend="sklearn"), no_progress, CancelToken()
-    )
+    auto = density.fit_dbscan(X)
+    chosen = density.fit_dbscan(X, backend="pycaret")
+    plain = density.fit_dbscan(X, backend="sklearn")
     assert auto.info["backend"] == chosen.info["backend"] == "pycaret" and plain.info["backend"] == "sklearn"
     assert auto.info["eps"] == pytest.approx(plain.info["eps"], rel=1e-5)
     assert np.array_equal(auto.labels, plain.labels) and np.array_equal(chosen.labels, plain.labels)

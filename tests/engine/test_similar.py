@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.embed.text import Lsa, lsa_vectors
 from engine.pipeline import Spec, run
 from engine.similar import TextQuery, embed_query, nearest
 
@@ -57,13 +56,6 @@ def test_nearest_of_a_vector_includes_every_row_and_caps_k():
         nearest(vectors, np.ones(4), 3)
 
 
-def test_lsa_transform_puts_the_corpus_where_the_fit_did():
-    texts = list(CORPUS.values())
-    lsa = Lsa.fit(texts, 100)
-    assert np.allclose(lsa.transform(texts), lsa.vectors, atol=1e-5)
-    assert np.array_equal(lsa.vectors, lsa_vectors(texts, 100))
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("docs")
@@ -87,6 +79,15 @@ def test_a_typed_query_ranks_the_matching_document_first(corpus, embedder, query
     order = nearest(result.embeddings, vector, 3)
     names = [result.analysed.items[i].path.name for i in order]
     assert names[0] == best, names
+
+
+def test_the_refitted_tfidf_space_is_the_results_own(corpus):
+    result = run(Spec(paths=(str(corpus),), embedder="text-tfidf", k=3, use_cache=False))
+    search = TextQuery(result)
+    for row, item in enumerate(result.analysed.items):
+        assert np.allclose(
+            search.embed(item.path.read_text(encoding="utf-8")), result.embeddings[row], atol=1e-5
+        )
 
 
 def test_a_query_needs_text_and_a_text_collection(corpus):

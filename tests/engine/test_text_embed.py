@@ -250,6 +250,12 @@ def test_tfidf_needs_no_model_and_fits_the_whole_collection(topic_folder):
     good = np.delete(vectors, bad, axis=0)
     assert np.isfinite(good).all() and 2 <= good.shape[1] <= 29
     assert np.allclose(np.linalg.norm(good, axis=1), 1.0, atol=1e-5)
+    # embed_batch gives real vectors in the fitted space, not row numbers to look up later
+    from engine.ingest.documents import read_document
+
+    some = [i for i, p in enumerate(paths) if i not in bad][:4]
+    again = embedder.embed_batch([read_document(paths[i]) for i in some])
+    np.testing.assert_allclose(again, vectors[some], atol=1e-5)
 
 
 def test_tfidf_through_the_pipeline_keeps_rows_in_order(tmp_path):

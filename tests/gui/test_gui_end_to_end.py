@@ -49,6 +49,9 @@ def test_dropped_folder_is_analysed_and_bad_files_listed(qtbot, window, tmp_path
     assert window.problems_dock.windowTitle() == f"Problems ({window.problems.problem_count()})"
     assert window.k_curve_dock.isVisible() and window.k_curve.chosen_k == 3
     assert "ARI" in window.metrics.toPlainText()
+    # the label box offers the CSV file's columns, the detected label column first
+    choices = window.settings_panel.label_column
+    assert [choices.itemText(i) for i in range(2, choices.count())] == ["label", "f0", "f1", "f2", "f3"]
 
     # Another k re-clusters the kept embeddings: ingest and embedding are not run again.
     with qtbot.waitSignal(window.result_shown, timeout=60_000) as blocker:

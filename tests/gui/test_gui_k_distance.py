@@ -10,7 +10,6 @@ from PySide6.QtTest import QTest
 from engine.cluster import Clustering
 from engine.cluster.dbscan import fit_dbscan
 from engine.cluster.gmm import CriterionCurve
-from engine.progress import NEVER_CANCELLED, no_progress
 from gui.views.k_curve import KCurveView
 from gui.views.k_distance import KDistanceView
 
@@ -20,7 +19,7 @@ def dbscan_result(make_result):
     """A synthetic Result clustered by the engine's DBSCAN on its own 2-D blobs."""
     result = make_result(n=300, k=3)
     result.spec = result.spec.replace(algorithm="dbscan", min_samples=5)
-    result.clustering = fit_dbscan(result.embeddings, result.spec, no_progress, NEVER_CANCELLED)
+    result.clustering = fit_dbscan(result.embeddings, min_samples=5)
     return result
 
 

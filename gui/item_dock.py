@@ -1,0 +1,95 @@
+"""The "Item" dock: shows the first selected item in the view that fits its kind (a clip's waveform
+and spectrogram with a player, a time series over its cluster's band) and lets the map follow a
+cluster being played.
+
+The selection comes in through :meth:`ItemDock.show_selection` (a list of item indices, as every
+view's ``selection_changed`` carries), so the dock works with whichever object owns the selection.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from gui.views.spectrogram import SpectrogramView
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from engine.pipeline import Result
+
+SHOWN_MODALITIES = ("audio", "timeseries")
+ROOM = 330
+"""Pixels high: a spectrogram needs room for its frequency ticks."""
+
+
+class ItemDock(QObject):
+    """Creates the dock on ``window``; ``select`` is called with ``[index]`` for each clip a playing
+    cluster reaches (the map and the other views highlight it)."""
+
+    def __init__(
+        self, window: QMainWindow, select: Callable[[list[int]], None], space_target: QWidget
+    ) -> None:
+        super().__init__(window)
+        self.result: Result | None = None
+        self.window, self._select, self._space_target = window, select, space_target
+        self._view: SpectrogramView | None = None
+        self.dock = QDockWidget("Item", window)
+        self.dock.setObjectName("ItemDock")
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        self.dock.hide()
+
+    @property
+    def view(self) -> SpectrogramView:
+        """The view, built on first need: a table-only session never pays for its plots and player."""
+        if self._view is None:
+            self._view = view = SpectrogramView()
+            self.dock.setWidget(view)
+            view.current_item_changed.connect(lambda index: index >= 0 and self._select([index]))
+            view.message.connect(lambda text: self.window.statusBar().showMessage(text, 8000))
+            # The space bar plays and stops from the map too, where the user's eyes are.
+            shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self._space_target)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(view.bar.toggle)
+        return self._view
+
+    def set_result(self, result: Result | None) -> None:
+        """A new result: the dock appears for audio and time series, and shows nothing selected yet."""
+        self.result = result
+        shown = result is not None and result.modality in SHOWN_MODALITIES
+        if shown or self._view is not None:
+            self.view.clear()
+        self.dock.setVisible(shown)
+        if shown:
+            self.dock.raise_()
+            self.window.resizeDocks([self.dock], [ROOM], Qt.Orientation.Vertical)
+
+    def show_selection(self, indices: list[int]) -> None:
+        """Show the first selected item (its cluster's clips are what "Play cluster" plays)."""
+        result = self.result
+        if result is None or not indices or result.modality not in SHOWN_MODALITIES:
+            if self._view is not None:
+                self._view.clear()
+            return
+        index = int(indices[0])
+        items, labels = result.analysed.items, np.asarray(result.labels)
+        members = np.flatnonzero(labels == labels[index]) if index < len(labels) else np.array([index])
+        item = items[index]
+        if result.modality == "audio":
+            self.view.show_audio(item.path, [(int(j), items[j].path) for j in members])
+            return
+        from engine.item_view import series_band
+
+        series = [result.analysed.series[items[j].id] for j in members]
+        band = series_band(series, int(np.flatnonzero(members == index)[0]))
+        cluster = f"cluster {labels[index]}" if index < len(labels) and labels[index] >= 0 else "noise"
+        name = f"{item.display_name} ({cluster}, {band.members} series)"
+        self.view.show_series(band.values, band.mean, band.sd, name)
+
+    def shutdown(self) -> None:
+        if self._view is not None:
+            self._view.shutdown()

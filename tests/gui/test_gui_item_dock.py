@@ -1,0 +1,67 @@
+"""The window's Item dock: selecting in the map shows the item; a playing cluster moves the selection."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.items import Collection, Item
+from gui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow(settings=None, run_fn=lambda *args, **kwargs: None)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.item.shutdown()
+
+
+def with_items(result, modality: str, items: list[Item], series: dict | None = None):
+    collection = Collection(items=items, series=series or {})
+    return dataclasses.replace(result, modality=modality, collection=collection, analysed=collection)
+
+
+def test_selecting_a_clip_shows_it_and_play_cluster_moves_the_selection(
+    qtbot, window: MainWindow, make_result, tmp_path: Path, write_tone
+) -> None:
+    result = make_result(n=6, k=2)  # labels 0 1 0 1 0 1
+    items = [Item(i, write_tone(tmp_path / f"{i}.wav", 0.2, 200 + 50 * i), "audio") for i in range(6)]
+    window._show_result(with_items(result, "audio", items))
+    assert window.item.dock.isVisibleTo(window)
+    view = window.item.view
+    with qtbot.waitSignal(view.ready, timeout=5000):
+        window.view_state.select([2])
+    assert view.path == items[2].path and view.clip is not None
+    if not view.player.available():
+        pytest.skip(view.player.reason)
+    followed: list[list[int]] = []
+    window.view_state.selection_changed.connect(lambda rows, _source: followed.append(list(rows)))
+    with qtbot.waitSignal(view.player.finished, timeout=5000):
+        view.bar.cluster_button.click()
+    assert followed == [[4]]  # cluster 0 from the shown clip (2, selected already) on: then 4
+    assert window.scatter.selected == [4]
+
+
+def test_selecting_a_series_shows_it_over_its_cluster_band(qtbot, window: MainWindow, make_result) -> None:
+    result = make_result(n=4, k=2)  # labels 0 1 0 1
+    items = [Item(i, Path("/data/s.csv"), "timeseries", row=i) for i in range(4)]
+    series = {i: np.linspace(0, i + 1, 20) for i in range(4)}
+    window._show_result(with_items(result, "timeseries", items, series))
+    with qtbot.waitSignal(window.item.view.ready, timeout=1000):
+        window.view_state.select([2])
+    plot = window.item.view.series.getPlotItem()
+    np.testing.assert_allclose(plot.listDataItems()[-1].getData()[1], series[2])
+    np.testing.assert_allclose(plot.listDataItems()[-2].getData()[1], np.linspace(0, 2, 20))  # mean of 0, 2
+    assert "s.csv[2] (cluster 0, 2 series)" in plot.titleLabel.text
+
+
+def test_tables_get_no_item_dock(window: MainWindow, make_result) -> None:
+    window._show_result(make_result(n=6, k=2))
+    window.view_state.select([1])
+    assert not window.item.dock.isVisibleTo(window)
+    assert window.item._view is None  # not even built
