@@ -48,6 +48,21 @@ def nearest(vectors: np.ndarray, row_or_vector: int | np.ndarray, k: int = DEFAU
     return top[np.lexsort((top, -similarity[top]))].astype(np.intp)
 
 
+def more_like(vectors: np.ndarray, seeds: np.ndarray | list[int], k: int = DEFAULT_NEIGHBOURS) -> np.ndarray:
+    """The ``k`` rows most like the seed rows, best first, seeds left out.
+
+    One seed: its own nearest neighbours. Several: the rows nearest to the mean of their unit
+    vectors, i.e. to what the seeds have in common.
+    """
+    seeds = np.unique(np.asarray(seeds, dtype=np.intp))
+    if len(seeds) == 1:
+        return nearest(vectors, int(seeds[0]), k)
+    chosen = np.asarray(vectors[seeds], dtype=np.float32)
+    units = chosen / np.maximum(np.linalg.norm(chosen, axis=1, keepdims=True), 1e-12)
+    found = nearest(vectors, units.mean(axis=0), k + len(seeds))
+    return found[~np.isin(found, seeds)][:k]
+
+
 class TextQuery:
     """Embeds typed text into the space of a text result's embeddings; reusable for many queries.
 

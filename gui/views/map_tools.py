@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QToolButton,
@@ -48,6 +49,39 @@ def points_in_shape(coords: np.ndarray, shape: str, polygon: np.ndarray) -> np.n
     from matplotlib.path import Path  # lazy: not needed until the first lasso
 
     return in_box[Path(polygon).contains_points(coords[in_box])]
+
+
+def padded_range(points: np.ndarray, everything: np.ndarray, margin: float = 0.1) -> np.ndarray:
+    """[[x0, x1], [y0, y1]] around ``points`` with a margin; never thinner than 1/1000 of ``everything``."""
+    low, high = points.min(axis=0), points.max(axis=0)
+    least = 1e-3 * max(float(np.ptp(everything, axis=0).max()), 1e-9)
+    span = np.maximum(high - low, least)
+    return np.stack([low - margin * span, high + margin * span], axis=1)
+
+
+class StaleOverlay(QLabel):
+    """A veil over a plot that dims it and says why; it follows the plot's size, lets clicks through."""
+
+    def __init__(self, plot: QWidget, text: str) -> None:
+        super().__init__(text, plot)
+        self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.setStyleSheet(
+            "background: rgba(255, 255, 255, 165); color: #333; font-size: 13pt; padding-top: 28px;"
+        )
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
+        plot.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.parent() and event.type() == QEvent.Type.Resize:
+            self.setGeometry(watched.rect())
+        return False
+
+    def show_over(self, shown: bool, text: str) -> None:
+        self.setText(text)
+        self.setGeometry(self.parent().rect())
+        self.setVisible(shown)
+        self.raise_()
 
 
 class SelectingViewBox(pg.ViewBox):

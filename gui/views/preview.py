@@ -11,11 +11,15 @@ from __future__ import annotations
 import html
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QPoint, QPointF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from engine.pipeline import Result
 
 THUMB_PX = 96
 CACHE_ITEMS = 256
@@ -82,6 +86,26 @@ def table_row_html(names: list[str], values: np.ndarray) -> str:
     more = len(names) - TABLE_FIELDS
     tail = f"<tr><td colspan=2 style='color:#777'>… {more} more columns</td></tr>" if more > 0 else ""
     return f"<table cellspacing=0 cellpadding=1>{''.join(rows)}{tail}</table>"
+
+
+def item_preview(loader: PreviewLoader, result: Result, index: int) -> tuple[QImage | None, str]:
+    """(picture, HTML body) previewing item ``index``; a file still loading says so and comes later."""
+    collection = result.analysed
+    if not 0 <= index < len(collection.items):
+        return None, ""
+    item = collection.items[index]
+    if item.modality in ("image", "text"):
+        payload = loader.get(item.modality, item.path)
+        if isinstance(payload, QImage):
+            return payload, ""
+        if payload is None:
+            return None, "<i style='color:#777'>loading preview…</i>"
+        return None, html.escape(str(payload)).replace("\n", "<br>")
+    if item.id in collection.series:
+        return series_image(collection.series[item.id]), ""
+    if collection.table_features is not None and index < len(collection.table_features):
+        return None, table_row_html(collection.feature_names, collection.table_features[index])
+    return None, ""
 
 
 class _Job(QRunnable):

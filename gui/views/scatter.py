@@ -17,15 +17,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCursor, QDesktopServices, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from engine.similar import nearest
 from gui.view_state import ViewState
+from gui.views.map_actions import MapActions
 from gui.views.map_legend import MapLegend
-from gui.views.map_tools import MapToolBar, QueryRunner, SelectingViewBox, points_in_shape
-from gui.views.preview import PreviewLoader, PreviewPopup, series_image, table_row_html
+from gui.views.map_tools import (
+    MapToolBar,
+    QueryRunner,
+    SelectingViewBox,
+    StaleOverlay,
+)
+from gui.views.preview import PreviewLoader, PreviewPopup, item_preview
 from gui.views.widgets import plain_plot
 
 if TYPE_CHECKING:
@@ -50,7 +55,7 @@ def _point_size(n: int) -> int:
     return 8 if n <= 2_000 else 6 if n <= 20_000 else 4
 
 
-class ScatterView(QWidget):
+class ScatterView(MapActions, QWidget):
     """Scatter of ``Result.coords`` coloured by the state's labels; selection is by item index."""
 
     message = Signal(str)
@@ -81,14 +86,7 @@ class ScatterView(QWidget):
         self.previews = PreviewLoader(self)
         self.previews.ready.connect(lambda _key: self._update_hover())
         self.popup = PreviewPopup(self)
-        self._stale = QLabel(STALE_TEXT, self.plot)
-        self._stale.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self._stale.setStyleSheet(
-            "background: rgba(255, 255, 255, 165); color: #333; font-size: 13pt; padding-top: 28px;"
-        )
-        self._stale.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self._stale.hide()
-        self.plot.installEventFilter(self)
+        self._stale = StaleOverlay(self.plot, STALE_TEXT)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.plot, 1)
@@ -355,23 +353,7 @@ class ScatterView(QWidget):
         title = "<b>{}</b><br><span style='color:#555'>{}</span>".format(
             *(html.escape(line) for line in self.hover_text(index).split("\n", 1))
         ).replace("\n", "<br>")
-        picture, body = None, ""
-        result = self.result
-        if result is not None and index < len(result.analysed.items):
-            item = result.analysed.items[index]
-            collection = result.analysed
-            if item.modality in ("image", "text"):
-                payload = self.previews.get(item.modality, item.path)
-                if isinstance(payload, str):
-                    body = html.escape(payload).replace("\n", "<br>")
-                elif payload is None:
-                    body = "<i style='color:#777'>loading preview…</i>"
-                else:
-                    picture = payload
-            elif item.id in collection.series:
-                picture = series_image(collection.series[item.id])
-            elif collection.table_features is not None and index < len(collection.table_features):
-                body = table_row_html(collection.feature_names, collection.table_features[index])
+        picture, body = (None, "") if self.result is None else item_preview(self.previews, self.result, index)
         self.popup.show_preview(at, title, picture, body)
 
     def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
@@ -392,109 +374,9 @@ class ScatterView(QWidget):
             return
         self.state.select([] if index is None else [index], source=self)
 
-    def context_menu(self, index: int) -> QMenu:
-        """What a right-click on point ``index`` offers."""
-        menu = QMenu(self)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        k = self.tools.neighbours.value()
-        menu.addAction(f"More like this ({k} closest)", lambda: self.more_like_this(index))
-        if self.result is not None:
-            path = self.result.analysed.items[index].path
-            menu.addAction("Open file", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
-        return menu
-
-    # ---- selecting by shape, name and similarity ----------------------------------------------
-    def set_mode(self, mode: str) -> None:
-        """What a plain drag does: ``pan``, ``rect`` or ``lasso``."""
-        self.view_box.mode = mode
-        self.tools.set_mode(mode)
-
-    def select_in_shape(self, shape: str, polygon: np.ndarray, additive: bool = False) -> None:
-        """Select the visible points inside a rectangle or lasso drawn in view coordinates."""
-        inside = points_in_shape(self._coords, shape, polygon)
-        inside = inside[self._visible()[inside]]
-        chosen = np.union1d(self.state.selected, inside) if additive else inside
-        self.state.select(chosen, source=self)
-        self.message.emit(f"{len(inside)} items inside the {'rectangle' if shape == 'rect' else 'lasso'}")
-
-    def select_by_name(self, text: str) -> None:
-        """Select the items whose name contains ``text`` (any case); empty text changes nothing."""
-        text = text.strip().lower()
-        if not text or self._describe is None:
-            return
-        if self._names_lower is None:
-            self._names_lower = [self._describe(i)[0].lower() for i in range(len(self._coords))]
-        found = [i for i, name in enumerate(self._names_lower) if text in name]
-        self.state.select(found, source=self)
-        self.message.emit(f"{len(found)} names contain “{text}”")
-
-    def more_like_this(self, index: int | None = None) -> np.ndarray:
-        """Select an item (default: the one under the mouse, else the selection) and its nearest
-        neighbours by cosine in the embedding space; returns the neighbours found, best first."""
-        k = self.tools.neighbours.value()
-        if self.result is None or not len(self.result.embeddings):
-            return np.zeros(0, dtype=np.intp)
-        vectors = self.result.embeddings
-        if index is None and self.state.hovered >= 0:
-            index = self.state.hovered
-        if index is not None:
-            seeds, found = np.array([index]), nearest(vectors, int(index), k)
-            what = self._describe(index)[0] if self._describe else f"item {index}"
-        elif len(self.state.selected):
-            seeds = self.state.selected
-            units = vectors[seeds] / np.maximum(np.linalg.norm(vectors[seeds], axis=1, keepdims=True), 1e-12)
-            found = nearest(vectors, units.mean(axis=0), k + len(seeds))
-            found = found[~np.isin(found, seeds)][:k]
-            what = f"the {len(seeds)} selected"
-        else:
-            self.message.emit("More like this: point at an item or select some first.")
-            return np.zeros(0, dtype=np.intp)
-        self.state.select(np.concatenate([seeds, found]), source=self)
-        self.message.emit(f"Selected {what} and the {len(found)} most similar items")
-        return found
-
-    def ask_query(self, text: str) -> None:
-        """Embed typed text off the GUI thread, then select the closest documents."""
-        if self.queries.ask(text, self.tools.neighbours.value()):
-            self.message.emit(f"Embedding “{text.strip()}”…")
-
-    def _on_query_found(self, rows: np.ndarray, text: str) -> None:
-        self.state.select(rows, source=self)
-        if len(rows) and self._describe is not None:
-            best = self._describe(int(rows[0]))[0]
-            self.message.emit(f"{len(rows)} documents closest to “{text.strip()}” (best: {best})")
-
-    # ---- the view ------------------------------------------------------------------------------
-    def zoom_to_selection(self) -> None:
-        """Fit the view to the visible selected points (a small margin around them)."""
-        chosen = self.state.selected
-        chosen = chosen[self._visible()[chosen]] if len(chosen) else chosen
-        if not len(chosen):
-            return
-        low, high = self._coords[chosen].min(axis=0), self._coords[chosen].max(axis=0)
-        span = np.maximum(high - low, 1e-3 * max(float(np.ptp(self._coords, axis=0).max()), 1e-9))
-        self.view_box.setRange(
-            xRange=(low[0] - span[0] * 0.1, high[0] + span[0] * 0.1),
-            yRange=(low[1] - span[1] * 0.1, high[1] + span[1] * 0.1),
-            padding=0,
-        )
-
-    def reset_view(self) -> None:
-        """Show every point again."""
-        if len(self._coords):
-            self.view_box.autoRange(padding=0.05)
-
     def set_stale(self, stale: bool, text: str = STALE_TEXT) -> None:
         """Dim the map and say that it shows the previous result while a new one is being made."""
-        self._stale.setText(text)
-        self._stale.setGeometry(self.plot.rect())
-        self._stale.setVisible(stale)
-        self._stale.raise_()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if watched is self.plot and event.type() == QEvent.Type.Resize:
-            self._stale.setGeometry(self.plot.rect())
-        return False
+        self._stale.show_over(stale, text)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         # Esc is a key, not a shortcut: the window's own Esc (cancel, else clear) must not be ambiguous.
