@@ -40,6 +40,7 @@ from gui.analysis_docks import AnalysisDocks
 from gui.item_dock import ItemDock
 from gui.models_dialog import ModelsDialog
 from gui.settings_panel import SettingsPanel
+from gui.shown_state import spec_changes, window_title
 from gui.view_state import ViewState
 from gui.views.k_curve import KCurveView
 from gui.views.metrics import MetricsView
@@ -341,17 +342,11 @@ class MainWindow(QMainWindow):
         While a run goes on, the previous map is dimmed; when idle, settings that differ from the
         shown result's are listed as not run (with Run and Revert), so that nothing pretends.
         """
-        shown, spec = self.result, self.settings_panel.spec
-        running = self.worker.running
-        names = (shown.spec.paths if shown is not None else spec.paths) or ()
-        title = "DataMining6" + (f" — {_path_names(names)}" if names else "")
-        if running and spec.paths and (shown is None or spec.paths != shown.spec.paths):
-            title += f" (analysing {_path_names(spec.paths)}…)" if shown is not None else " (analysing…)"
-        self.setWindowTitle(title)
+        shown, spec, running = self.result, self.settings_panel.spec, self.worker.running
+        self.setWindowTitle(window_title(shown.spec if shown is not None else None, spec, running))
         self.scatter.set_stale(running and shown is not None)
-        changes = (
-            [] if running or shown is None or self._rerun_timer.isActive() else spec_changes(shown.spec, spec)
-        )
+        idle = not running and not self._rerun_timer.isActive()
+        changes = spec_changes(shown.spec, spec) if idle and shown is not None else []
         self.pending_label.setVisible(bool(changes))
         if changes:
             self.pending_label.setText(
@@ -460,28 +455,6 @@ class MainWindow(QMainWindow):
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState())
         super().closeEvent(event)
-
-
-def _path_names(paths: Iterable[str]) -> str:
-    return ", ".join(Path(p).name or p for p in paths)
-
-
-def spec_changes(shown: Spec, current: Spec) -> list[str]:
-    """What differs between the shown result's settings and the current ones, in words."""
-    changes = []
-    for name, old in shown.to_dict().items():
-        new = getattr(current, name)
-        new = list(new) if isinstance(new, tuple) else new
-        if new != old:
-            if name == "paths":
-                changes.append(f"input {_path_names(new)}")
-            else:
-                changes.append(f"{name.replace('_', ' ')} {_setting_text(old)} → {_setting_text(new)}")
-    return changes
-
-
-def _setting_text(value: object) -> str:
-    return "auto" if value is None else str(value)
 
 
 def _local_paths(mime: object) -> list[str]:
