@@ -20,6 +20,7 @@ from engine.cluster import Clustering
 from engine.embed import Embedder
 from engine.items import Collection, Problem
 from engine.metrics import Silhouettes
+from engine.naming import ClusterName
 from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
@@ -154,13 +155,20 @@ class Result:
 
     embed_notes: list[str] = field(default_factory=list)
     """What the embed stage wants the user to know (a missing model and the fallback used)."""
+    names: list[ClusterName] = field(default_factory=list)
+    """Default cluster names, keywords and typical items (see :mod:`engine.naming`), in cluster order."""
+    names_note: str | None = None
 
     @property
     def notes(self) -> list[str]:
         """What the user should know about this run: how files were read, fallbacks, samples used."""
         from engine.layout import layout_note
 
-        later = [layout_note(self.spec.layout, len(self.coords)), self.clustering.info.get("note")]
+        later = [
+            layout_note(self.spec.layout, len(self.coords)),
+            self.clustering.info.get("note"),
+            self.names_note,
+        ]
         later += self.anomaly.notes if self.anomaly is not None else []
         return [*self.collection.notes, *self.embed_notes, *(n for n in later if n)]
 
@@ -383,8 +391,7 @@ def run(
         return per_item, metrics.evaluate(vectors, labels, analysed.labels(), spec.random_state, per_item)
 
     silhouettes, scores = _timed(timings, "metrics", score)
-    progress("done", 1, 1)
-    return Result(
+    result = Result(
         spec=spec,
         collection=collection,
         analysed=analysed,
@@ -401,3 +408,13 @@ def run(
         embed_notes=embed_notes,
         keys=keys,
     )
+    if "cluster" in reused and previous.names:
+        result.names, result.names_note = previous.names, previous.names_note
+    else:
+        from engine.naming import name_stage
+
+        result.names, result.names_note = _timed(
+            timings, "name", lambda: name_stage(result, progress, cancel)
+        )
+    progress("done", 1, 1)
+    return result

@@ -161,20 +161,37 @@ class EfficientNetLite0(Embedder):
     def load(self, item: Item, collection: Collection) -> Image.Image:
         return _imaging().fit_square(_open(item, self.input_size), self.input_size)
 
+    def _batch(self, payloads: list[Any]) -> Any:
+        import torch
+
+        fit_square, as_rgb = _imaging().fit_square, _imaging().as_rgb
+        pixels = np.stack([np.asarray(fit_square(as_rgb(p), self.input_size)) for p in payloads])
+        batch = torch.from_numpy(pixels).to(self._device).permute(0, 3, 1, 2).float()
+        return batch / 127.5 - 1.0  # (x / 255 - 0.5) / 0.5, as the TensorFlow Lite models were trained
+
     def embed_batch(self, payloads: list[Any]) -> np.ndarray:
         """L2-normalised 1280-d features of PIL images (or uint8 arrays) of any size and mode."""
         import torch
 
-        fit_square, as_rgb = _imaging().fit_square, _imaging().as_rgb
         model = self._ensure_model()
         if not payloads:
             return np.zeros((0, 1280), dtype=np.float32)
-        pixels = np.stack([np.asarray(fit_square(as_rgb(p), self.input_size)) for p in payloads])
-        batch = torch.from_numpy(pixels).to(self._device).permute(0, 3, 1, 2).float()
-        batch = batch / 127.5 - 1.0  # (x / 255 - 0.5) / 0.5, as the TensorFlow Lite models were trained
+        batch = self._batch(payloads)
         with torch.inference_mode():
             features = model.extract_features(batch).mean((2, 3))
             return _normalised(features)
+
+    def classify(self, payloads: list[Any]) -> np.ndarray:
+        """ImageNet class probabilities (images x 1000) from the 1000-class head shipped with the weights.
+
+        Cluster names use it (:mod:`engine.naming.images`); a weights file without the head fails
+        here with the load error of :meth:`_ensure_model`.
+        """
+        import torch
+
+        model = self._ensure_model()
+        with torch.inference_mode():
+            return model(self._batch(payloads)).softmax(dim=1).cpu().numpy().astype(np.float32)
 
 
 class OpenClipImage(Embedder):
