@@ -171,12 +171,14 @@ def name_stage(
         return plain_names(result), f"Clusters could not be named ({reason}); they are numbered instead."
 
 
-def match_labels(old_labels: np.ndarray, new_labels: np.ndarray) -> dict[int, int]:
+def match_labels(old_labels: np.ndarray, new_labels: np.ndarray, min_share: float = 0.5) -> dict[int, int]:
     """New cluster -> the old cluster it overlaps most, one old cluster per new one at most.
 
     A Hungarian assignment on the overlap counts (items in both), so after k 3 -> 4 the three
     clusters that stayed keep their identities (colours, user names) and only the new one is new.
-    Noise (-1) is neither matched nor matched to; pairs without any overlap are left out.
+    A pair is kept when the items in both are at least ``min_share`` of the smaller of the two
+    clusters: an unrelated clustering of the same items inherits nothing. Noise (-1) is neither
+    matched nor matched to.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -194,4 +196,6 @@ def match_labels(old_labels: np.ndarray, new_labels: np.ndarray) -> dict[int, in
     for new, old in zip(new_labels[both].tolist(), old_labels[both].tolist(), strict=True):
         overlap[new_pos[new], old_pos[old]] += 1
     rows, cols = linear_sum_assignment(overlap, maximize=True)
-    return {new_ids[i]: old_ids[j] for i, j in zip(rows, cols, strict=True) if overlap[i, j] > 0}
+    smaller = np.minimum(overlap.sum(axis=1)[:, None], overlap.sum(axis=0)[None, :])
+    kept = (overlap > 0) & (overlap >= min_share * smaller)
+    return {new_ids[i]: old_ids[j] for i, j in zip(rows, cols, strict=True) if kept[i, j]}
