@@ -1,14 +1,18 @@
 """Clusters of tables, time series and audio named by the features in which they stand out.
 
-A cluster is described by the two or three interpretable features whose cluster mean differs
-most from the overall mean, in standard deviations, each with its direction: "high proline, low
-hue" for wine, "periodic, noisy" for series, "loud, low-pitched" for sounds. Features that
-differ by less than :data:`MIN_Z` say nothing; a cluster without any is named after its most
-typical member.
+A cluster is described by the two or three interpretable features in which it differs most from
+the other clusters, each with its direction: "high proline, low hue" for wine, "periodic, noisy"
+for series, "loud, low-pitched" for sounds. A feature counts when the cluster's mean is at least
+:data:`MIN_Z` overall standard deviations from the overall mean; features are ranked by how far
+the cluster's mean is from the other items' mean in within-cluster standard deviations (against
+the overall deviation alone, every feature that separates two clusters scores about 1 and the
+ranking is noise); features that separate it cleanly rank alike, in the order the namer lists them
+(for series: shape before level). A cluster without any such feature is named after its most typical member.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,39 +25,65 @@ if TYPE_CHECKING:
 
 MIN_Z = 0.5
 IN_NAME = 3
+CLEAR = 3.0
+"""Within-cluster deviations at which a difference is clear-cut; clearer ones rank alike."""
 N_KEYWORDS = 6
 AUDIO_SAMPLE = 8
 """Most typical clips per cluster read again for the sound features (reading audio is slow)."""
 
-Words = tuple[str, str]
-"""What a feature is called when a cluster is high in it, and when it is low."""
+
+@dataclass(frozen=True)
+class Feature:
+    """What a feature is called when a cluster is high in it, and when it is low.
+
+    An empty word is never said. ``high_from`` and ``low_to`` make a word absolute: a cluster is
+    "rising" only when its mean trend is at least ``high_from``, not merely when it rises more than
+    the others.
+    """
+
+    high: str
+    low: str
+    high_from: float = -np.inf
+    low_to: float = np.inf
 
 
 def contrasts(
-    values: np.ndarray, words: list[Words], members: dict[int, np.ndarray]
+    values: np.ndarray, features: list[Feature], members: dict[int, np.ndarray]
 ) -> dict[int, Naming | None]:
     """Per cluster, its most distinctive features as words, strongest first.
 
-    ``values`` is items x features; ``members`` gives each cluster's rows of ``values``. The overall
-    mean and spread are over all rows of ``values``.
+    ``values`` is items x features; ``members`` gives each cluster's rows of ``values``; items in no
+    cluster count in the overall mean and spread only.
     """
     values = np.asarray(values, dtype=np.float64)
     mean, spread = values.mean(axis=0), values.std(axis=0)
     usable = spread > 1e-12 * np.maximum(1.0, np.abs(mean))
+    spread = np.where(usable, spread, 1.0)
+    within = np.sqrt(np.mean([values[rows].var(axis=0) for rows in members.values()], axis=0))
+    within = np.maximum(within, 0.05 * spread)
     found: dict[int, Naming | None] = {}
     for cluster, rows in members.items():
-        z = np.zeros(values.shape[1])
-        z[usable] = (values[rows][:, usable].mean(axis=0) - mean[usable]) / spread[usable]
-        strongest = [j for j in np.argsort(-np.abs(z), kind="stable") if abs(z[j]) >= MIN_Z][:N_KEYWORDS]
-        phrases = tuple(words[j][0] if z[j] > 0 else words[j][1] for j in strongest)
-        found[cluster] = Naming(", ".join(phrases[:IN_NAME]), phrases) if phrases else None
+        inside = values[rows].mean(axis=0)
+        rest = np.delete(values, rows, axis=0)
+        z = np.where(usable, (inside - mean) / spread, 0.0)
+        effect = (inside - (rest.mean(axis=0) if len(rest) else mean)) / within
+        phrases = []
+        # Beyond CLEAR a feature separates the cluster cleanly; ties keep the features' own order.
+        for j in np.argsort(-np.minimum(np.abs(effect), CLEAR), kind="stable"):
+            f = features[j]
+            if z[j] >= MIN_Z and inside[j] >= f.high_from:
+                phrases.append(f.high)
+            elif z[j] <= -MIN_Z and inside[j] <= f.low_to and f.low:
+                phrases.append(f.low)
+        kept = tuple(phrases[:N_KEYWORDS])
+        found[cluster] = Naming(", ".join(kept[:IN_NAME]), kept) if kept else None
     return found
 
 
-def _table_words(feature: str) -> Words:
+def _table_feature(feature: str) -> Feature:
     if "=" in feature:  # a one-hot category: "colour=red"
-        return feature, f"not {feature}"
-    return f"high {feature}", f"low {feature}"
+        return Feature(feature, f"not {feature}")
+    return Feature(f"high {feature}", f"low {feature}")
 
 
 def name_tables(
@@ -64,21 +94,23 @@ def name_tables(
     if table is None or table.shape[1] == 0:
         return {}
     progress(STAGE, 1, 1)
-    return contrasts(table, [_table_words(f) for f in result.analysed.feature_names], order)
+    return contrasts(table, [_table_feature(f) for f in result.analysed.feature_names], order)
 
 
-SERIES_WORDS: list[Words] = [
-    ("high level", "low level"),
-    ("variable", "steady"),
-    ("rising", "falling"),
-    ("periodic", "irregular"),
-    ("noisy", "smooth"),
-    ("long", "short"),
+SERIES_FEATURES = [
+    Feature("rising", "falling", high_from=0.3, low_to=-0.3),
+    Feature("periodic", "", high_from=0.4),
+    Feature("noisy", "smooth"),
+    Feature("variable", "steady"),
+    Feature("high level", "low level"),
+    Feature("long", "short"),
 ]
+"""In the order of :func:`series_features`, which is also the order of precedence between features
+that set clusters apart equally well (shape words before level and length)."""
 
 
 def series_features(series: np.ndarray) -> np.ndarray:
-    """Level, spread, trend, periodicity, roughness and length of one series (channels averaged).
+    """Trend, periodicity, roughness, spread, level and length of one series (channels averaged).
 
     Trend is the correlation of the values with time; periodicity the highest autocorrelation
     after the first zero crossing; roughness the spread of the steps over the spread of the values.
@@ -91,11 +123,11 @@ def series_features(series: np.ndarray) -> np.ndarray:
         x = x[np.isfinite(x)]
         level, spread = (float(x.mean()), float(x.std())) if len(x) else (0.0, 0.0)
         if len(x) < 4 or spread == 0:
-            rows.append([level, spread, 0.0, 0.0, 0.0])
+            rows.append([0.0, 0.0, 0.0, spread, level])
             continue
         t = np.arange(len(x), dtype=np.float64)
         trend = float(np.corrcoef(t, x)[0, 1])
-        rows.append([level, spread, trend, _periodicity(x), float(np.diff(x).std() / spread)])
+        rows.append([trend, _periodicity(x), float(np.diff(x).std() / spread), spread, level])
     return np.append(np.mean(rows, axis=0), float(n))
 
 
@@ -116,7 +148,7 @@ def name_series(
     """Clusters of time series named by shape features ("periodic, noisy", "rising")."""
     series = result.analysed.series
     n = len(result.analysed.items)
-    values = np.zeros((n, len(SERIES_WORDS)))
+    values = np.zeros((n, len(SERIES_FEATURES)))
     for i in range(n):
         if i % 256 == 0:
             cancel.raise_if_cancelled()
@@ -124,15 +156,15 @@ def name_series(
         if i in series:
             values[i] = series_features(series[i])
     progress(STAGE, n, n)
-    return contrasts(values, SERIES_WORDS, order)
+    return contrasts(values, SERIES_FEATURES, order)
 
 
-AUDIO_WORDS: list[Words] = [
-    ("loud", "quiet"),
-    ("high-pitched", "low-pitched"),
-    ("noisy", "tonal"),
-    ("rising", "falling"),
-    ("long", "short"),
+AUDIO_FEATURES = [
+    Feature("loud", "quiet"),
+    Feature("high-pitched", "low-pitched"),
+    Feature("noisy", "tonal"),
+    Feature("rising", "falling", high_from=0.0, low_to=0.0),
+    Feature("long", "short"),
 ]
 
 
@@ -171,5 +203,5 @@ def name_audio(
     if len(rows) < 2:
         return {}
     return contrasts(
-        np.vstack(rows), AUDIO_WORDS, {c: np.array(r, dtype=int) for c, r in members.items() if r}
+        np.vstack(rows), AUDIO_FEATURES, {c: np.array(r, dtype=int) for c, r in members.items() if r}
     )

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 SAMPLE = 16
 """Most typical images per cluster shown to the classifier."""
-MIN_CONFIDENCE = 0.2
+MIN_CONFIDENCE = 0.15
 """Mean probability the top class needs over the sample for the cluster to be named after it."""
 RUNNER_UP = 0.5
 """A second class joins the name when its mean probability is at least this share of the first's."""
