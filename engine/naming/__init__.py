@@ -176,7 +176,7 @@ def match_labels(old_labels: np.ndarray, new_labels: np.ndarray, min_share: floa
 
     A Hungarian assignment on the overlap counts (items in both), so after k 3 -> 4 the three
     clusters that stayed keep their identities (colours, user names) and only the new one is new.
-    A pair is kept when the items in both are at least ``min_share`` of the smaller of the two
+    A pair is kept when the items in both are more than ``min_share`` of the smaller of the two
     clusters: an unrelated clustering of the same items inherits nothing. Noise (-1) is neither
     matched nor matched to.
     """
@@ -197,5 +197,5 @@ def match_labels(old_labels: np.ndarray, new_labels: np.ndarray, min_share: floa
         overlap[new_pos[new], old_pos[old]] += 1
     rows, cols = linear_sum_assignment(overlap, maximize=True)
     smaller = np.minimum(overlap.sum(axis=1)[:, None], overlap.sum(axis=0)[None, :])
-    kept = (overlap > 0) & (overlap >= min_share * smaller)
+    kept = overlap > min_share * smaller
     return {new_ids[i]: old_ids[j] for i, j in zip(rows, cols, strict=True) if kept[i, j]}
