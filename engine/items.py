@@ -45,6 +45,20 @@ class Problem:
         return f"{self.path}: {self.message}"
 
 
+@dataclass(frozen=True)
+class CsvGroup:
+    """CSV files of one kind (the same columns) that are analysed together, or not at all."""
+
+    key: str
+    """What ``Spec.csv_group`` names to analyse this group (the path of its first file)."""
+    modality: str
+    files: tuple[Path, ...]
+    n_items: int
+    label: str
+    """For a settings combo box: "wine.csv: 178 rows (13 columns: alcohol, ash, ...)"."""
+    analysed: bool
+
+
 @dataclass
 class Collection:
     """Items in a fixed order plus what ingest could not read.
@@ -62,6 +76,8 @@ class Collection:
     series: dict[int, np.ndarray] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    groups: list[CsvGroup] = field(default_factory=list)
+    """Every group of CSV files found, the analysed one of each modality marked (see ``Spec.csv_group``)."""
 
     def __len__(self) -> int:
         return len(self.items)
@@ -105,4 +121,5 @@ class Collection:
             series={j: self.series[it.id] for j, it in enumerate(kept) if it.id in self.series},
             notes=self.notes,
             info=self.info,
+            groups=self.groups,
         )

@@ -47,6 +47,9 @@ class Spec:
     """How CSV files are read: ``auto`` (guess per file), ``table`` or ``timeseries``."""
     label_column: str | None = None
     """Table column holding known classes; ``None`` detects class/label/target, ``""`` means none."""
+    csv_group: str | None = None
+    """Which group of CSV files with the same columns to analyse (a key of ``Collection.groups``, or
+    one of its files' names); ``None`` takes the largest. Groups are never merged."""
     embedder: str | None = None
     """Registry name of the embedder; ``None`` takes the modality's default."""
     model: str | None = None
@@ -107,7 +110,7 @@ class Spec:
 
 # Which Spec fields each stage depends on (cumulatively: a stage also depends on the earlier ones).
 STAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "ingest": ("paths", "csv_kind", "label_column"),
+    "ingest": ("paths", "csv_kind", "label_column", "csv_group"),
     "embed": ("modality", "embedder", "model"),
     "cluster": (
         "algorithm", "k", "k_min", "k_max", "random_state", "linkage", "split_rule", "covariance_type",
@@ -295,6 +298,7 @@ def run(
                 [Path(p) for p in spec.paths],
                 csv_kind=spec.csv_kind,
                 label_column=spec.label_column,
+                csv_group=spec.csv_group,
                 progress=progress,
                 cancel=cancel,
             ),
