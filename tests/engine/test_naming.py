@@ -108,6 +108,18 @@ def test_image_clusters_are_named_by_the_classifier_head_or_their_typical_pictur
     assert names[2].name.startswith("like shape_") and names[2].keywords == ()
 
 
+def test_imagenet_class_names_are_read_without_importing_torchvision():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from engine.naming.images import imagenet_classes as c; n = c(); "
+        "print(len(n), n[281], n[985], 'torchvision' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1000", "tabby", "daisy", "False"]
+
+
 def test_table_clusters_are_named_by_their_most_different_features_with_a_direction():
     rng = np.random.default_rng(0)
     features = rng.normal(size=(60, 4))
