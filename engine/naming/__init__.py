@@ -124,6 +124,7 @@ def name_clusters(
         found = {}
         if notes is not None:
             notes.append(f"Clusters are named after their most typical item: {why}")
+    cancel.raise_if_cancelled()
     items = result.analysed.items
     names, used = [], set()
     for cluster, rows in order.items():

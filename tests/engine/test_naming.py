@@ -191,6 +191,19 @@ def test_the_pipeline_names_clusters_and_reuses_the_names_until_the_clusters_cha
     assert "name" in other.timings and len(other.names) == 4
 
 
+def test_cancel_while_naming_ends_the_run():
+    from engine.progress import Cancelled, CancelToken
+
+    token = CancelToken()
+
+    def progress(stage, done, total):
+        if stage == naming.STAGE:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        run(Spec(paths=(str(DEMO / "tables"),), k=3), progress=progress, cancel=token)
+
+
 def test_a_failing_namer_never_fails_the_run(monkeypatch):
     from engine.naming import features
 
