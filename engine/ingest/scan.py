@@ -185,6 +185,8 @@ class _Builder:
         self.collection = collection
         self.csv_group = csv_group
         self.csv_blocks: list[tuple[tuple, Path, range]] = []
+        self.file_notes: dict[Path, str] = {}
+        """The "how it was read" note of each CSV file, dropped with the file when its group is not read."""
         self.tables: list[TableBlock] = []
         self.per_file: list[SeriesBlock] = []
         self.others: Counter[str] = Counter()
@@ -223,8 +225,10 @@ class _Builder:
         self._add_block(path, load)
 
     def _add_block(self, path: Path, load: CsvLoad) -> None:
-        start = len(self.collection.items)
+        start, notes = len(self.collection.items), len(self.collection.notes)
         self._add_items(path, load)
+        if len(self.collection.notes) > notes:
+            self.file_notes[path] = self.collection.notes[-1]
         self.csv_blocks.append((groups.signature(load), path, range(start, len(self.collection.items))))
 
     def _add_items(self, path: Path, load: CsvLoad) -> None:
@@ -253,6 +257,8 @@ class _Builder:
         dropped = {i for _, path, rows in self.csv_blocks if path not in kept for i in rows}
         if not dropped:
             return
+        unread = {self.file_notes[p] for _, p, _ in self.csv_blocks if p not in kept and p in self.file_notes}
+        collection.notes[:] = [n for n in collection.notes if n not in unread]
         self.tables = [b for b in self.tables if b.path in kept]
         self.per_file = [b for b in self.per_file if b.path in kept]
         rest = collection.subset([i for i in range(len(collection.items)) if i not in dropped])

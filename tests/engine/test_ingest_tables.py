@@ -127,6 +127,7 @@ def test_iris_and_wine_in_one_folder_are_two_inputs_never_merged(tmp_path, iris_
     note = next(n for n in collection.notes if "not merged" in n)
     assert "analysed wine.csv: 178 rows" in note and "left out iris.csv: 150 rows" in note
     assert not [p for p in collection.problems if "median" in p.message]
+    assert not [n for n in collection.notes if n.startswith("iris.csv: read as")]  # only the group note
 
     iris = scan([tmp_path], csv_group="iris.csv")
     assert len(iris.items) == 150 and iris.feature_names == list(load_iris().feature_names)
