@@ -1,6 +1,6 @@
 """Headless command line over :func:`engine.pipeline.run`, for batch work without a display.
 
-``analyze`` writes assignments.csv, metrics.json, scatter.png and problems.csv; ``models`` lists
+``analyze`` writes assignments.csv, clusters.csv, metrics.json, scatter.png and problems.csv; ``models`` lists
 the embedders and where their models come from; ``compare`` scores every embedder and algorithm
 combination against known labels. Exit status: 0 when the run finished (even if some files were
 bad), 1 when nothing could be analysed, 2 for wrong arguments: the options come from
@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze",
         help="run the whole analysis headless and write the results to a folder",
         description="Read PATHs (files or folders), embed, cluster and map the items, and write "
-        "assignments.csv, metrics.json, scatter.png and problems.csv into --out.",
+        "assignments.csv, clusters.csv (names, keywords, typical items), metrics.json, scatter.png and "
+        "problems.csv into --out.",
     )
     _add_input_options(analyze)
     analyze.add_argument("--out", required=True, type=Path, help="folder for the results (created if needed)")
@@ -201,6 +202,7 @@ def analyze(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     export.write_assignments(result, out / "assignments.csv")
+    export.write_clusters(result, out / "clusters.csv")
     export.write_metrics(result, out / "metrics.json")
     export.write_problems(result, out / "problems.csv")
     export.write_scatter_png(result, out / "scatter.png")

@@ -92,12 +92,21 @@ def _escaped(value: Any) -> Any:
     return value
 
 
+def cluster_names(result: Result) -> dict[int, str]:
+    """Cluster id -> its default name (``cluster N`` where the run has none)."""
+    from engine.naming import fallback_name
+
+    names = {n.cluster: n.name for n in result.names}
+    return {int(c): names.get(int(c), fallback_name(int(c))) for c in np.unique(result.labels)}
+
+
 def write_assignments(result: Result, path: Path) -> None:
-    """One row per analysed item: item, path, row, cluster, x, y (plus any score columns)."""
+    """One row per analysed item: item, path, row, cluster, cluster_name, x, y (plus any score columns)."""
     extra = result.scores
+    names = cluster_names(result)
     with atomic_write(path) as handle:
         writer = SafeCsvWriter(handle)
-        writer.writerow(["item", "path", "row", "cluster", "x", "y", *extra])
+        writer.writerow(["item", "path", "row", "cluster", "cluster_name", "x", "y", *extra])
         for i, item in enumerate(result.analysed.items):
             x, y = result.coords[i]
             writer.writerow(
@@ -106,11 +115,24 @@ def write_assignments(result: Result, path: Path) -> None:
                     str(item.path),
                     "" if item.row is None else item.row,
                     int(result.labels[i]),
+                    names[int(result.labels[i])],
                     f"{x:.6g}",
                     f"{y:.6g}",
                     *(f"{np.asarray(v)[i]:.6g}" for v in extra.values()),
                 ]
             )
+
+
+def write_clusters(result: Result, path: Path) -> None:
+    """One row per cluster: cluster, size, name, keywords and its five most typical items' names."""
+    items = result.analysed.items
+    sizes = dict(zip(*np.unique(result.labels, return_counts=True), strict=True))
+    with atomic_write(path) as handle:
+        writer = SafeCsvWriter(handle)
+        writer.writerow(["cluster", "size", "name", "keywords", "typical_items"])
+        for n in result.names:
+            typical = "; ".join(items[i].display_name for i in n.typical)
+            writer.writerow([n.cluster, int(sizes.get(n.cluster, 0)), n.name, ", ".join(n.keywords), typical])
 
 
 def write_problems(result_or_problems: Any, path: Path) -> None:
@@ -166,10 +188,11 @@ def write_scatter_png(result: Result, path: Path, size: tuple[int, int] = (1200,
     labels = result.labels
     palette = matplotlib.colormaps["tab20"] if result.n_clusters > 10 else matplotlib.colormaps["tab10"]
     point = max(2.0, min(30.0, 3000.0 / max(1, len(labels)) ** 0.5))
+    names = cluster_names(result)
     for cluster in sorted(set(labels.tolist())):
         mask = labels == cluster
         colour = "0.7" if cluster == -1 else palette(cluster % palette.N)
-        name = "noise" if cluster == -1 else f"cluster {cluster}"
+        name = names[cluster]
         ax.scatter(
             *result.coords[mask].T, s=point, color=colour, label=f"{name} ({mask.sum()})", linewidths=0
         )
