@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragLeaveEvent,
     QDropEvent,
+    QGuiApplication,
     QKeyEvent,
     QKeySequence,
 )
@@ -95,7 +96,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("DataMining6")
         self.setAcceptDrops(True)
-        self.resize(1200, 800)
+        self._fit_to_screen()
         self.settings = settings
         self.result: Result | None = None
         self.worker = PipelineWorker(run_fn, self)
@@ -139,8 +140,8 @@ class MainWindow(QMainWindow):
         self.view_state.selection_changed.connect(lambda rows, _source: self.item.show_selection(list(rows)))
         self.cluster_panel.play_requested.connect(self.item.play_row)
         # Give the map most of the room; docks start narrow and the user can widen them.
-        self.resizeDocks([self.settings_dock, self.summary_dock], [260, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.problems_dock], [230], Qt.Orientation.Vertical)
+        self.resizeDocks([self.settings_dock, self.clusters_dock], [260, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.problems_dock], [170], Qt.Orientation.Vertical)
         self._build_status_bar()
         self._build_menus()
 
@@ -166,6 +167,15 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def _fit_to_screen(self) -> None:
+        """Start large enough for the map and both side docks: most of the screen, at most 1600 x 1000."""
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        if room is None or room.width() < 800:
+            self.resize(1200, 800)
+            return
+        self.resize(min(1600, int(room.width() * 0.94)), min(1000, int(room.height() * 0.92)))
 
     def _build_status_bar(self) -> None:
         self.stage_label = QLabel("Ready")

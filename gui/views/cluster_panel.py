@@ -87,6 +87,7 @@ class ClusterPanel(QWidget):
         self.clusters.itemChanged.connect(self._on_item_changed)
         self.clusters.itemSelectionChanged.connect(self._on_clusters_chosen)
 
+        self.setMinimumWidth(300)  # room for a name beside size, outlier share and silhouette
         self.members = MemberView(state, cache)
         self.members.item_activated.connect(self.item_activated)
         self.members.play_requested.connect(self.play_requested)

@@ -44,8 +44,12 @@ class MapLegend(QListWidget):
         self.setIconSize(QSize(ICON, ICON))
         self.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.setFrameShape(QListWidget.Shape.NoFrame)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setMaximumWidth(190)
+        # Names are phrases ("high income, high avg_basket"): wrap them rather than hide them
+        # behind a scroll bar; the tooltip still has the whole name.
+        self.setWordWrap(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMaximumWidth(200)
         self.setMinimumWidth(120)
         self.setToolTip("Untick a cluster to hide its points.")
         self.itemChanged.connect(self._on_item_changed)
