@@ -191,3 +191,39 @@ def test_the_project_saved_by_version_1_still_opens():
     # The files it names are gone here: the project opens and says so.
     assert any("moved or changed" in p.message for p in loaded.problems)
     assert run(loaded.spec.replace(k=4), previous=loaded).n_clusters == 4
+
+
+def _save_forever(result, path, started):
+    started.set()
+    while True:
+        save(result, path)
+
+
+@pytest.mark.slow
+def test_a_save_killed_at_any_moment_leaves_the_previous_project_intact(table_result, tmp_path):
+    import multiprocessing
+    import random
+    import time
+
+    rng = np.random.default_rng(1)
+    big = dataclasses.replace(table_result, embeddings=rng.random((300, 20_000), dtype=np.float32))
+    target = tmp_path / "p.dm6"
+    save(big, target)
+    start = time.perf_counter()
+    save(big, target)
+    seconds = time.perf_counter() - start
+    context = multiprocessing.get_context("fork")  # starts at once: the child inherits the imports
+    chooser = random.Random(2)
+    for _ in range(20):
+        started = context.Event()
+        child = context.Process(target=_save_forever, args=(big, target, started), daemon=True)
+        child.start()
+        assert started.wait(30)
+        time.sleep(chooser.uniform(0, 2 * seconds))
+        child.kill()
+        child.join()
+        loaded, _ = load(target)
+        np.testing.assert_array_equal(loaded.embeddings, big.embeddings)
+        np.testing.assert_array_equal(loaded.labels, big.labels)
+    leftovers = [p for p in tmp_path.iterdir() if p != target]
+    assert all(p.name.startswith(".p.dm6.") and p.suffix == ".tmp" for p in leftovers)
