@@ -21,7 +21,7 @@ import numpy as np
 
 from engine import report_figures as figures
 from engine.atomic import atomic_write
-from engine.export import cluster_name, escape_text, map_png
+from engine.export import SafeCsvWriter, cluster_name, escape_text, map_png
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -107,10 +107,42 @@ def build_report(result: Result, view_state: dict | None = None) -> str:
         _choice_of_k(result, labels),
         "<h2 id='clusters'>Clusters</h2>",
     ]
-    for cluster in sorted(set(labels.tolist()), key=lambda c: (c < 0, c)):
+    for cluster in _clusters(labels):
         parts.append(_cluster(result, labels, cluster, cluster_name(cluster, names), colour(cluster)))
     parts += [_outliers(result, threshold), _problems(result), "</body></html>\n"]
     return "\n".join(p for p in parts if p)
+
+
+def write_clusters_csv(result: Result, path: Path, view_state: dict | None = None) -> None:
+    """One row per cluster: id, name, size, share, most common known labels, outliers, examples."""
+    labels, names, _, threshold = _view(result, view_state)
+    items = result.analysed.items
+    flags = None if result.anomaly is None or threshold is None else result.anomaly.scores > threshold
+    with atomic_write(Path(path)) as handle:
+        writer = SafeCsvWriter(handle)
+        writer.writerow(["cluster", "name", "size", "share", "known_labels", "outliers", "examples"])
+        for cluster in _clusters(labels):
+            members = np.flatnonzero(labels == cluster)
+            writer.writerow(
+                [
+                    cluster,
+                    cluster_name(cluster, names),
+                    len(members),
+                    f"{len(members) / len(labels):.4f}",
+                    "; ".join(f"{lab} ({n})" for lab, n in _known(items, members).most_common(3)),
+                    "" if flags is None else int(flags[members].sum()),
+                    "; ".join(items[i].display_name for i in _examples(result, members)[:3]),
+                ]
+            )
+
+
+def _clusters(labels: np.ndarray) -> list[int]:
+    """Cluster ids in the order the report lists them: 0, 1, 2... and noise last."""
+    return sorted(set(labels.tolist()), key=lambda c: (c < 0, c))
+
+
+def _known(items: list[Any], members: np.ndarray) -> Counter:
+    return Counter(items[i].label for i in members if items[i].label is not None)
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
@@ -183,7 +215,7 @@ def _cluster(result: Result, labels: np.ndarray, cluster: int, name: str, colour
         f"<h3><span class='swatch' style='background:{rgb}'></span>{text(name)}</h3>",
         f"<p>{len(members)} items ({share:.1f}%)</p>",
     ]
-    known = Counter(items[i].label for i in members if items[i].label is not None)
+    known = _known(items, members)
     if known:
         top = ", ".join(f"{text(lab)} ({n})" for lab, n in known.most_common(5))
         parts.append(f"<p>Known labels: {top}</p>")
