@@ -112,7 +112,7 @@ def test_analyze_writes_the_report_clusters_csv_and_a_project_the_window_opens(t
     clusters = read_csv(out / "clusters.csv")
     assert [r["cluster"] for r in clusters] == ["0", "1", "2"]
     assert sum(int(r["size"]) for r in clusters) == 300
-    assert "<section class='cluster' id='cluster-2'>" in (out / "report.html").read_text(encoding="utf-8")
+    assert "<div class='cluster' id='cluster-2'>" in (out / "report.html").read_text(encoding="utf-8")
     result, view = load(project)
     assert result.n_clusters == 3 and len(result.analysed.items) == 300 and view == {}
     assert f"python main.py {project}" in done.stderr

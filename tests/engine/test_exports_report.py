@@ -34,7 +34,7 @@ class Page(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         self.tags.append(tag)
-        if tag == "section":
+        if tag == "div" and attrs.get("class") == "cluster":
             self.sections.append(attrs.get("id"))
         if tag == "img":
             self.images.append(attrs["src"])
