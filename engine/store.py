@@ -34,6 +34,10 @@ SCHEMA_VERSION = 1
 FORMAT = "datamining6-project"
 PROJECT_JSON = "project.json"
 SUFFIX = ".dm6"
+STAGE = "project"
+FILES = "project_files"
+"""``Collection.info`` key of the file records an opened project was saved with (see :func:`save`)."""
+"""The stage of the problems :func:`load` adds for input files that moved or changed."""
 
 
 class ProjectError(Exception):
@@ -179,8 +183,10 @@ class _Writer:
         fields = {
             f.name: self.encode(getattr(value, f.name), f"{where}.{f.name}")
             for f in _fields(value)
-            if f.name not in ("items", "series")
+            if f.name not in ("items", "series", "info")
         }
+        info = {k: v for k, v in value.info.items() if k != FILES}  # the records go in "files"
+        fields["info"] = self.encode(info, f"{where}.info")
         fields["items"] = {
             "id": self.array(np.asarray([it.id for it in items], dtype=np.int64), f"{where}.items.id"),
             "path": [str(it.path) for it in items],
@@ -284,11 +290,13 @@ def save(result: Result, path: Path, view_state: dict | None = None) -> None:
 
     writer = _Writer()
     paths = sorted({str(it.path) for it in result.collection.items})
+    # A result opened from a project keeps the records of the files as they were analysed.
+    known = {r["path"]: r for r in result.collection.info.get(FILES, [])}
     document = {
         "format": FORMAT,
         "schema": SCHEMA_VERSION,
         "app_version": __version__,
-        "files": [_file_record(p) for p in paths],
+        "files": [known.get(p) or _file_record(p) for p in paths],
         "view_state": view_state,
         "result": writer.encode(result, ""),
     }
@@ -328,7 +336,10 @@ def load(path: Path) -> tuple[Result, dict]:
             raise ProjectError(f"{path} is damaged: {error}.") from None
         except (KeyError, TypeError, ValueError, IndexError, zipfile.BadZipFile, OSError) as error:
             raise ProjectError(f"{path} is damaged ({type(error).__name__}: {error}).") from None
-    result.collection.problems.extend(_moved_or_changed(document.get("files", [])))
+    result.collection.info[FILES] = document.get("files", [])
+    # Replaced, not added to: a project saved again after opening holds the last opening's list.
+    kept = [p for p in result.collection.problems if p.stage != STAGE]
+    result.collection.problems[:] = kept + _moved_or_changed(result.collection.info[FILES])
     return result, document.get("view_state") or {}
 
 
@@ -354,6 +365,10 @@ def _read_result(archive: zipfile.ZipFile, document: dict[str, Any]) -> Result:
     result = _Reader(array).decode(document["result"])
     if type(result).__name__ != "Result":
         raise ProjectError("it holds no analysis")
+    n = len(result.analysed.items)
+    rows = {"embeddings": len(result.embeddings), "coords": len(result.coords), "labels": len(result.labels)}
+    if any(count != n for count in rows.values()):
+        raise ProjectError(f"its arrays do not match its {n} items ({rows})")
     if result.analysed is not result.collection:  # Collection.subset shares these with its parent
         for name in ("problems", "notes", "csv_files", "info"):
             setattr(result.analysed, name, getattr(result.collection, name))
@@ -370,7 +385,7 @@ def _moved_or_changed(records: list[dict[str, Any]]) -> list[Any]:
             problems.append(
                 Problem(
                     Path(record["path"]),
-                    "project",
+                    STAGE,
                     f"{why}: moved or changed since the project was saved. The analysis shows the "
                     "file as it was; run again to read it anew.",
                     severity="warning",
