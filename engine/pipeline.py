@@ -337,6 +337,8 @@ def run(
             if cache is not None:
                 cache.close()
         embed_notes += [n for n in (cache_note, cache.failure if cache is not None else None) if n]
+        runtime_note = getattr(embedder, "runtime_note", None)
+        embed_notes = [*embed_notes, runtime_note] if runtime_note else embed_notes
         ok = np.isfinite(vectors).all(axis=1)
         _report_dropped(candidates.items, ok, embed_problems)
         analysed = candidates if ok.all() else candidates.subset(np.flatnonzero(ok).tolist())

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.embed import ItemError
+from engine.items import ItemError
 
 
 class Background(QObject):

@@ -90,6 +90,13 @@ class ItemDock(QObject):
         name = f"{item.display_name} ({cluster}, {band.members} series)"
         self.view.show_series(band.values, band.mean, band.sd, name)
 
+    def play_row(self, row: int) -> None:
+        """Play one clip from the start (a play button in the cluster panel), shown here as it plays."""
+        if self.result is None or self.result.modality != "audio":
+            return
+        self._select([row])
+        self.view.player.play(self.result.analysed.items[row].path)
+
     def shutdown(self) -> None:
         if self._view is not None:
             self._view.shutdown()

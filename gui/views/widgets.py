@@ -7,9 +7,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 
-def plain_plot() -> pg.PlotWidget:
-    """A white plot without pyqtgraph's context menu and auto-range button (they confuse users)."""
-    plot = pg.PlotWidget(background="w")
+def plain_plot(**plot_args: object) -> pg.PlotWidget:
+    """A white plot without pyqtgraph's context menu and auto-range button (they confuse users).
+
+    ``plot_args`` go to ``pg.PlotWidget`` (a custom ``viewBox``, say).
+    """
+    plot = pg.PlotWidget(background="w", **plot_args)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     return plot
