@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine import report_figures as figures
+from engine import thumbnails
 from engine.atomic import atomic_write
 from engine.export import SafeCsvWriter, cluster_name, escape_text, map_png
 
@@ -207,9 +208,9 @@ def _choice_of_k(result: Result, labels: np.ndarray) -> str:
 
 def _examples(result: Result, members: np.ndarray) -> np.ndarray:
     """The members nearest the cluster's centre, nearest first: its most typical items."""
-    vectors = result.embeddings[members]
-    distance = np.linalg.norm(vectors - vectors.mean(axis=0), axis=1)
-    return members[np.argsort(distance, kind="stable")[:EXAMPLES]]
+    from engine.members import typicality_order
+
+    return typicality_order(result.embeddings, members)[:EXAMPLES]
 
 
 def _cluster(result: Result, labels: np.ndarray, cluster: int, name: str, colour: Any) -> str:
@@ -237,9 +238,9 @@ def _modality_examples(result: Result, members: np.ndarray, examples: np.ndarray
     items = [result.analysed.items[i] for i in examples]
     modality = result.modality
     if modality == "image":
-        return _pictures(figures.thumbnail, items)
+        return _pictures(thumbnails.image_thumbnail, items)
     if modality == "audio":
-        return _pictures(figures.spectrogram, items[:3])
+        return _pictures(thumbnails.audio_thumbnail, items[:3])
     if modality == "text":
         return "".join(_snippet(item.path) for item in items[:3])
     if modality == "timeseries":
@@ -256,25 +257,20 @@ def _modality_examples(result: Result, members: np.ndarray, examples: np.ndarray
 
 
 def _pictures(draw: Any, items: list[Any]) -> str:
-    shown = "".join(image(draw(item.path), item.display_name) for item in items)
-    return (
-        f"<div class='examples'>{shown}</div>"
-        if shown
-        else "<p class='muted'>The example files cannot be read now.</p>"
-    )
+    shown = "".join(image(figures.picture_png(draw, item.path), item.display_name) for item in items)
+    if not shown:
+        return "<p class='muted'>The example files cannot be read now.</p>"
+    return f"<div class='examples'>{shown}</div>"
 
 
-def _snippet(path: Path, lines: int = 4) -> str:
-    from engine.ingest.documents import read_document
+def _snippet(path: Path) -> str:
     from engine.items import ItemError
 
     try:
-        content = read_document(path, max_chars=600)
+        title, rest = thumbnails.document_snippet(path, chars=300)
     except (ItemError, OSError):
         return ""
-    first = "\n".join(line for line in content.splitlines() if line.strip())
-    first = "\n".join(first.splitlines()[:lines])
-    return f"<div class='snippet' title='{text(Path(path).name)}'>{text(first)}</div>"
+    return f"<div class='snippet' title='{text(Path(path).name)}'><b>{text(title)}</b>\n{text(rest)}</div>"
 
 
 def _mean_row(result: Result, members: np.ndarray) -> str:
