@@ -73,6 +73,7 @@ STAGE_NAMES: dict[str, str] = {
     progress.HDBSCAN: "Clustering (HDBSCAN)",
     progress.LAYOUT: "Drawing the map",
     progress.ANOMALY: "Scoring outliers",
+    progress.NAME: "Naming clusters",
     progress.DONE: "Finishing",
 }
 """The status bar's words for each stage the engine reports (:data:`engine.progress.STAGES`)."""

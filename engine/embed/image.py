@@ -212,15 +212,18 @@ class EfficientNetLite0(Embedder):
     def load(self, item: Item, collection: Collection) -> Image.Image:
         return _imaging().fit_square(_open(item, self.input_size), self.input_size)
 
+    def _pixels(self, payloads: list[Any]) -> np.ndarray:
+        """NCHW float32 scaled as (x / 255 - 0.5) / 0.5, as the TensorFlow Lite models were trained."""
+        fit_square, as_rgb = _imaging().fit_square, _imaging().as_rgb
+        pixels = np.stack([np.asarray(fit_square(as_rgb(p), self.input_size)) for p in payloads])
+        return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2), dtype=np.float32) / 127.5 - 1.0
+
     def embed_batch(self, payloads: list[Any]) -> np.ndarray:
         """L2-normalised 1280-d features of PIL images (or uint8 arrays) of any size and mode."""
-        fit_square, as_rgb = _imaging().fit_square, _imaging().as_rgb
         if not payloads:
             return np.zeros((0, 1280), dtype=np.float32)
         device, session = self._runtime()
-        pixels = np.stack([np.asarray(fit_square(as_rgb(p), self.input_size)) for p in payloads])
-        # (x / 255 - 0.5) / 0.5, as the TensorFlow Lite models were trained; NCHW for both runtimes.
-        batch = np.ascontiguousarray(pixels.transpose(0, 3, 1, 2), dtype=np.float32) / 127.5 - 1.0
+        batch = self._pixels(payloads)
         if session is not None:
             return unit_rows(session.run(None, {"x": batch})[0])
         import torch
@@ -228,6 +231,19 @@ class EfficientNetLite0(Embedder):
         model = self._ensure_model()
         with torch.inference_mode():
             return _normalised(model.extract_features(torch.from_numpy(batch).to(device)).mean((2, 3)))
+
+    def classify(self, payloads: list[Any]) -> np.ndarray:
+        """ImageNet class probabilities (images x 1000) from the 1000-class head shipped with the weights.
+
+        Cluster names use it (:mod:`engine.naming.images`); it runs on torch whatever the runtime,
+        since the exported ONNX graph holds only the features.
+        """
+        import torch
+
+        model = self._ensure_model()
+        batch = torch.from_numpy(self._pixels(payloads)).to(self._runtime()[0])
+        with torch.inference_mode():
+            return model(batch).softmax(dim=1).cpu().numpy().astype(np.float32)
 
 
 class OpenClipImage(Embedder):

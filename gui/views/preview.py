@@ -2,8 +2,8 @@
 of a time series, a table row's values.
 
 Files are read off the GUI thread (a small thread pool) and kept in a small cache, so moving the
-mouse over a map of photos never waits on a disk or a decoder. ``load_thumbnail`` is the one place
-that decodes an image for the map, so it can later use a shared thumbnail cache.
+mouse over a map of photos never waits on a disk or a decoder; thumbnails come from the same disk
+cache as the cluster panel's (:mod:`engine.thumbnails`).
 """
 
 from __future__ import annotations
@@ -30,19 +30,15 @@ PLOT_SIZE = (180, 64)
 
 
 def load_thumbnail(path: Path, size: int = THUMB_PX) -> QImage:
-    """A small RGB image of ``path``; Pillow's draft mode decodes JPEGs at a fraction of full size."""
-    from PIL import Image
+    """A small image of ``path``, through the cluster panel's disk cache of thumbnails."""
+    from engine.thumbnails import ThumbnailCache, cached_picture, image_thumbnail
+    from gui.thumbnails import to_qimage
 
-    with Image.open(path) as image:
-        image.draft("RGB", (size, size))
-        image = image.convert("RGB")
-        image.thumbnail((size, size))
-        data = image.tobytes()
-        return QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888).copy()
+    return to_qimage(cached_picture(path, "image", image_thumbnail, ThumbnailCache(), size=size))
 
 
 def load_opening(path: Path) -> str:
-    """The first lines of a document (whatever its format), for a tooltip."""
+    """The first lines of a document (whatever its format), as written, for a tooltip."""
     from engine.ingest.documents import read_document
 
     text = read_document(path, max_chars=DOC_CHARS * 4)

@@ -209,3 +209,28 @@ def test_round_trip_through_a_plain_dict(make_result):
     assert again.name_of(0) == "zero" and again.colour_of(1) == (10, 20, 30) and again.threshold == 1.25
     with pytest.raises(ValueError, match="newer version"):
         ViewState.from_dict({**data, "schema": 99})
+
+
+def test_colours_and_user_names_stay_with_their_clusters_across_a_reclustering(qtbot, views, make_result):
+    from engine.naming import ClusterName
+
+    state, scatter, *_ = views
+    first = make_result(n=90, k=3)  # clusters 0, 1, 2 of 30 items each
+    first.names = [ClusterName(c, n) for c, n in enumerate(["ants", "bees", "cats"])]
+    show(state, views[1:], first)
+    assert scatter.legend_entries()[0].startswith("ants")  # the run's names are the defaults
+    state.rename(1, "my bees")
+    before = {c: state.colour_of(c) for c in range(3)}
+
+    old = np.asarray(first.labels)
+    labels = np.select([old == 0, old == 1, old == 2], [2, 0, 1])  # the engine numbered them anew
+    labels[(old == 2) & (np.arange(90) >= 60)] = 3  # k 3 -> 4: half of the old cluster 2 split off
+    second = dataclasses.replace(first, clustering=Clustering(labels=labels), names=[])
+    show(state, views[1:], second)
+    assert [state.colour_of(c) for c in (2, 0, 1)] == [before[0], before[1], before[2]]
+    assert state.colour_of(3) not in before.values()  # the new cluster gets a colour of its own
+    assert state.name_of(0) == "my bees" and state.name_of(2) == "cluster 2"
+    assert scatter._cluster_items[2].opts["brush"].color().getRgb()[:3] == before[0]
+
+    state.set_labels(np.arange(90) % 2)  # unrelated clusters (a dendrogram cut elsewhere): nothing inherited
+    assert state.name_of(0) == "cluster 0" and state.colour_of(1) != before[2]
