@@ -12,13 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+import re
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.store import atomic_write
+from engine.atomic import atomic_write
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -92,35 +94,139 @@ def _escaped(value: Any) -> Any:
     return value
 
 
-def cluster_names(result: Result) -> dict[int, str]:
-    """Cluster id -> its default name (``cluster N`` where the run has none)."""
+def cluster_names(result: Result, names: dict[int, str] | None = None) -> dict[int, str]:
+    """Cluster id -> its name: the user's (``names``, from the view state), else the run's default
+    name (:mod:`engine.naming`), else ``cluster N``."""
     from engine.naming import fallback_name
 
-    names = {n.cluster: n.name for n in result.names}
-    return {int(c): names.get(int(c), fallback_name(int(c))) for c in np.unique(result.labels)}
+    default = {n.cluster: n.name for n in result.names}
+    shown = {int(c): default.get(int(c), fallback_name(int(c))) for c in np.unique(result.labels)}
+    return shown | {int(c): n for c, n in (names or {}).items() if n}
 
 
-def write_assignments(result: Result, path: Path) -> None:
-    """One row per analysed item: item, path, row, cluster, cluster_name, x, y (plus any score columns)."""
+def _chosen_rows(result: Result, rows: Sequence[int] | None) -> list[int]:
+    """All analysed items, or the chosen ones (the selection) in item order, without repeats."""
+    n = len(result.analysed.items)
+    if rows is None:
+        return list(range(n))
+    chosen = sorted({int(r) for r in rows})
+    if chosen and not 0 <= chosen[0] <= chosen[-1] < n:
+        raise ValueError(f"rows must lie between 0 and {n - 1}.")
+    return chosen
+
+
+def write_assignments(
+    result: Result, path: Path, rows: Sequence[int] | None = None, names: dict[int, str] | None = None
+) -> None:
+    """One row per analysed item (or per item of ``rows``): item, path, row, cluster, cluster_name,
+    x, y (plus any score columns); ``names`` (the user's) override the default names, and when the
+    items carry known labels (a folder name, a label column) a ``known_label`` column holds them.
+    """
     extra = result.scores
-    names = cluster_names(result)
+    items = result.analysed.items
+    shown = cluster_names(result, names)
+    labelled = any(item.label is not None for item in items)
+    header = ["item", "path", "row", "cluster", "cluster_name"] + ["known_label"] * labelled
     with atomic_write(path) as handle:
         writer = SafeCsvWriter(handle)
-        writer.writerow(["item", "path", "row", "cluster", "cluster_name", "x", "y", *extra])
-        for i, item in enumerate(result.analysed.items):
+        writer.writerow([*header, "x", "y", *extra])
+        for i in _chosen_rows(result, rows):
+            item, cluster = items[i], int(result.labels[i])
             x, y = result.coords[i]
             writer.writerow(
                 [
                     item.display_name,
                     str(item.path),
                     "" if item.row is None else item.row,
-                    int(result.labels[i]),
-                    names[int(result.labels[i])],
+                    cluster,
+                    shown[cluster],
+                    *([item.label or ""] if labelled else []),
                     f"{x:.6g}",
                     f"{y:.6g}",
                     *(f"{np.asarray(v)[i]:.6g}" for v in extra.values()),
                 ]
             )
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
+
+
+def folder_name(name: str, fallback: str) -> str:
+    """``name`` as a folder name every common file system accepts (Windows' rules are the strictest).
+
+    Characters a file system refuses become ``_``; dots and spaces at the ends, Windows' reserved
+    device names and over-long names are avoided; an empty result is ``fallback``.
+    """
+    clean = _UNSAFE.sub("_", escape_text(name)).strip(" .")[:100].rstrip(" .")
+    if not clean:
+        clean = fallback
+    return f"_{clean}" if clean.split(".")[0].upper() in _RESERVED else clean
+
+
+def _free_path(path: Path) -> Path:
+    """``path``, or ``name (2).ext``, ``name (3).ext``... : the first that does not exist yet."""
+    candidate, n = path, 2
+    while candidate.exists() or candidate.is_symlink():
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        n += 1
+    return candidate
+
+
+def copy_cluster_files(
+    result: Result,
+    folder: Path,
+    names: dict[int, str] | None = None,
+    link: bool = False,
+    rows: Sequence[int] | None = None,
+) -> int:
+    """Copy the files of every cluster (or of the items in ``rows``) into one folder per cluster.
+
+    Folders are named after the clusters (:func:`folder_name`); an existing file is never
+    overwritten (the copy gets a `` (2)`` suffix); the originals are only read. With ``link``,
+    symbolic links are made where the system allows, copies elsewhere. Rows of one CSV file share
+    it: the file goes once into each cluster that holds some of its rows (the assignments CSV says
+    which). Files that no longer exist are skipped. Returns the number of files copied or linked.
+    """
+    from engine.naming import fallback_name
+
+    folder = Path(folder)
+    items = result.analysed.items
+    shown = cluster_names(result, names)
+    folders: dict[int, Path] = {}
+    done: set[tuple[int, Path]] = set()
+    count = 0
+    for i in _chosen_rows(result, rows):
+        cluster, source = int(result.labels[i]), Path(items[i].path)
+        if (cluster, source) in done or not source.is_file():
+            continue
+        done.add((cluster, source))
+        if cluster not in folders:
+            name = folder_name(shown[cluster], fallback_name(cluster))
+            if any(f.name == name for f in folders.values()):  # two clusters with one name stay apart
+                name = f"{name} ({cluster})"
+            folders[cluster] = folder / name
+            folders[cluster].mkdir(parents=True, exist_ok=True)
+        target = _free_path(folders[cluster] / source.name)
+        if not (link and _symlink(source, target)):
+            shutil.copy2(source, target)
+        count += 1
+    return count
+
+
+def _symlink(source: Path, target: Path) -> bool:
+    try:
+        target.symlink_to(source.resolve())
+    except (OSError, NotImplementedError):  # Windows without the privilege, a file system without links
+        return False
+    return True
 
 
 def write_clusters(result: Result, path: Path) -> None:
@@ -176,33 +282,55 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def write_scatter_png(result: Result, path: Path, size: tuple[int, int] = (1200, 900)) -> None:
-    """The 2-D map coloured by cluster, as a PNG, drawn with matplotlib's non-GUI backend."""
+def map_png(
+    result: Result,
+    size: tuple[int, int] = (1200, 900),
+    labels: np.ndarray | None = None,
+    names: dict[int, str] | None = None,
+    colours: Callable[[int], Any] | None = None,
+) -> bytes:
+    """The 2-D map coloured by cluster as PNG bytes, drawn with matplotlib's non-GUI backend.
+
+    ``labels`` (the clusters as shown, after a dendrogram cut), ``names`` (every cluster's name as
+    shown) and ``colours`` (a cluster -> matplotlib colour function) default to the result's
+    clusters and names (:func:`cluster_names`) and tab10/tab20.
+    """
     import matplotlib
+
+    from engine.naming import fallback_name
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(size[0] / 150, size[1] / 150), dpi=150)
     ax = fig.add_subplot()
-    labels = result.labels
-    palette = matplotlib.colormaps["tab20"] if result.n_clusters > 10 else matplotlib.colormaps["tab10"]
+    labels = result.labels if labels is None else np.asarray(labels)
+    n_clusters = len(set(labels.tolist()) - {-1})
+    palette = matplotlib.colormaps["tab20"] if n_clusters > 10 else matplotlib.colormaps["tab10"]
     point = max(2.0, min(30.0, 3000.0 / max(1, len(labels)) ** 0.5))
-    names = cluster_names(result)
+    shown = cluster_names(result) if names is None else names
     for cluster in sorted(set(labels.tolist())):
         mask = labels == cluster
-        colour = "0.7" if cluster == -1 else palette(cluster % palette.N)
-        name = names[cluster]
+        if colours is not None:
+            colour = colours(cluster)
+        else:
+            colour = "0.7" if cluster == -1 else palette(cluster % palette.N)
+        name = escape_text(shown.get(cluster) or fallback_name(cluster))
         ax.scatter(
             *result.coords[mask].T, s=point, color=colour, label=f"{name} ({mask.sum()})", linewidths=0
         )
     ax.set_title(f"{len(labels)} {result.modality} items · {result.embedder} · {result.spec.algorithm}")
     ax.set_xlabel(f"{result.spec.layout.upper()} 1")
     ax.set_ylabel(f"{result.spec.layout.upper()} 2")
-    if result.n_clusters <= 20:
+    if n_clusters <= 20:
         ax.legend(loc="best", fontsize="small", markerscale=max(1.0, 6 / point))
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def write_scatter_png(result: Result, path: Path, size: tuple[int, int] = (1200, 900)) -> None:
+    """The map as a PNG file (see :func:`map_png`)."""
     with atomic_write(path, "wb") as handle:
-        handle.write(buffer.getvalue())
+        handle.write(map_png(result, size))

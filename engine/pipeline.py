@@ -124,14 +124,19 @@ STAGE_FIELDS: dict[str, tuple[str, ...]] = {
 """Stages after embed are siblings: each depends on ingest, embed and its own fields only."""
 
 
-def stage_key(spec: Spec, stage: str) -> tuple:
-    """The tuple of Spec values a stage's output depends on."""
+def stage_fields(stage: str) -> list[str]:
+    """The names of the Spec fields a stage's output depends on, in the order of its key."""
     names = [*STAGE_FIELDS["ingest"]]
     if stage != "ingest":
         names += STAGE_FIELDS["embed"]
     if stage not in ("ingest", "embed"):
         names += STAGE_FIELDS[stage]
-    return tuple(getattr(spec, n) for n in names)
+    return names
+
+
+def stage_key(spec: Spec, stage: str) -> tuple:
+    """The tuple of Spec values a stage's output depends on (a saved project keeps the field names)."""
+    return tuple(getattr(spec, n) for n in stage_fields(stage))
 
 
 @dataclass

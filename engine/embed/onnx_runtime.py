@@ -90,7 +90,7 @@ def exported_model(name: str, key: str, export: Callable[[], bytes], folder: Pat
             pass
         _LOG.warning("The cached ONNX model %s is damaged; exporting it again.", found)
         found.unlink(missing_ok=True)
-    from engine.store import atomic_write
+    from engine.atomic import atomic_write
 
     try:
         data = export()
