@@ -11,21 +11,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from engine.progress import NAME, NEVER_CANCELLED, Cancelled, CancelToken, Progress, no_progress
 
 if TYPE_CHECKING:
-    from engine.pipeline import Result
+    from engine.items import Collection
+
+
+class Clustered(Protocol):
+    """What naming reads of a run; :class:`engine.pipeline.Result` has it all, and naming never
+    imports the pipeline (the pipeline calls naming)."""
+
+    analysed: Collection
+    embeddings: np.ndarray
+    modality: str
+    embedder: str
+    spec: Any
+
+    @property
+    def labels(self) -> np.ndarray: ...
+
 
 STAGE = NAME
 """The stage every namer reports (:data:`engine.progress.NAME`)."""
 N_TYPICAL = 5
 """Typical items kept per cluster (clusters.csv lists their names)."""
 
-Namer = Callable[["Result", dict[int, np.ndarray], Progress, CancelToken], dict[int, "Naming | None"]]
+Namer = Callable[["Clustered", dict[int, np.ndarray], Progress, CancelToken], dict[int, "Naming | None"]]
 
 
 class NamerUnavailable(Exception):
@@ -48,7 +63,7 @@ class ClusterName:
     name: str
     keywords: tuple[str, ...] = ()
     typical: tuple[int, ...] = ()
-    """Rows of ``Result.analysed.items``, closest to the cluster's centre first."""
+    """Rows of ``result.analysed.items``, closest to the cluster's centre first."""
 
     def to_dict(self) -> dict:
         return {
@@ -103,7 +118,7 @@ def _namer(modality: str) -> Namer | None:
 
 
 def name_clusters(
-    result: Result,
+    result: Clustered,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
     notes: list[str] | None = None,
@@ -149,7 +164,7 @@ def _unique(name: str, used: set[str]) -> str:
     return candidate
 
 
-def plain_names(result: Result) -> list[ClusterName]:
+def plain_names(result: Clustered) -> list[ClusterName]:
     """``cluster N`` for every cluster, with typical items: what a run shows when naming failed."""
     labels = np.asarray(result.labels)
     order = typical_order(result.embeddings, labels)
@@ -160,7 +175,7 @@ def plain_names(result: Result) -> list[ClusterName]:
 
 
 def name_stage(
-    result: Result, progress: Progress | None = None, cancel: CancelToken | None = None
+    result: Clustered, progress: Progress | None = None, cancel: CancelToken | None = None
 ) -> tuple[list[ClusterName], str | None]:
     """Names for the pipeline: never raises except for Cancel; a failure gives plain names and a note."""
     notes: list[str] = []

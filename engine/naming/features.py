@@ -21,7 +21,7 @@ from engine.naming import STAGE, Naming
 from engine.progress import CancelToken, Progress
 
 if TYPE_CHECKING:
-    from engine.pipeline import Result
+    from engine.naming import Clustered
 
 MIN_Z = 0.5
 IN_NAME = 3
@@ -87,7 +87,7 @@ def _table_feature(feature: str) -> Feature:
 
 
 def name_tables(
-    result: Result, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
+    result: Clustered, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
 ) -> dict[int, Naming | None]:
     """Clusters of table rows named by their most different columns ("high proline, low hue")."""
     table = result.analysed.table_features
@@ -143,7 +143,7 @@ def _periodicity(x: np.ndarray) -> float:
 
 
 def name_series(
-    result: Result, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
+    result: Clustered, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
 ) -> dict[int, Naming | None]:
     """Clusters of time series named by shape features ("periodic, noisy", "rising")."""
     series = result.analysed.series
@@ -180,7 +180,7 @@ def sound_features(signal: np.ndarray, sr: int) -> np.ndarray:
 
 
 def name_audio(
-    result: Result, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
+    result: Clustered, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
 ) -> dict[int, Naming | None]:
     """Clusters of clips named by how their typical clips sound ("loud, low-pitched")."""
     from engine.ingest.audio import SAMPLE_RATE, load_audio

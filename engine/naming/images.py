@@ -20,7 +20,7 @@ from engine.naming import STAGE, NamerUnavailable, Naming
 from engine.progress import CancelToken, Progress
 
 if TYPE_CHECKING:
-    from engine.pipeline import Result
+    from engine.naming import Clustered
 
 SAMPLE = 8
 """Most typical images per cluster shown to the classifier (16 took 3-5 s per cluster on a busy
@@ -71,7 +71,7 @@ def name_from_probabilities(probabilities: np.ndarray) -> Naming | None:
 
 
 def name_images(
-    result: Result, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
+    result: Clustered, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
 ) -> dict[int, Naming | None]:
     """Each cluster named by the classes the head predicts most for its typical images."""
     from engine.embed import get_embedder

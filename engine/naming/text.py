@@ -16,7 +16,7 @@ from engine.naming import STAGE, Naming
 from engine.progress import CancelToken, Progress
 
 if TYPE_CHECKING:
-    from engine.pipeline import Result
+    from engine.naming import Clustered
 
 DOCS_PER_CLUSTER = 200
 """Documents read per cluster (the most typical); a sample this size gives stable keywords."""
@@ -67,7 +67,7 @@ def class_tfidf(docs: dict[int, list[str]], n_keywords: int = N_KEYWORDS) -> dic
 
 
 def name_texts(
-    result: Result, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
+    result: Clustered, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
 ) -> dict[int, Naming | None]:
     """Each cluster named by its top three keywords; a cluster without any keyword gets ``None``."""
     from engine.embed import ItemError
