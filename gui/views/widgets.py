@@ -6,12 +6,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from gui.views.plot_export import add_export_menus
+
 
 def plain_plot() -> pg.PlotWidget:
-    """A white plot without pyqtgraph's context menu and auto-range button (they confuse users)."""
+    """A white plot with a short right-click menu (view all, export) instead of pyqtgraph's own."""
     plot = pg.PlotWidget(background="w")
     plot.setMenuEnabled(False)
     plot.hideButtons()
+    add_export_menus(plot)
     return plot
 
 
