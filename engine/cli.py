@@ -284,10 +284,10 @@ def models(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
+    from engine.atomic import atomic_write
     from engine.embed import list_embedders
     from engine.export import SafeCsvWriter
     from engine.pipeline import PipelineError, run
-    from engine.store import atomic_write
 
     base = _spec_from(args, k=args.k)
     progress = _progress_printer(quiet=True)

@@ -30,7 +30,7 @@ def test_analyze_demo_writes_every_output(tmp_path):
     out = tmp_path / "out"
     rows = read_csv(out / "assignments.csv")
     assert len(rows) == 300
-    assert list(rows[0]) == ["item", "path", "row", "cluster", "x", "y"]
+    assert list(rows[0]) == ["item", "path", "row", "cluster", "known_label", "x", "y"]
     assert {r["cluster"] for r in rows} == {"0", "1", "2"}
     assert sorted(int(r["row"]) for r in rows) == list(range(300))
     document = json.loads((out / "metrics.json").read_text())
