@@ -11,22 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-from gui.background import Background
+from gui.background import Background, attempt
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
-
-
-def _attempt(fn: Callable[..., Any], *args: Any) -> tuple[Any, str]:
-    """``fn``'s value and "", or None and the error's message (a full disk, a folder not writable)."""
-    try:
-        return fn(*args), ""
-    except (OSError, ValueError) as error:
-        return None, str(error)
 
 
 def cluster_names(window: MainWindow) -> dict[int, str]:
@@ -37,6 +29,9 @@ def cluster_names(window: MainWindow) -> dict[int, str]:
 
 class ExportActions(QObject):
     """Builds the Export menu's actions and runs each export in the background."""
+
+    finished = Signal(str, str)
+    """An export ended: what the status bar says, and the error ("" when it worked)."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -169,7 +164,7 @@ class ExportActions(QObject):
     def _run(self, done: str, then: Callable[[], None] | None, fn: Callable[..., Any], *args: Any) -> int:
         """Run ``fn(*args)`` off the GUI thread; ``done`` (``{}``: its value) goes to the status bar."""
         self.window.statusBar().showMessage("Exporting…")
-        request = self._background.submit(_attempt, fn, *args)
+        request = self._background.submit(attempt, fn, (OSError, ValueError), *args)
         self._pending[request] = (done, then)
         return request
 
@@ -180,7 +175,9 @@ class ExportActions(QObject):
         if error:
             self.window.statusBar().clearMessage()
             QMessageBox.critical(self.window, "Export", f"The export failed: {error}")
+            self.finished.emit("", error)
             return
         self.window.statusBar().showMessage(done.format(value), 8000)
+        self.finished.emit(done.format(value), "")
         if then is not None:
             then()

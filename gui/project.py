@@ -8,6 +8,7 @@ background thread with a copy of the view state taken on the GUI thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,17 +16,20 @@ from PySide6.QtCore import QObject, QSettings, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-from gui.background import Background
+from engine import store
+from gui.background import Background, attempt
+from gui.view_state import ViewState, items_digest
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
     from gui.main_window import MainWindow
-    from gui.view_state import ViewState
 
 SUFFIX = ".dm6"
 FILE_FILTER = "DataMining6 project (*.dm6)"
 RECENT_KEY = "projects/recent"
 MAX_RECENT = 8
+PROJECT_ERRORS = (OSError, ValueError, store.ProjectError)
+"""What opening or saving a project can meet; each message is written for the user."""
 
 Answer = QMessageBox.StandardButton
 
@@ -79,8 +83,6 @@ def apply_view_state(state: ViewState, data: dict[str, Any]) -> None:
     result = state.result
     if result is None or not data:
         return
-    from gui.view_state import ViewState, items_digest
-
     saved = ViewState.from_dict(data)
     if data.get("items_digest") not in (None, items_digest(result)) or len(saved.labels) != len(state.labels):
         return
@@ -93,17 +95,6 @@ def apply_view_state(state: ViewState, data: dict[str, Any]) -> None:
     if result.anomaly is not None and saved.threshold is not None:
         state.set_threshold(saved.threshold)
     state.select(saved.selected)
-
-
-def write_project(result: Result, path: Path, view_state: dict[str, Any]) -> str:
-    """Save one project; returns "" when written, else what went wrong (for the user)."""
-    from engine import store
-
-    try:
-        store.save(result, path, view_state)
-    except (OSError, ValueError, store.ProjectError) as error:
-        return str(error)
-    return ""
 
 
 class ProjectController(QObject):
@@ -121,9 +112,11 @@ class ProjectController(QObject):
         self.path: Path | None = None
         self.dirty = False
         self._loading = False
-        self._background = Background(self, name="project-save")  # one thread: saves never race
-        self._background.done.connect(self._save_ended)
-        self._saving: dict[int, tuple[Result, Path, dict[str, Any]]] = {}
+        # One thread: two saves never race for a file. Loading runs there too: the first one
+        # imports the engine's clustering modules, seconds the window must not freeze for.
+        self._background = Background(self, name="project")
+        self._background.done.connect(self._job_ended)
+        self._jobs: dict[int, Callable[[Any, str], None]] = {}
         state = window.view_state
         for signal in (
             state.labels_changed,
@@ -180,19 +173,25 @@ class ProjectController(QObject):
             self.open(Path(chosen), ask=False)
 
     def open(self, path: Path, ask: bool = True) -> bool:
-        """Show the project at ``path``; True when it is on screen. Problems are shown, never raised."""
-        from engine import store
+        """Start opening the project at ``path`` (off the GUI thread); True once started.
 
+        ``opened`` follows once it is on screen; a file that cannot be opened gives a message.
+        """
         if ask and not self.maybe_save():
             return False
         path = Path(path)
-        try:
-            result, view_state = store.load(path)
-        except (store.ProjectError, OSError) as error:
-            QMessageBox.warning(self.window, "Open project", str(error))
+        self.window.statusBar().showMessage(f"Opening {path.name}…")
+        self._submit(lambda loaded, error: self._loaded(path, loaded, error), store.load, path)
+        return True
+
+    def _loaded(self, path: Path, loaded: tuple[Result, dict[str, Any]] | None, error: str) -> None:
+        if error:
+            self.window.statusBar().clearMessage()
+            QMessageBox.warning(self.window, "Open project", error)
             if not path.is_file():
                 self.recent.remove(path)
-            return False
+            return
+        result, view_state = loaded
         self._loading = True
         try:
             self.window.cancel()  # a run still going would replace the project when it ends
@@ -205,7 +204,6 @@ class ProjectController(QObject):
         self.recent.add(path)
         self._update()
         self.opened.emit(path)
-        return True
 
     # ---- saving ----------------------------------------------------------------------------------
     def save(self) -> bool:
@@ -234,19 +232,24 @@ class ProjectController(QObject):
             return False
         job = (result, Path(path), self.window.view_state.to_dict())
         if wait:
-            self._saved(job, write_project(*job))
+            self._saved(job, *attempt(store.save, PROJECT_ERRORS, *job))
             return True
         self.window.statusBar().showMessage(f"Saving {job[1].name}…")
-        self._saving[self._background.submit(write_project, *job)] = job
+        self._submit(lambda _, error: self._saved(job, None, error), store.save, *job)
         return True
 
-    @Slot(int, object, str)
-    def _save_ended(self, request: int, error: str | None, unexpected: str) -> None:
-        job = self._saving.pop(request, None)
-        if job is not None:
-            self._saved(job, error or unexpected)
+    def _submit(self, then: Callable[[Any, str], None], fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the project thread; ``then(value, error)`` on the GUI thread after."""
+        self._jobs[self._background.submit(attempt, fn, PROJECT_ERRORS, *args)] = then
 
-    def _saved(self, job: tuple[Result, Path, dict[str, Any]], error: str) -> None:
+    @Slot(int, object, str)
+    def _job_ended(self, request: int, answer: tuple[Any, str] | None, unexpected: str) -> None:
+        then = self._jobs.pop(request, None)
+        if then is not None:
+            value, error = answer if answer is not None else (None, unexpected)
+            then(value, error)
+
+    def _saved(self, job: tuple[Result, Path, dict[str, Any]], _: object, error: str) -> None:
         result, path, state = job
         if error:
             self.window.statusBar().clearMessage()
