@@ -16,7 +16,6 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gui.main_window import MainWindow
-from gui.project import SUFFIX as PROJECT_SUFFIX
 
 ORGANIZATION = "DataMining6"
 APPLICATION = "DataMining6"
@@ -87,7 +86,7 @@ def start(
     demo: Path | None = None,
     demo_always: bool = False,
 ) -> MainWindow:
-    """Create and show the window; open a project or paths given on the command line, else the demo once.
+    """Create and show the window; open paths (or a project) given on the command line, else the demo once.
 
     ``settings`` replaces the user's QSettings (tests pass an INI file in a temporary folder);
     ``demo`` replaces the bundled demo folder; ``demo_always`` opens it even after the first start.
@@ -97,11 +96,8 @@ def start(
     window = MainWindow(settings)
     window.show()
     paths = [a for a in app.arguments()[1:] if not a.startswith("-") and Path(a).exists()]
-    projects = [p for p in paths if Path(p).suffix.lower() == PROJECT_SUFFIX and Path(p).is_file()]
     # Opened after the first paint, so the window is on screen before any work starts.
-    if projects:  # a saved project opens as it was: nothing is read or embedded again
-        QTimer.singleShot(0, lambda: window.project.open(Path(projects[0]), ask=False))
-    elif paths or demo_always:
+    if paths or demo_always:
         QTimer.singleShot(0, lambda: window.open_paths(paths or [Path(demo or demo_folder())]))
     else:
         QTimer.singleShot(0, lambda: open_demo_once(window, settings, demo))

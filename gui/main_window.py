@@ -33,6 +33,7 @@ from gui.exports import ExportActions
 from gui.help_dialogs import show_about, show_shortcuts
 from gui.item_dock import ItemDock
 from gui.models_dialog import ModelsDialog
+from gui.project import SUFFIX as PROJECT_SUFFIX
 from gui.project import ProjectController
 from gui.settings_panel import SettingsPanel
 from gui.settings_store import RememberedSettings, default_values
@@ -239,9 +240,16 @@ class MainWindow(QMainWindow):
 
     # ---- opening input ----------------------------------------------------------------------
     def open_paths(self, paths: Iterable[str | Path]) -> None:
-        """Analyse these folders/files (replacing the current input) with the current settings."""
+        """Analyse these folders/files (replacing the current input) with the current settings.
+
+        A project file among them is opened instead: nothing is read or embedded again.
+        """
         paths = [str(Path(p)) for p in paths]
         if not paths:
+            return
+        projects = [p for p in paths if Path(p).suffix.lower() == PROJECT_SUFFIX and Path(p).is_file()]
+        if projects:  # a saved project (dropped, or on the command line) opens as it was saved
+            self.project.open(Path(projects[0]))
             return
         # A new input has its own modalities and columns: keep how to cluster, re-detect the rest.
         # The embedder follows the modality found (see _use_remembered_embedder).

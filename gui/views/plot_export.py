@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pyqtgraph as pg
-from pyqtgraph.exporters import Exporter, ImageExporter
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtSvg import QSvgGenerator
@@ -28,6 +27,8 @@ def export_scene(scene: QGraphicsScene, path: str | Path) -> Path:
     if path.suffix.lower() == ".svg":
         _write_svg(scene, path)
     else:
+        from pyqtgraph.exporters import ImageExporter  # on first export: the window opens faster
+
         ImageExporter(scene).export(str(path))
     return path
 
@@ -45,6 +46,8 @@ def _write_svg(scene: QGraphicsScene, path: Path) -> None:
     generator.setSize(view.size())
     generator.setViewBox(view.rect())
     generator.setTitle(path.stem)
+    from pyqtgraph.exporters import Exporter
+
     painter = QPainter(generator)
     modes = Exporter(scene)
     try:
