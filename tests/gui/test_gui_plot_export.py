@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from gui.main_window import MainWindow
@@ -47,3 +48,16 @@ def test_a_plot_exports_to_png_and_svg(qtbot, tmp_path, make_result):
     text = svg.read_text(encoding="utf-8")
     assert "<svg" in text and text.count("<path") >= 120  # one vector shape per point, not a pixmap
     assert export_scene(scene, tmp_path / "noext").suffix == ".png"
+
+
+def test_a_right_click_on_the_map_opens_the_short_menu(qtbot, make_result):
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window._show_result(make_result(n=60, k=3))
+    plot = window.scatter.plot
+    menu = plot.getPlotItem().getViewBox().menu
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.RightButton, pos=plot.viewport().rect().center())
+    qtbot.waitUntil(menu.isVisible, timeout=3000)
+    menu.close()
