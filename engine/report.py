@@ -21,7 +21,7 @@ import numpy as np
 
 from engine import report_figures as figures
 from engine.atomic import atomic_write
-from engine.export import cluster_name, escape_text, map_png
+from engine.export import SafeCsvWriter, cluster_name, escape_text, map_png
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -29,12 +29,14 @@ if TYPE_CHECKING:
 EXAMPLES = 6
 """Examples shown per cluster: the members nearest its centre in the embedding space."""
 MAX_PROBLEMS = 500
+MEAN_SAMPLE = 2000
+"""A cluster's mean series is drawn from at most this many of its members (interpolating is per series)."""
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
 table { border-collapse: collapse; margin: .5em 0; } td, th { border: 1px solid #ddd; padding: 2px 8px; }
 th { background: #f4f4f4; text-align: left; } .num { text-align: right; }
-.swatch { display: inline-block; width: .9em; height: .9em; border-radius: 50%; margin-right: .4em; }
+.figure img { max-width: 100%; }
 .examples img { margin: 2px; vertical-align: top; border: 1px solid #eee; }
 .snippet { font-size: .85em; background: #fafafa; border-left: 3px solid #ccc; padding: 2px 8px;
   margin: 4px 0; white-space: pre-wrap; }
@@ -102,19 +104,56 @@ def build_report(result: Result, view_state: dict | None = None) -> str:
         f"<h1>{text(title)}</h1>",
         _summary(result, labels),
         "<h2 id='map'>Map</h2>",
-        image(map_png(result, (1000, 750), labels, names, colour), "map of the items coloured by cluster"),
+        figure(map_png(result, (900, 675), labels, names, colour), "map of the items coloured by cluster"),
         _metrics(result, labels, threshold),
         _choice_of_k(result, labels),
         "<h2 id='clusters'>Clusters</h2>",
     ]
-    for cluster in sorted(set(labels.tolist()), key=lambda c: (c < 0, c)):
+    for cluster in _clusters(labels):
         parts.append(_cluster(result, labels, cluster, cluster_name(cluster, names), colour(cluster)))
     parts += [_outliers(result, threshold), _problems(result), "</body></html>\n"]
     return "\n".join(p for p in parts if p)
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{text(h)}</th>" for h in header)
+def write_clusters_csv(result: Result, path: Path, view_state: dict | None = None) -> None:
+    """One row per cluster: id, name, size, share, most common known labels, outliers, examples."""
+    labels, names, _, threshold = _view(result, view_state)
+    items = result.analysed.items
+    flags = None if result.anomaly is None or threshold is None else result.anomaly.scores > threshold
+    with atomic_write(Path(path)) as handle:
+        writer = SafeCsvWriter(handle)
+        writer.writerow(["cluster", "name", "size", "share", "known_labels", "outliers", "examples"])
+        for cluster in _clusters(labels):
+            members = np.flatnonzero(labels == cluster)
+            writer.writerow(
+                [
+                    cluster,
+                    cluster_name(cluster, names),
+                    len(members),
+                    f"{len(members) / len(labels):.4f}",
+                    "; ".join(f"{lab} ({n})" for lab, n in _known(items, members).most_common(3)),
+                    "" if flags is None else int(flags[members].sum()),
+                    "; ".join(items[i].display_name for i in _examples(result, members)[:3]),
+                ]
+            )
+
+
+def _clusters(labels: np.ndarray) -> list[int]:
+    """Cluster ids in the order the report lists them: 0, 1, 2... and noise last."""
+    return sorted(set(labels.tolist()), key=lambda c: (c < 0, c))
+
+
+def _known(items: list[Any], members: np.ndarray) -> Counter:
+    return Counter(items[i].label for i in members if items[i].label is not None)
+
+
+def figure(png: bytes | None, alt: str) -> str:
+    """A picture in its own paragraph (an image straight after a heading floats above it in Qt)."""
+    return f"<p class='figure'>{image(png, alt)}</p>" if png else ""
+
+
+def _table(header: list[str] | None, rows: list[list[Any]]) -> str:
+    head = "<tr>" + "".join(f"<th>{text(h)}</th>" for h in header) + "</tr>" if header else ""
     body = "".join(
         "<tr>"
         + "".join(
@@ -123,7 +162,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
         + "</tr>"
         for row in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table>{head}{body}</table>"
 
 
 def _summary(result: Result, labels: np.ndarray) -> str:
@@ -141,7 +180,7 @@ def _summary(result: Result, labels: np.ndarray) -> str:
         ["outlier detector", spec.detector or "none"],
     ]
     notes = "".join(f"<li>{text(n)}</li>" for n in result.notes)
-    return _table(["", ""], rows) + (f"<ul class='muted'>{notes}</ul>" if notes else "")
+    return _table(None, rows) + (f"<ul class='muted'>{notes}</ul>" if notes else "")
 
 
 def _metrics(result: Result, labels: np.ndarray, threshold: float | None) -> str:
@@ -158,12 +197,12 @@ def _choice_of_k(result: Result, labels: np.ndarray) -> str:
     k = len(set(labels.tolist()) - {-1})
     pictures = []
     if clustering.curve is not None:
-        pictures.append(image(figures.k_curve_plot(clustering.curve), "how k was chosen"))
+        pictures.append(figure(figures.k_curve_plot(clustering.curve), "how k was chosen"))
     if clustering.tree is not None:
-        pictures.append(image(figures.dendrogram_plot(clustering.tree, k), f"dendrogram cut at k = {k}"))
+        pictures.append(figure(figures.dendrogram_plot(clustering.tree, k), f"dendrogram cut at k = {k}"))
     if clustering.info.get("k_distance"):
-        pictures.append(image(figures.k_distance_plot(clustering.info["k_distance"]), "k-distance curve"))
-    return "<h2 id='k'>How the clusters were found</h2>" + "".join(pictures) if pictures else ""
+        pictures.append(figure(figures.k_distance_plot(clustering.info["k_distance"]), "k-distance curve"))
+    return f"<h2 id='k'>How the clusters were found</h2>{''.join(pictures)}" if pictures else ""
 
 
 def _examples(result: Result, members: np.ndarray) -> np.ndarray:
@@ -179,18 +218,18 @@ def _cluster(result: Result, labels: np.ndarray, cluster: int, name: str, colour
     rgb = "#" + "".join(f"{int(round(c * 255)):02x}" for c in colour[:3])
     share = 100 * len(members) / max(1, len(labels))
     parts = [
-        f"<section class='cluster' id='cluster-{cluster}'>",
-        f"<h3><span class='swatch' style='background:{rgb}'></span>{text(name)}</h3>",
+        f"<div class='cluster' id='cluster-{cluster}'>",
+        f"<h3><span style='color:{rgb}'>&#9632;</span> {text(name)}</h3>",
         f"<p>{len(members)} items ({share:.1f}%)</p>",
     ]
-    known = Counter(items[i].label for i in members if items[i].label is not None)
+    known = _known(items, members)
     if known:
         top = ", ".join(f"{text(lab)} ({n})" for lab, n in known.most_common(5))
         parts.append(f"<p>Known labels: {top}</p>")
     examples = _examples(result, members)
     parts.append(_modality_examples(result, members, examples, colour))
     listed = ", ".join(text(items[i].display_name) for i in examples)
-    parts.append(f"<p class='muted'>Examples: {listed}</p></section>")
+    parts.append(f"<p class='muted'>Examples: {listed}</p></div>")
     return "\n".join(p for p in parts if p)
 
 
@@ -204,12 +243,12 @@ def _modality_examples(result: Result, members: np.ndarray, examples: np.ndarray
     if modality == "text":
         return "".join(_snippet(item.path) for item in items[:3])
     if modality == "timeseries":
-        series = result.analysed.series
+        series, ids = result.analysed.series, [result.analysed.items[i].id for i in members[:MEAN_SAMPLE]]
         chosen = [series[item.id] for item in items if item.id in series]
-        return (
-            image(figures.series_plot(chosen, colour), "example series over the cluster mean")
-            if chosen
-            else ""
+        everyone = [series[i] for i in ids if i in series]
+        return figure(
+            figures.series_plot(chosen, everyone, colour) if chosen else None,
+            "examples over the cluster mean",
         )
     if modality == "table":
         return _mean_row(result, members)

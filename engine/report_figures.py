@@ -66,17 +66,17 @@ def spectrogram(path: Path) -> bytes | None:
     return buffer.getvalue()
 
 
-def series_plot(series: list[np.ndarray], colour: Any) -> bytes:
-    """A mini plot of a cluster's example series (first channel) over the mean of all its members."""
+def series_plot(examples: list[np.ndarray], members: list[np.ndarray], colour: Any) -> bytes:
+    """A mini plot of a cluster's example series (first channel) over the mean of its members."""
     from engine.item_view import series_band
 
-    fig = _figure(2.6, 1.1)
+    fig = _figure(3.0, 1.2)
     ax = fig.add_subplot()
-    for values in series[:5]:
+    for values in examples[:5]:
         first = np.asarray(values, dtype=np.float64).reshape(len(values), -1)[:, 0]
         ax.plot(first, color=colour, alpha=0.45, linewidth=0.8)
-    band = series_band(series, 0)
-    ax.plot(np.linspace(0, len(series[0]) - 1, len(band.mean)), band.mean, color="black", linewidth=1.2)
+    mean = series_band(members, 0).mean  # on the first member's steps, stretched to the examples' axis
+    ax.plot(np.linspace(0, len(examples[0]) - 1, len(mean)), mean, color="black", linewidth=1.2)
     ax.tick_params(labelsize=6)
     return _png(fig)
 

@@ -4,7 +4,7 @@ A project is an ordinary zip: ``project.json`` (the schema version, the Spec, ev
 size, mtime and content digest, the view state and every other field of the
 :class:`~engine.pipeline.Result` as tagged JSON) and one ``.npy`` member per array (``np.load``
 opens the file as an npz). Nothing is pickled: arrays are read with ``allow_pickle=False`` and
-objects are rebuilt only from the classes :func:`_types` lists, so a project from a stranger
+objects are rebuilt only from the classes :data:`TYPES` lists, so a project from a stranger
 cannot run code. Saving goes through :func:`engine.atomic.atomic_write`: a save killed half-way
 leaves the previous project intact.
 """
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import json
+import os
 import re
 import zipfile
 from collections.abc import Callable
@@ -32,6 +34,10 @@ SCHEMA_VERSION = 1
 FORMAT = "datamining6-project"
 PROJECT_JSON = "project.json"
 SUFFIX = ".dm6"
+STAGE = "project"
+FILES = "project_files"
+"""``Collection.info`` key of the file records an opened project was saved with (see :func:`save`)."""
+"""The stage of the problems :func:`load` adds for input files that moved or changed."""
 
 
 class ProjectError(Exception):
@@ -43,31 +49,34 @@ _digests: dict[tuple[str, int, int], str] = {}
 """(path, size, mtime_ns) -> digest, so that saving again in one session reads no file twice."""
 
 
-def file_digest(path: Path) -> str:
+def file_digest(path: Path | str) -> str:
     """BLAKE2b (20 bytes, as the vector cache keys content) of a file's bytes, read in chunks."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=20)).hexdigest()
 
 
-def _file_record(path: Path) -> dict[str, Any]:
-    """Size, mtime and digest of one input file; ``missing`` when it cannot be read now."""
+def _file_record(path: str) -> dict[str, Any]:
+    """Size, mtime and digest of one input file; ``missing`` when it cannot be read now.
+
+    Paths stay strings here: building 100 000 ``Path`` objects costs more than stating the files.
+    """
     try:
-        stat = path.stat()
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        stat = os.stat(path)
+        key = (path, stat.st_size, stat.st_mtime_ns)
         if key not in _digests:
             _digests[key] = file_digest(path)
     except OSError:
-        return {"path": str(path), "missing": True}
-    return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "digest": _digests[key]}
+        return {"path": path, "missing": True}
+    return {"path": path, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "digest": _digests[key]}
 
 
 def _changed(record: dict[str, Any]) -> str | None:
     """Why a saved file no longer matches its record, or None when it does (or was already missing)."""
     if record.get("missing"):
         return None
-    path = Path(record["path"])
+    path = record["path"]
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return "is missing (moved or deleted)"
     if stat.st_size != record["size"]:
@@ -80,31 +89,43 @@ def _changed(record: dict[str, Any]) -> str | None:
         return f"cannot be read ({error.strerror or error})"
     if digest != record["digest"]:
         return "has changed (its content differs)"
-    _digests[(str(path), stat.st_size, stat.st_mtime_ns)] = digest
+    _digests[(path, stat.st_size, stat.st_mtime_ns)] = digest
     return None
 
 
 # ---- tagged JSON plus arrays ------------------------------------------------------------------------
-def _types() -> dict[str, type]:
-    """The only classes a project may rebuild (by name): the pieces of a Result."""
-    from engine.anomaly import Anomalies
-    from engine.cluster import Clustering
-    from engine.cluster.choose_k import KCurve
-    from engine.cluster.gmm import CriterionCurve
-    from engine.cluster.tree import Tree
-    from engine.items import Collection, CsvFile, Item, Problem
-    from engine.metrics import Silhouettes
-    from engine.pipeline import Result, Spec
+TYPES: dict[str, str] = {
+    "Result": "engine.pipeline",
+    "Spec": "engine.pipeline",
+    "Collection": "engine.items",
+    "Item": "engine.items",
+    "Problem": "engine.items",
+    "CsvFile": "engine.items",
+    "Clustering": "engine.cluster",
+    "Tree": "engine.cluster.tree",
+    "KCurve": "engine.cluster.choose_k",
+    "CriterionCurve": "engine.cluster.gmm",
+    "Anomalies": "engine.anomaly",
+    "Silhouettes": "engine.metrics",
+}
+"""The only classes a project may hold, by the name written in the file -> the module defining them.
 
-    classes = (Anomalies, Clustering, KCurve, CriterionCurve, Tree, Collection, CsvFile, Item, Problem)
-    return {cls.__name__: cls for cls in (*classes, Silhouettes, Result, Spec)}
+A class that moves to another module changes its entry here, never its name in old files. Modules
+are imported only when a project holds one of their classes (scikit-learn takes seconds to import).
+"""
+
+
+def _class(name: str) -> type:
+    module = TYPES.get(name)
+    if module is None:
+        raise ProjectError(f"it holds a {name!r}, which this version does not know")
+    return getattr(importlib.import_module(module), name)
 
 
 class _Writer:
     """Turns a Result into JSON-able data, setting its arrays aside under readable names."""
 
-    def __init__(self, types: dict[str, type]) -> None:
-        self.types = {cls: name for name, cls in types.items()}
+    def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
         self._ids: dict[int, int] = {}
         self._keep: list[Any] = []  # holds every shared object so that no id is reused meanwhile
@@ -137,8 +158,8 @@ class _Writer:
             if all(isinstance(k, str) and not k.startswith("$") for k in value):
                 return {k: self.encode(v, f"{where}.{k}") for k, v in value.items()}
             return {"$map": [[self.encode(k), self.encode(v, f"{where}.{k}")] for k, v in value.items()]}
-        name = self.types.get(type(value))
-        if name is None:
+        name = type(value).__name__
+        if TYPES.get(name) != type(value).__module__:
             raise TypeError(f"{where}: a {type(value).__name__} cannot be stored in a project.")
         return self.dataclass(value, name, where)
 
@@ -162,8 +183,10 @@ class _Writer:
         fields = {
             f.name: self.encode(getattr(value, f.name), f"{where}.{f.name}")
             for f in _fields(value)
-            if f.name not in ("items", "series")
+            if f.name not in ("items", "series", "info")
         }
+        info = {k: v for k, v in value.info.items() if k != FILES}  # the records go in "files"
+        fields["info"] = self.encode(info, f"{where}.info")
         fields["items"] = {
             "id": self.array(np.asarray([it.id for it in items], dtype=np.int64), f"{where}.items.id"),
             "path": [str(it.path) for it in items],
@@ -191,8 +214,7 @@ def _fields(value: Any) -> tuple[dataclasses.Field, ...]:
 class _Reader:
     """The reverse of :class:`_Writer`: rebuilds objects from the listed classes only."""
 
-    def __init__(self, types: dict[str, type], array: Callable[[str], np.ndarray]) -> None:
-        self.types = types
+    def __init__(self, array: Callable[[str], np.ndarray]) -> None:
         self.array = array
         self._objects: dict[int, Any] = {}
 
@@ -218,9 +240,7 @@ class _Reader:
         return {k: self.decode(v) for k, v in value.items()}
 
     def dataclass(self, value: dict[str, Any]) -> Any:
-        cls = self.types.get(value["$type"])
-        if cls is None:
-            raise ProjectError(f"it holds a {value['$type']!r}, which this version does not know")
+        cls = _class(value["$type"])
         raw = dict(value["fields"])
         if cls.__name__ == "Collection":
             items, series = raw.pop("items"), raw.pop("series")
@@ -236,6 +256,7 @@ class _Reader:
         from engine.items import Item
 
         ids = self.decode(columns["id"]).tolist()
+        paths = {text: Path(text) for text in set(columns["path"])}  # the rows of a CSV share one Path
         rows = zip(
             ids,
             columns["path"],
@@ -245,7 +266,7 @@ class _Reader:
             columns["name"],
             strict=True,
         )
-        return [Item(id=i, path=Path(p), modality=m, label=lab, row=r, name=n) for i, p, m, lab, r, n in rows]
+        return [Item(id=i, path=paths[p], modality=m, label=b, row=r, name=n) for i, p, m, b, r, n in rows]
 
     def series(self, packed: dict[str, Any]) -> dict[int, np.ndarray]:
         flat = self.decode(packed["values"])
@@ -267,13 +288,15 @@ def save(result: Result, path: Path, view_state: dict | None = None) -> None:
     """
     from engine import __version__
 
-    writer = _Writer(_types())
-    paths = sorted({str(it.path) for it in result.collection.items}, key=str)
+    writer = _Writer()
+    paths = sorted({str(it.path) for it in result.collection.items})
+    # A result opened from a project keeps the records of the files as they were analysed.
+    known = {r["path"]: r for r in result.collection.info.get(FILES, [])}
     document = {
         "format": FORMAT,
         "schema": SCHEMA_VERSION,
         "app_version": __version__,
-        "files": [_file_record(Path(p)) for p in paths],
+        "files": [known.get(p) or _file_record(p) for p in paths],
         "view_state": view_state,
         "result": writer.encode(result, ""),
     }
@@ -313,7 +336,10 @@ def load(path: Path) -> tuple[Result, dict]:
             raise ProjectError(f"{path} is damaged: {error}.") from None
         except (KeyError, TypeError, ValueError, IndexError, zipfile.BadZipFile, OSError) as error:
             raise ProjectError(f"{path} is damaged ({type(error).__name__}: {error}).") from None
-    result.collection.problems.extend(_moved_or_changed(document.get("files", [])))
+    result.collection.info[FILES] = document.get("files", [])
+    # Replaced, not added to: a project saved again after opening holds the last opening's list.
+    kept = [p for p in result.collection.problems if p.stage != STAGE]
+    result.collection.problems[:] = kept + _moved_or_changed(result.collection.info[FILES])
     return result, document.get("view_state") or {}
 
 
@@ -336,9 +362,13 @@ def _read_result(archive: zipfile.ZipFile, document: dict[str, Any]) -> Result:
         with archive.open(f"{name}.npy") as member:
             return np.lib.format.read_array(member, allow_pickle=False)
 
-    result = _Reader(_types(), array).decode(document["result"])
+    result = _Reader(array).decode(document["result"])
     if type(result).__name__ != "Result":
         raise ProjectError("it holds no analysis")
+    n = len(result.analysed.items)
+    rows = {"embeddings": len(result.embeddings), "coords": len(result.coords), "labels": len(result.labels)}
+    if any(count != n for count in rows.values()):
+        raise ProjectError(f"its arrays do not match its {n} items ({rows})")
     if result.analysed is not result.collection:  # Collection.subset shares these with its parent
         for name in ("problems", "notes", "csv_files", "info"):
             setattr(result.analysed, name, getattr(result.collection, name))
@@ -355,7 +385,7 @@ def _moved_or_changed(records: list[dict[str, Any]]) -> list[Any]:
             problems.append(
                 Problem(
                     Path(record["path"]),
-                    "project",
+                    STAGE,
                     f"{why}: moved or changed since the project was saved. The analysis shows the "
                     "file as it was; run again to read it anew.",
                     severity="warning",

@@ -66,6 +66,8 @@ def test_every_field_of_a_hierarchical_result_round_trips(table_result, tmp_path
     }
     save(table_result, tmp_path / "p.dm6", view)
     loaded, view_back = load(tmp_path / "p.dm6")
+    records = loaded.collection.info.pop(store.FILES)  # what the files were like when saved
+    assert [r["path"] for r in records] == [str(table_result.collection.items[0].path)]
     _same(table_result, loaded)
     assert view_back == view
     assert loaded.clustering.tree.cut_k(4).tolist() == table_result.clustering.tree.cut_k(4).tolist()
@@ -75,6 +77,7 @@ def test_every_field_of_a_hierarchical_result_round_trips(table_result, tmp_path
 def test_time_series_values_gmm_probabilities_and_shared_collection_round_trip(series_result, tmp_path):
     save(series_result, tmp_path / "s.dm6")
     loaded, view = load(tmp_path / "s.dm6")
+    loaded.collection.info.pop(store.FILES)
     _same(series_result, loaded)
     assert view == {}
     assert loaded.clustering.probabilities.shape == (len(loaded.analysed.items), 3)
@@ -123,6 +126,9 @@ def test_a_moved_or_changed_input_file_is_a_problem_not_a_failure(table_result, 
         loaded, _ = load(tmp_path / "p.dm6")
         [problem] = [p for p in loaded.problems if p.stage == "project"]
         assert problem.path == source and "moved or changed since the project was saved" in problem.message
+        save(loaded, tmp_path / "again.dm6")  # opened, then saved again: the file as it was analysed
+        [again] = [p for p in load(tmp_path / "again.dm6")[0].problems if p.stage == "project"]
+        assert again.path == source
         source.unlink()
         loaded, _ = load(tmp_path / "p.dm6")
         assert "missing" in [p for p in loaded.problems if p.stage == "project"][0].message
@@ -171,6 +177,13 @@ def test_what_is_not_a_project_of_this_version_gets_a_clear_message(tmp_path, co
         load(path)
 
 
+def test_arrays_that_do_not_match_the_items_are_damage_not_a_crash_later(table_result, tmp_path):
+    short = dataclasses.replace(table_result, coords=table_result.coords[:-1])
+    save(short, tmp_path / "p.dm6")
+    with pytest.raises(ProjectError, match="do not match its 300 items"):
+        load(tmp_path / "p.dm6")
+
+
 def test_a_truncated_project_is_damaged_and_a_missing_one_is_named(table_result, tmp_path):
     save(table_result, tmp_path / "p.dm6")
     data = (tmp_path / "p.dm6").read_bytes()
@@ -191,3 +204,39 @@ def test_the_project_saved_by_version_1_still_opens():
     # The files it names are gone here: the project opens and says so.
     assert any("moved or changed" in p.message for p in loaded.problems)
     assert run(loaded.spec.replace(k=4), previous=loaded).n_clusters == 4
+
+
+def _save_forever(result, path, started):
+    started.set()
+    while True:
+        save(result, path)
+
+
+@pytest.mark.slow
+def test_a_save_killed_at_any_moment_leaves_the_previous_project_intact(table_result, tmp_path):
+    import multiprocessing
+    import random
+    import time
+
+    rng = np.random.default_rng(1)
+    big = dataclasses.replace(table_result, embeddings=rng.random((300, 20_000), dtype=np.float32))
+    target = tmp_path / "p.dm6"
+    save(big, target)
+    start = time.perf_counter()
+    save(big, target)
+    seconds = time.perf_counter() - start
+    context = multiprocessing.get_context("fork")  # starts at once: the child inherits the imports
+    chooser = random.Random(2)
+    for _ in range(20):
+        started = context.Event()
+        child = context.Process(target=_save_forever, args=(big, target, started), daemon=True)
+        child.start()
+        assert started.wait(30)
+        time.sleep(chooser.uniform(0, 2 * seconds))
+        child.kill()
+        child.join()
+        loaded, _ = load(target)
+        np.testing.assert_array_equal(loaded.embeddings, big.embeddings)
+        np.testing.assert_array_equal(loaded.labels, big.labels)
+    leftovers = [p for p in tmp_path.iterdir() if p != target]
+    assert all(p.name.startswith(".p.dm6.") and p.suffix == ".tmp" for p in leftovers)
