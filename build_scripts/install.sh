@@ -32,4 +32,8 @@ python=${PYTHON:-python3.11}
 command -v "$python" >/dev/null 2>&1 || python=python3
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q -e "$extras"
+# Compile catch22/MiniRocket and export the ONNX models now, into the app's cache folder, so that a
+# user's first run does not wait for them; optional: the app does the same on first use.
+echo "warming the model caches (about a minute)"
+.venv/bin/python -m engine.embed.warm || echo "note: warming the caches did not finish; the first run will do it"
 echo "installed into $(pwd)/.venv"

@@ -1,7 +1,7 @@
 """Headless command line over :func:`engine.pipeline.run`, for batch work without a display.
 
-``analyze`` writes assignments.csv, metrics.json, scatter.png and problems.csv (with ``--report``
-also report.html and clusters.csv; with ``--save`` a project file the window opens); ``models`` lists
+``analyze`` writes assignments.csv, clusters.csv, metrics.json, scatter.png and problems.csv (with
+``--report`` also report.html; with ``--save`` a project file the window opens); ``models`` lists
 the embedders and where their models come from; ``compare`` scores every embedder and algorithm
 combination against known labels. Exit status: 0 when the run finished (even if some files were
 bad), 1 when nothing could be analysed, 2 for wrong arguments: the options come from
@@ -94,12 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze",
         help="run the whole analysis headless and write the results to a folder",
         description="Read PATHs (files or folders), embed, cluster and map the items, and write "
-        "assignments.csv, metrics.json, scatter.png and problems.csv into --out.",
+        "assignments.csv, clusters.csv (names, keywords, typical items), metrics.json, scatter.png and "
+        "problems.csv into --out.",
     )
     analyze.add_argument(
         "--report",
         action="store_true",
-        help="also write report.html (one self-contained file) and clusters.csv",
+        help="also write report.html: the map, metrics and every cluster with examples, in one file",
     )
     analyze.add_argument(
         "--save",
@@ -222,14 +223,14 @@ def analyze(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     export.write_assignments(result, out / "assignments.csv")
+    export.write_clusters(result, out / "clusters.csv")
     export.write_metrics(result, out / "metrics.json")
     export.write_problems(result, out / "problems.csv")
     export.write_scatter_png(result, out / "scatter.png")
     if args.report:
-        from engine.report import write_clusters_csv, write_report
+        from engine.report import write_report
 
         write_report(result, out / "report.html")
-        write_clusters_csv(result, out / "clusters.csv")
     if args.save is not None:
         from engine.store import save
 

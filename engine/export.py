@@ -94,11 +94,14 @@ def _escaped(value: Any) -> Any:
     return value
 
 
-def cluster_name(cluster: int, names: dict[int, str] | None = None) -> str:
-    """The user's name for a cluster, else ``cluster N`` (``noise`` for -1), as the window shows it."""
-    if names and names.get(cluster):
-        return names[cluster]
-    return "noise" if cluster < 0 else f"cluster {cluster}"
+def cluster_names(result: Result, names: dict[int, str] | None = None) -> dict[int, str]:
+    """Cluster id -> its name: the user's (``names``, from the view state), else the run's default
+    name (:mod:`engine.naming`), else ``cluster N``."""
+    from engine.naming import fallback_name
+
+    default = {n.cluster: n.name for n in result.names}
+    shown = {int(c): default.get(int(c), fallback_name(int(c))) for c in np.unique(result.labels)}
+    return shown | {int(c): n for c, n in (names or {}).items() if n}
 
 
 def _chosen_rows(result: Result, rows: Sequence[int] | None) -> list[int]:
@@ -115,16 +118,15 @@ def _chosen_rows(result: Result, rows: Sequence[int] | None) -> list[int]:
 def write_assignments(
     result: Result, path: Path, rows: Sequence[int] | None = None, names: dict[int, str] | None = None
 ) -> None:
-    """One row per analysed item (or per item of ``rows``): item, path, row, cluster, x, y, scores.
-
-    With ``names`` a ``cluster_name`` column follows the cluster; when the items carry known
-    labels (a folder name, a label column) a ``known_label`` column holds them.
+    """One row per analysed item (or per item of ``rows``): item, path, row, cluster, cluster_name,
+    x, y (plus any score columns); ``names`` (the user's) override the default names, and when the
+    items carry known labels (a folder name, a label column) a ``known_label`` column holds them.
     """
     extra = result.scores
     items = result.analysed.items
+    shown = cluster_names(result, names)
     labelled = any(item.label is not None for item in items)
-    header = ["item", "path", "row", "cluster"]
-    header += ["cluster_name"] * (names is not None) + ["known_label"] * labelled
+    header = ["item", "path", "row", "cluster", "cluster_name"] + ["known_label"] * labelled
     with atomic_write(path) as handle:
         writer = SafeCsvWriter(handle)
         writer.writerow([*header, "x", "y", *extra])
@@ -137,7 +139,7 @@ def write_assignments(
                     str(item.path),
                     "" if item.row is None else item.row,
                     cluster,
-                    *([cluster_name(cluster, names)] if names is not None else []),
+                    shown[cluster],
                     *([item.label or ""] if labelled else []),
                     f"{x:.6g}",
                     f"{y:.6g}",
@@ -193,8 +195,11 @@ def copy_cluster_files(
     it: the file goes once into each cluster that holds some of its rows (the assignments CSV says
     which). Files that no longer exist are skipped. Returns the number of files copied or linked.
     """
+    from engine.naming import fallback_name
+
     folder = Path(folder)
     items = result.analysed.items
+    shown = cluster_names(result, names)
     folders: dict[int, Path] = {}
     done: set[tuple[int, Path]] = set()
     count = 0
@@ -204,7 +209,7 @@ def copy_cluster_files(
             continue
         done.add((cluster, source))
         if cluster not in folders:
-            name = folder_name(cluster_name(cluster, names), cluster_name(cluster))
+            name = folder_name(shown[cluster], fallback_name(cluster))
             if any(f.name == name for f in folders.values()):  # two clusters with one name stay apart
                 name = f"{name} ({cluster})"
             folders[cluster] = folder / name
@@ -222,6 +227,18 @@ def _symlink(source: Path, target: Path) -> bool:
     except (OSError, NotImplementedError):  # Windows without the privilege, a file system without links
         return False
     return True
+
+
+def write_clusters(result: Result, path: Path) -> None:
+    """One row per cluster: cluster, size, name, keywords and its five most typical items' names."""
+    items = result.analysed.items
+    sizes = dict(zip(*np.unique(result.labels, return_counts=True), strict=True))
+    with atomic_write(path) as handle:
+        writer = SafeCsvWriter(handle)
+        writer.writerow(["cluster", "size", "name", "keywords", "typical_items"])
+        for n in result.names:
+            typical = "; ".join(items[i].display_name for i in n.typical)
+            writer.writerow([n.cluster, int(sizes.get(n.cluster, 0)), n.name, ", ".join(n.keywords), typical])
 
 
 def write_problems(result_or_problems: Any, path: Path) -> None:
@@ -274,10 +291,13 @@ def map_png(
 ) -> bytes:
     """The 2-D map coloured by cluster as PNG bytes, drawn with matplotlib's non-GUI backend.
 
-    ``labels`` (the clusters as shown, after a dendrogram cut), ``names`` and ``colours`` (a
-    cluster -> matplotlib colour function) default to the result's clusters and tab10/tab20.
+    ``labels`` (the clusters as shown, after a dendrogram cut), ``names`` (every cluster's name as
+    shown) and ``colours`` (a cluster -> matplotlib colour function) default to the result's
+    clusters and names (:func:`cluster_names`) and tab10/tab20.
     """
     import matplotlib
+
+    from engine.naming import fallback_name
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
@@ -288,13 +308,14 @@ def map_png(
     n_clusters = len(set(labels.tolist()) - {-1})
     palette = matplotlib.colormaps["tab20"] if n_clusters > 10 else matplotlib.colormaps["tab10"]
     point = max(2.0, min(30.0, 3000.0 / max(1, len(labels)) ** 0.5))
+    shown = cluster_names(result) if names is None else names
     for cluster in sorted(set(labels.tolist())):
         mask = labels == cluster
         if colours is not None:
             colour = colours(cluster)
         else:
             colour = "0.7" if cluster == -1 else palette(cluster % palette.N)
-        name = escape_text(cluster_name(cluster, names))
+        name = escape_text(shown.get(cluster) or fallback_name(cluster))
         ax.scatter(
             *result.coords[mask].T, s=point, color=colour, label=f"{name} ({mask.sum()})", linewidths=0
         )

@@ -97,8 +97,8 @@ def series_band(series: list[np.ndarray], index: int) -> SeriesBand:
     cluster of series sampled at different rates still gives one band. Multi-channel series
     (length x channels) use their first channel.
     """
-    first = [np.asarray(s, dtype=np.float64).reshape(len(s), -1)[:, 0] for s in series]
-    values = first[index]
-    grid = np.linspace(0.0, 1.0, len(values))
-    stretched = np.stack([np.interp(grid, np.linspace(0.0, 1.0, len(s)), s) for s in first])
-    return SeriesBand(values, stretched.mean(axis=0), stretched.std(axis=0), len(first))
+    from engine.members import first_channel, series_mean_band
+
+    values = first_channel(series[index])
+    mean, sd = series_mean_band(series, length=len(values))
+    return SeriesBand(values, mean, sd, len(series))

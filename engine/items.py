@@ -53,6 +53,20 @@ class Problem:
         return f"{self.path}: {self.message}"
 
 
+@dataclass(frozen=True)
+class CsvGroup:
+    """CSV files of one kind (the same columns) that are analysed together, or not at all."""
+
+    key: str
+    """What ``Spec.csv_group`` names to analyse this group (the path of its first file)."""
+    modality: str
+    files: tuple[Path, ...]
+    n_items: int
+    label: str
+    """For a settings combo box: "wine.csv: 178 rows (13 columns: alcohol, ash, ...)"."""
+    analysed: bool
+
+
 @dataclass
 class CsvFile:
     """How one CSV file was read: its dialect, the layout chosen and the columns that play a part.
@@ -107,6 +121,8 @@ class Collection:
     csv_files: dict[Path, CsvFile] = field(default_factory=dict)
     one_hot: dict[str, list[str]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    groups: list[CsvGroup] = field(default_factory=list)
+    """Every group of CSV files found, the analysed one of each modality marked (see ``Spec.csv_group``)."""
 
     def __len__(self) -> int:
         return len(self.items)
@@ -156,4 +172,5 @@ class Collection:
             csv_files=self.csv_files,
             one_hot=self.one_hot,
             info=self.info,
+            groups=self.groups,
         )

@@ -22,7 +22,8 @@ from engine.cluster import Clustering
 from engine.embed import Embedder
 from engine.items import Collection, Problem
 from engine.metrics import Silhouettes
-from engine.progress import DONE, NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.naming import ClusterName
+from engine.progress import DONE, NAME, NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
 class PipelineError(Exception):
@@ -51,6 +52,9 @@ class Spec:
     """How CSV files are read: ``auto`` (guess per file), ``table`` or ``timeseries``."""
     label_column: str | None = None
     """Table column holding known classes; ``None`` detects class/label/target, ``""`` means none."""
+    csv_group: str | None = None
+    """Which group of CSV files with the same columns to analyse (a key of ``Collection.groups``, or
+    one of its files' names); ``None`` takes the largest. Groups are never merged."""
     embedder: str | None = None
     """Registry name of the embedder; ``None`` takes the modality's default."""
     model: str | None = None
@@ -111,7 +115,7 @@ class Spec:
 
 # Which Spec fields each stage depends on (cumulatively: a stage also depends on the earlier ones).
 STAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "ingest": ("paths", "csv_kind", "label_column"),
+    "ingest": ("paths", "csv_kind", "label_column", "csv_group"),
     "embed": ("modality", "embedder", "model"),
     "cluster": ("algorithm", *(p.name for p in catalogue.PARAMETERS.values() if p.methods)),
     "layout": ("layout", "random_state"),
@@ -120,14 +124,19 @@ STAGE_FIELDS: dict[str, tuple[str, ...]] = {
 """Stages after embed are siblings: each depends on ingest, embed and its own fields only."""
 
 
-def stage_key(spec: Spec, stage: str) -> tuple:
-    """The tuple of Spec values a stage's output depends on."""
+def stage_fields(stage: str) -> list[str]:
+    """The names of the Spec fields a stage's output depends on, in the order of its key."""
     names = [*STAGE_FIELDS["ingest"]]
     if stage != "ingest":
         names += STAGE_FIELDS["embed"]
     if stage not in ("ingest", "embed"):
         names += STAGE_FIELDS[stage]
-    return tuple(getattr(spec, n) for n in names)
+    return names
+
+
+def stage_key(spec: Spec, stage: str) -> tuple:
+    """The tuple of Spec values a stage's output depends on (a saved project keeps the field names)."""
+    return tuple(getattr(spec, n) for n in stage_fields(stage))
 
 
 @dataclass
@@ -156,13 +165,20 @@ class Result:
 
     embed_notes: list[str] = field(default_factory=list)
     """What the embed stage wants the user to know (a missing model and the fallback used)."""
+    names: list[ClusterName] = field(default_factory=list)
+    """Default cluster names, keywords and typical items (see :mod:`engine.naming`), in cluster order."""
+    names_note: str | None = None
 
     @property
     def notes(self) -> list[str]:
         """What the user should know about this run: how files were read, fallbacks, samples used."""
         from engine.layout import layout_note
 
-        later = [layout_note(self.spec.layout, len(self.coords)), self.clustering.info.get("note")]
+        later = [
+            layout_note(self.spec.layout, len(self.coords)),
+            self.clustering.info.get("note"),
+            self.names_note,
+        ]
         later += self.anomaly.notes if self.anomaly is not None else []
         return [*self.collection.notes, *self.embed_notes, *(n for n in later if n)]
 
@@ -298,6 +314,7 @@ def run(
                 [Path(p) for p in spec.paths],
                 csv_kind=spec.csv_kind,
                 label_column=spec.label_column,
+                csv_group=spec.csv_group,
                 progress=progress,
                 cancel=cancel,
             ),
@@ -337,6 +354,8 @@ def run(
             if cache is not None:
                 cache.close()
         embed_notes += [n for n in (cache_note, cache.failure if cache is not None else None) if n]
+        runtime_note = getattr(embedder, "runtime_note", None)
+        embed_notes = [*embed_notes, runtime_note] if runtime_note else embed_notes
         ok = np.isfinite(vectors).all(axis=1)
         _report_dropped(candidates.items, ok, embed_problems)
         analysed = candidates if ok.all() else candidates.subset(np.flatnonzero(ok).tolist())
@@ -396,8 +415,7 @@ def run(
         return per_item, metrics.evaluate(vectors, labels, analysed.labels(), spec.random_state, per_item)
 
     silhouettes, scores = _timed(timings, "metrics", score)
-    progress(DONE, 1, 1)
-    return Result(
+    result = Result(
         spec=spec,
         collection=collection,
         analysed=analysed,
@@ -414,3 +432,11 @@ def run(
         embed_notes=embed_notes,
         keys=keys,
     )
+    if "cluster" in reused and previous.names:
+        result.names, result.names_note = previous.names, previous.names_note
+    else:
+        from engine.naming import name_stage
+
+        result.names, result.names_note = _timed(timings, NAME, lambda: name_stage(result, progress, cancel))
+    progress(DONE, 1, 1)
+    return result

@@ -15,13 +15,14 @@ import html
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from engine import report_figures as figures
+from engine import thumbnails
 from engine.atomic import atomic_write
-from engine.export import SafeCsvWriter, cluster_name, escape_text, map_png
+from engine.export import escape_text, map_png
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -57,21 +58,38 @@ def image(png: bytes | None, alt: str, title: str = "") -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{text(alt)}" title="{text(title or alt)}">'
 
 
-def _view(
-    result: Result, view_state: dict | None
-) -> tuple[np.ndarray, dict[int, str], dict[int, Any], float | None]:
-    """Labels, names, colours and threshold as the window showed them (or the result's own)."""
+class Shown(NamedTuple):
+    """The clusters as the window showed them: labels, names, keywords, colours and threshold."""
+
+    labels: np.ndarray
+    names: dict[int, str]
+    keywords: dict[int, tuple[str, ...]]
+    colours: dict[int, Any]
+    threshold: float | None
+
+
+def shown(result: Result, view_state: dict | None) -> Shown:
+    """What the report shows: the view state's labels (a moved dendrogram cut), the user's names over
+    the run's default names and keywords (which apply only while the labels are the run's), colours
+    and the threshold; the result's own where the view state says nothing."""
+    from engine.export import cluster_names
+    from engine.naming import fallback_name
+
     state = view_state or {}
     labels = np.asarray(result.labels)
-    shown = state.get("labels")
-    if shown is not None and len(shown) == len(labels):
-        labels = np.asarray(shown, dtype=int)
-    names = {int(c): str(n) for c, n in (state.get("names") or {}).items()}
+    cut = state.get("labels")
+    if cut is not None and len(cut) == len(labels) and not np.array_equal(cut, labels):
+        labels = np.asarray(cut, dtype=int)
+    own = np.array_equal(labels, result.labels)
+    user = {int(c): str(n) for c, n in (state.get("names") or {}).items() if n}
+    default = cluster_names(result) if own else {}
+    names = {c: user.get(c) or default.get(c) or fallback_name(c) for c in _clusters(labels)}
+    keywords = {n.cluster: tuple(n.keywords) for n in result.names} if own else {}
     colours = {int(c): tuple(v / 255 for v in rgb) for c, rgb in (state.get("colours") or {}).items()}
     threshold = state.get("threshold")
     if threshold is None and result.anomaly is not None:
         threshold = result.anomaly.threshold
-    return labels, names, colours, threshold
+    return Shown(labels, names, keywords, colours, threshold)
 
 
 def colour_of(cluster: int, colours: dict[int, Any]) -> Any:
@@ -95,8 +113,9 @@ def write_report(result: Result, path: Path, view_state: dict | None = None) -> 
 
 def build_report(result: Result, view_state: dict | None = None) -> str:
     """The report's HTML text (see :func:`write_report`)."""
-    labels, names, colours, threshold = _view(result, view_state)
-    colour = lambda c: colour_of(c, colours)  # noqa: E731
+    view = shown(result, view_state)
+    labels, threshold = view.labels, view.threshold
+    colour = lambda c: colour_of(c, view.colours)  # noqa: E731
     title = f"DataMining6 report: {len(labels)} {result.modality} items"
     parts = [
         f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{text(title)}</title>",
@@ -104,47 +123,23 @@ def build_report(result: Result, view_state: dict | None = None) -> str:
         f"<h1>{text(title)}</h1>",
         _summary(result, labels),
         "<h2 id='map'>Map</h2>",
-        figure(map_png(result, (900, 675), labels, names, colour), "map of the items coloured by cluster"),
+        figure(
+            map_png(result, (900, 675), labels, view.names, colour), "map of the items coloured by cluster"
+        ),
         _metrics(result, labels, threshold),
         _choice_of_k(result, labels),
         "<h2 id='clusters'>Clusters</h2>",
     ]
     for cluster in _clusters(labels):
-        parts.append(_cluster(result, labels, cluster, cluster_name(cluster, names), colour(cluster)))
+        keywords = view.keywords.get(cluster, ())
+        parts.append(_cluster(result, labels, cluster, view.names[cluster], keywords, colour(cluster)))
     parts += [_outliers(result, threshold), _problems(result), "</body></html>\n"]
     return "\n".join(p for p in parts if p)
-
-
-def write_clusters_csv(result: Result, path: Path, view_state: dict | None = None) -> None:
-    """One row per cluster: id, name, size, share, most common known labels, outliers, examples."""
-    labels, names, _, threshold = _view(result, view_state)
-    items = result.analysed.items
-    flags = None if result.anomaly is None or threshold is None else result.anomaly.scores > threshold
-    with atomic_write(Path(path)) as handle:
-        writer = SafeCsvWriter(handle)
-        writer.writerow(["cluster", "name", "size", "share", "known_labels", "outliers", "examples"])
-        for cluster in _clusters(labels):
-            members = np.flatnonzero(labels == cluster)
-            writer.writerow(
-                [
-                    cluster,
-                    cluster_name(cluster, names),
-                    len(members),
-                    f"{len(members) / len(labels):.4f}",
-                    "; ".join(f"{lab} ({n})" for lab, n in _known(items, members).most_common(3)),
-                    "" if flags is None else int(flags[members].sum()),
-                    "; ".join(items[i].display_name for i in _examples(result, members)[:3]),
-                ]
-            )
 
 
 def _clusters(labels: np.ndarray) -> list[int]:
     """Cluster ids in the order the report lists them: 0, 1, 2... and noise last."""
     return sorted(set(labels.tolist()), key=lambda c: (c < 0, c))
-
-
-def _known(items: list[Any], members: np.ndarray) -> Counter:
-    return Counter(items[i].label for i in members if items[i].label is not None)
 
 
 def figure(png: bytes | None, alt: str) -> str:
@@ -207,12 +202,14 @@ def _choice_of_k(result: Result, labels: np.ndarray) -> str:
 
 def _examples(result: Result, members: np.ndarray) -> np.ndarray:
     """The members nearest the cluster's centre, nearest first: its most typical items."""
-    vectors = result.embeddings[members]
-    distance = np.linalg.norm(vectors - vectors.mean(axis=0), axis=1)
-    return members[np.argsort(distance, kind="stable")[:EXAMPLES]]
+    from engine.members import typicality_order
+
+    return typicality_order(result.embeddings, members)[:EXAMPLES]
 
 
-def _cluster(result: Result, labels: np.ndarray, cluster: int, name: str, colour: Any) -> str:
+def _cluster(
+    result: Result, labels: np.ndarray, cluster: int, name: str, keywords: tuple[str, ...], colour: Any
+) -> str:
     members = np.flatnonzero(labels == cluster)
     items = result.analysed.items
     rgb = "#" + "".join(f"{int(round(c * 255)):02x}" for c in colour[:3])
@@ -222,7 +219,9 @@ def _cluster(result: Result, labels: np.ndarray, cluster: int, name: str, colour
         f"<h3><span style='color:{rgb}'>&#9632;</span> {text(name)}</h3>",
         f"<p>{len(members)} items ({share:.1f}%)</p>",
     ]
-    known = _known(items, members)
+    if keywords:
+        parts.append(f"<p>Keywords: {text(', '.join(keywords))}</p>")
+    known = Counter(items[i].label for i in members if items[i].label is not None)
     if known:
         top = ", ".join(f"{text(lab)} ({n})" for lab, n in known.most_common(5))
         parts.append(f"<p>Known labels: {top}</p>")
@@ -237,9 +236,9 @@ def _modality_examples(result: Result, members: np.ndarray, examples: np.ndarray
     items = [result.analysed.items[i] for i in examples]
     modality = result.modality
     if modality == "image":
-        return _pictures(figures.thumbnail, items)
+        return _pictures(thumbnails.image_thumbnail, items)
     if modality == "audio":
-        return _pictures(figures.spectrogram, items[:3])
+        return _pictures(thumbnails.audio_thumbnail, items[:3])
     if modality == "text":
         return "".join(_snippet(item.path) for item in items[:3])
     if modality == "timeseries":
@@ -256,25 +255,20 @@ def _modality_examples(result: Result, members: np.ndarray, examples: np.ndarray
 
 
 def _pictures(draw: Any, items: list[Any]) -> str:
-    shown = "".join(image(draw(item.path), item.display_name) for item in items)
-    return (
-        f"<div class='examples'>{shown}</div>"
-        if shown
-        else "<p class='muted'>The example files cannot be read now.</p>"
-    )
+    shown = "".join(image(figures.picture_png(draw, item.path), item.display_name) for item in items)
+    if not shown:
+        return "<p class='muted'>The example files cannot be read now.</p>"
+    return f"<div class='examples'>{shown}</div>"
 
 
-def _snippet(path: Path, lines: int = 4) -> str:
-    from engine.ingest.documents import read_document
+def _snippet(path: Path) -> str:
     from engine.items import ItemError
 
     try:
-        content = read_document(path, max_chars=600)
+        title, rest = thumbnails.document_snippet(path, chars=300)
     except (ItemError, OSError):
         return ""
-    first = "\n".join(line for line in content.splitlines() if line.strip())
-    first = "\n".join(first.splitlines()[:lines])
-    return f"<div class='snippet' title='{text(Path(path).name)}'>{text(first)}</div>"
+    return f"<div class='snippet' title='{text(Path(path).name)}'><b>{text(title)}</b>\n{text(rest)}</div>"
 
 
 def _mean_row(result: Result, members: np.ndarray) -> str:

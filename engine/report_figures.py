@@ -1,4 +1,4 @@
-"""The pictures of the HTML report, as PNG bytes: thumbnails, mini plots, spectrograms, k curves.
+"""The pictures of the HTML report, as PNG bytes: thumbnails, mini plots, k curves, dendrograms.
 
 Each is small (a few kB) because the report embeds them all in one file. matplotlib draws with its
 non-GUI backend; nothing here touches the screen. A picture that cannot be made (a moved file, a
@@ -12,9 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-THUMBNAIL = 96
-"""Longest side of an image thumbnail, in pixels."""
 
 
 def _figure(width: float, height: float) -> Any:
@@ -33,50 +30,33 @@ def _png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
-def thumbnail(path: Path, size: int = THUMBNAIL) -> bytes | None:
-    """A small PNG of an image file (upright, RGB), or None when it cannot be read now."""
-    from engine.ingest.images import open_image
+def picture_png(draw: Any, path: Path) -> bytes | None:
+    """``draw(path)`` (a thumbnail function of :mod:`engine.thumbnails`, giving HxWx3 uint8) as PNG
+    bytes, or None when the file cannot be read now (moved, truncated)."""
+    from PIL import Image
+
     from engine.items import ItemError
 
     try:
-        image = open_image(path, draft_size=size)
+        pixels = draw(path)
     except (ItemError, OSError):
         return None
-    image.thumbnail((size, size))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
-
-
-def spectrogram(path: Path) -> bytes | None:
-    """A small log-mel spectrogram of a sound file, or None when it cannot be decoded now."""
-    from engine.item_view import clip_view
-    from engine.items import ItemError
-
-    try:
-        clip = clip_view(path, n_mels=48, columns=200)
-    except (ItemError, OSError):
-        return None
-    fig = _figure(2.0, 0.9)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.imshow(clip.db.T, origin="lower", aspect="auto", cmap="magma")
-    ax.set_axis_off()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    Image.fromarray(pixels).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 
 def series_plot(examples: list[np.ndarray], members: list[np.ndarray], colour: Any) -> bytes:
     """A mini plot of a cluster's example series (first channel) over the mean of its members."""
-    from engine.item_view import series_band
+    from engine.members import first_channel, series_mean_band
 
     fig = _figure(3.0, 1.2)
     ax = fig.add_subplot()
+    length = len(first_channel(examples[0]))
     for values in examples[:5]:
-        first = np.asarray(values, dtype=np.float64).reshape(len(values), -1)[:, 0]
-        ax.plot(first, color=colour, alpha=0.45, linewidth=0.8)
-    mean = series_band(members, 0).mean  # on the first member's steps, stretched to the examples' axis
-    ax.plot(np.linspace(0, len(examples[0]) - 1, len(mean)), mean, color="black", linewidth=1.2)
+        ax.plot(first_channel(values), color=colour, alpha=0.45, linewidth=0.8)
+    mean, _ = series_mean_band(members, length)  # start to end, on the first example's steps
+    ax.plot(mean, color="black", linewidth=1.2)
     ax.tick_params(labelsize=6)
     return _png(fig)
 

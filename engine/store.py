@@ -101,6 +101,8 @@ TYPES: dict[str, str] = {
     "Item": "engine.items",
     "Problem": "engine.items",
     "CsvFile": "engine.items",
+    "CsvGroup": "engine.items",
+    "ClusterName": "engine.naming",
     "Clustering": "engine.cluster",
     "Tree": "engine.cluster.tree",
     "KCurve": "engine.cluster.choose_k",
@@ -287,6 +289,7 @@ def save(result: Result, path: Path, view_state: dict | None = None) -> None:
     the previous project as it was.
     """
     from engine import __version__
+    from engine.pipeline import STAGE_FIELDS, stage_fields
 
     writer = _Writer()
     paths = sorted({str(it.path) for it in result.collection.items})
@@ -298,6 +301,7 @@ def save(result: Result, path: Path, view_state: dict | None = None) -> None:
         "app_version": __version__,
         "files": [known.get(p) or _file_record(p) for p in paths],
         "view_state": view_state,
+        "key_fields": {stage: stage_fields(stage) for stage in result.keys if stage in STAGE_FIELDS},
         "result": writer.encode(result, ""),
     }
     text = json.dumps(document, ensure_ascii=True, allow_nan=True)  # ASCII keeps non-UTF-8 names intact
@@ -365,14 +369,34 @@ def _read_result(archive: zipfile.ZipFile, document: dict[str, Any]) -> Result:
     result = _Reader(array).decode(document["result"])
     if type(result).__name__ != "Result":
         raise ProjectError("it holds no analysis")
+    _renew_keys(result, document.get("key_fields", {}))
     n = len(result.analysed.items)
     rows = {"embeddings": len(result.embeddings), "coords": len(result.coords), "labels": len(result.labels)}
     if any(count != n for count in rows.values()):
         raise ProjectError(f"its arrays do not match its {n} items ({rows})")
     if result.analysed is not result.collection:  # Collection.subset shares these with its parent
-        for name in ("problems", "notes", "csv_files", "info"):
+        for name in ("problems", "notes", "csv_files", "info", "groups"):
             setattr(result.analysed, name, getattr(result.collection, name))
     return result
+
+
+def _renew_keys(result: Result, saved_fields: dict[str, list[str]]) -> None:
+    """Rewrite each stage's key for this version's Spec, so that an older project's stages are reused.
+
+    A Spec field added since the save took its default when the Spec was read, which is what the
+    older version did without knowing the field; without this, the key would differ from the one
+    ``pipeline.run`` builds now and opening would mean reading and embedding everything again.
+    What a key holds beyond the Spec's values (the embedder's resolved model) is kept as it was.
+    """
+    from engine.pipeline import STAGE_FIELDS, stage_key
+
+    for stage, fields in saved_fields.items():
+        stored = result.keys.get(stage)
+        if stored is None or stage not in STAGE_FIELDS:
+            continue
+        if tuple(stored[: len(fields)]) != tuple(getattr(result.spec, f, None) for f in fields):
+            continue  # not what it claims to be: leave it, the stage will simply run again
+        result.keys[stage] = stage_key(result.spec, stage) + tuple(stored[len(fields) :])
 
 
 def _moved_or_changed(records: list[dict[str, Any]]) -> list[Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.embed import ItemError
+from engine.items import ItemError
 
 
 def attempt(fn: Callable[..., Any], errors: tuple[type[BaseException], ...], *args: Any) -> tuple[Any, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QDialog,
@@ -37,6 +37,10 @@ LICENCES: tuple[tuple[str, str, str], ...] = (
     ("SciPy", "scipy", "BSD-3-Clause"),
 )
 """(what, its distribution, its licence) for the models and main libraries that ship with the app."""
+
+
+KEY_HANDLERS = {"Run again with the current settings": "Enter"}
+"""Keys the window handles itself (only when the focused widget leaves them), so no action lists them."""
 
 
 def version(distribution: str = "datamining6") -> str:
@@ -101,6 +105,10 @@ def shortcuts(root: QWidget) -> list[tuple[str, str]]:
         key = button.shortcut()
         if not key.isEmpty():
             found[_plain(button.text())] = key.toString(QKeySequence.SequenceFormat.NativeText)
+    for shortcut in root.findChildren(QShortcut):  # keys without a menu entry, named by whatsThis
+        if shortcut.whatsThis():
+            found[shortcut.whatsThis()] = shortcut.key().toString(QKeySequence.SequenceFormat.NativeText)
+    found.update(KEY_HANDLERS)
     return sorted(found.items(), key=lambda kv: kv[0].lower())
 
 

@@ -53,6 +53,7 @@ class ItemDock(QObject):
             view.message.connect(lambda text: self.window.statusBar().showMessage(text, 8000))
             # The space bar plays and stops from the map too, where the user's eyes are.
             shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self._space_target)
+            shortcut.setWhatsThis("Play / stop the selected clip")
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(view.bar.toggle)
         return self._view
@@ -89,6 +90,13 @@ class ItemDock(QObject):
         cluster = f"cluster {labels[index]}" if index < len(labels) and labels[index] >= 0 else "noise"
         name = f"{item.display_name} ({cluster}, {band.members} series)"
         self.view.show_series(band.values, band.mean, band.sd, name)
+
+    def play_row(self, row: int) -> None:
+        """Play one clip from the start (a play button in the cluster panel), shown here as it plays."""
+        if self.result is None or self.result.modality != "audio":
+            return
+        self._select([row])
+        self.view.player.play(self.result.analysed.items[row].path)
 
     def shutdown(self) -> None:
         if self._view is not None:

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -37,7 +45,9 @@ from gui.project import SUFFIX as PROJECT_SUFFIX
 from gui.project import ProjectController
 from gui.settings_panel import SettingsPanel
 from gui.settings_store import RememberedSettings, default_values
+from gui.shown_state import spec_changes, window_title
 from gui.view_state import ViewState
+from gui.views.cluster_panel import ClusterPanel
 from gui.views.k_curve import KCurveView
 from gui.views.metrics import MetricsView
 from gui.views.problems import ProblemsView
@@ -68,6 +78,7 @@ STAGE_NAMES: dict[str, str] = {
     progress.HDBSCAN: "Clustering (HDBSCAN)",
     progress.LAYOUT: "Drawing the map",
     progress.ANOMALY: "Scoring outliers",
+    progress.NAME: "Naming clusters",
     progress.DONE: "Finishing",
 }
 """The status bar's words for each stage the engine reports (:data:`engine.progress.STAGES`)."""
@@ -101,6 +112,7 @@ class MainWindow(QMainWindow):
         self.view_state = ViewState(self)
         """What every view shows: selection, hover, hidden clusters, names, the outlier threshold."""
         self.scatter = ScatterView(self.view_state)
+        self.scatter.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.central = QStackedWidget()
         self.central.addWidget(self.drop_hint)
         self.central.addWidget(self.scatter)
@@ -114,19 +126,27 @@ class MainWindow(QMainWindow):
         self.k_curve = KCurveView()
         self.settings_dock = self._dock("Settings", self.settings_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.summary_dock = self._dock("Summary", self.metrics, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.cluster_panel = ClusterPanel(self.view_state)
+        self.clusters_dock = self._dock("Clusters", self.cluster_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.k_curve_dock = self._dock("Choosing k", self.k_curve, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # One right column of tabs: the cluster panel needs the height for its members.
+        self.tabifyDockWidget(self.clusters_dock, self.summary_dock)
+        self.tabifyDockWidget(self.clusters_dock, self.k_curve_dock)
+        self.clusters_dock.raise_()
         self.k_curve_dock.hide()
         self.analysis = AnalysisDocks(self, self.view_state, self.settings_panel)
         for dock in self.analysis.docks[:3]:
             self.tabifyDockWidget(self.problems_dock, dock)
         self.problems_dock.raise_()
+        self.cluster_panel.item_activated.connect(self.analysis.open_item)
         self.analysis.k_distance_dock.hide()
         self.item = ItemDock(self, lambda rows: self.view_state.select(rows, self.item), self.scatter)
         self.tabifyDockWidget(self.problems_dock, self.item.dock)
         self.view_state.selection_changed.connect(lambda rows, _source: self.item.show_selection(list(rows)))
+        self.cluster_panel.play_requested.connect(self.item.play_row)
         # Give the map most of the room; docks start narrow and the user can widen them.
-        self.resizeDocks([self.settings_dock, self.summary_dock], [260, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.settings_dock, self.summary_dock], [260, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [230], Qt.Orientation.Vertical)
         self._build_status_bar()
         self._build_menus()
@@ -136,6 +156,7 @@ class MainWindow(QMainWindow):
         self._rerun_timer.setInterval(RERUN_DELAY_MS)
         self._rerun_timer.timeout.connect(self.run_now)
         self.settings_panel.spec_changed.connect(self._on_spec_changed)
+        self.view_state.selection_changed.connect(self._on_selection)
         self.problems.count_changed.connect(self._on_problem_count)
         self.worker.started.connect(self._on_started)
         self.worker.progress.connect(self._on_progress)
@@ -163,16 +184,33 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.setToolTip("Stop the running analysis (Esc)")
-        self.cancel_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         self.cancel_button.clicked.connect(self.cancel)
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Analyse again with the current settings (Enter)")
+        self.run_button.clicked.connect(self.run_now)
+        # One Esc for the window: stop a run, else clear the selection (never two ambiguous shortcuts).
+        self.escape_action = QAction(
+            "Cancel or clear selection", self, shortcut=QKeySequence(Qt.Key.Key_Escape)
+        )
+        self.escape_action.triggered.connect(self._escape)
+        self.addAction(self.escape_action)
+        self.selection_label = QLabel("")
+        self.pending_label = QLabel("")
+        self.pending_label.setStyleSheet("background: #fff3c4; color: #5a4500; padding: 1px 6px;")
+        self.pending_label.linkActivated.connect(self._on_pending_link)
+        self.pending_label.hide()
         bar = self.statusBar()
         bar.addWidget(self.stage_label, 1)
+        bar.addPermanentWidget(self.pending_label)
+        bar.addPermanentWidget(self.selection_label)
         bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.run_button)
         bar.addPermanentWidget(self.cancel_button)
 
     def _build_menus(self) -> None:
         self.project = ProjectController(self, self.settings)
         """The project file: open, save, recent, unsaved changes and the title."""
+        self.project.changed.connect(self._show_honest_state)
         self.exports = ExportActions(self)
         file_menu = self.menuBar().addMenu("&File")
         self.open_folder_action = QAction("Open &folder…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
@@ -190,7 +228,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         self.exports.fill_menu(self.menuBar().addMenu("&Export"))
         view_menu = self.menuBar().addMenu("&View")
-        docks = [self.settings_dock, self.summary_dock, self.k_curve_dock, self.problems_dock]
+        docks = [self.settings_dock, self.summary_dock, self.clusters_dock, self.k_curve_dock]
+        docks.append(self.problems_dock)
         for dock in docks + self.analysis.docks + [self.item.dock]:
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
@@ -325,6 +364,20 @@ class MainWindow(QMainWindow):
             self.worker.cancel()
             self.stage_label.setText("Cancelling…")
             self.cancel_button.setEnabled(False)
+        self._show_honest_state()
+
+    def _escape(self) -> None:
+        if self.worker.running or self._rerun_timer.isActive():
+            self.cancel()
+        else:
+            self.view_state.select([], source=self)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        # Enter reaches the window only when the focused widget (a spin box, the map) ignores it.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.run_now()
+            return
+        super().keyPressEvent(event)
 
     def _on_spec_changed(self, spec: Spec) -> None:
         shown = self.result.modality if self.result is not None else None
@@ -332,11 +385,44 @@ class MainWindow(QMainWindow):
         self.remembered.remember(spec, shown if (spec.modality or shown) == shown else None)
         if spec.paths:
             self._rerun_timer.start()
+        self._show_honest_state()
 
     def _on_started(self) -> None:
         self.stage_label.setText("Starting…")
         self.progress_bar.setRange(0, 0)  # busy until the first progress report
         self.cancel_button.setEnabled(True)
+        self._show_honest_state()
+
+    def _show_honest_state(self) -> None:
+        """Make the title, the map and the status bar say what is on screen and what is not run yet.
+
+        While a run goes on, the previous map is dimmed; when idle, settings that differ from the
+        shown result's are listed as not run (with Run and Revert), so that nothing pretends.
+        """
+        shown, spec, running = self.result, self.settings_panel.spec, self.worker.running
+        title = window_title(shown.spec if shown is not None else None, spec, running)
+        self.setWindowTitle(self.project.title(title))
+        self.scatter.set_stale(running and shown is not None)
+        idle = not running and not self._rerun_timer.isActive()
+        changes = spec_changes(shown.spec, spec) if idle and shown is not None else []
+        self.pending_label.setVisible(bool(changes))
+        if changes:
+            self.pending_label.setText(
+                f"Not run yet: {html.escape('; '.join(changes))} — "
+                "<a href='run'>Run</a> (Enter) · <a href='revert'>Revert</a>"
+            )
+            self.pending_label.setToolTip("The map and every view show the result of the previous settings.")
+
+    def _on_pending_link(self, link: str) -> None:
+        if link == "run":
+            self.run_now()
+        elif self.result is not None:
+            self.settings_panel.set_spec(self.result.spec)
+            self._show_honest_state()
+
+    def _on_selection(self, selected: object, _source: object) -> None:
+        count = len(selected)
+        self.selection_label.setText(f"{count} selected" if count else "")
 
     def _on_progress(self, stage: str, done: int, total: int) -> None:
         name = progress.stage_of(stage)
@@ -360,6 +446,7 @@ class MainWindow(QMainWindow):
         """Show a result (from a run or a project file) in every view; ``status`` for the status bar."""
         self._idle(status)
         self._show_result(result)
+        self._show_honest_state()
         self.result_shown.emit(result)
 
     def _use_remembered_embedder(self, result: Result) -> None:
@@ -400,9 +487,11 @@ class MainWindow(QMainWindow):
             self._show_result(None)
             self.drop_hint.setText(DROP_HINT + f"<p style='color:#b22'>{html.escape(message)}</p>")
         self.problems.set_problems(problems)
+        self._show_honest_state()
 
     def _on_cancelled(self) -> None:
         self._idle("Cancelled")
+        self._show_honest_state()
 
     def _idle(self, text: str) -> None:
         self.stage_label.setText(text)

@@ -104,6 +104,8 @@ class ProjectController(QObject):
     """The path a save finished writing."""
     opened = Signal(object)
     """The path of a project now on screen."""
+    changed = Signal()
+    """The project's path or its unsaved-changes flag changed: the title follows."""
 
     def __init__(self, window: MainWindow, settings: QSettings | None) -> None:
         super().__init__(window)
@@ -148,8 +150,15 @@ class ProjectController(QObject):
         has_result = self.window.result is not None
         self.save_action.setEnabled(has_result)
         self.save_as_action.setEnabled(has_result)
-        self.window.setWindowTitle(f"{self.display_name()}[*] — DataMining6")
         self.window.setWindowModified(self.dirty)
+        self.changed.emit()
+
+    def title(self, shown: str) -> str:
+        """The window's title: the project's file name first when there is one; ``*`` while unsaved.
+
+        ``shown`` names what is on screen; Qt shows the ``[*]`` mark only while the window is modified.
+        """
+        return f"{self.path.name}[*] — {shown}" if self.path is not None else f"{shown}[*]"
 
     def display_name(self) -> str:
         """The project's file name, else the input's folder names, else "Untitled"."""

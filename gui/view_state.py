@@ -17,7 +17,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from engine.anomaly import flags_at
-from gui.views.palette import cluster_color
+from engine.naming import fallback_name, match_labels
+from gui.views.palette import PALETTE, cluster_color
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -77,6 +78,7 @@ class ViewState(QObject):
         self._hovered = -1
         self._hidden: frozenset[int] = frozenset()
         self._names: dict[int, str] = {}
+        self._default_names: dict[int, str] = {}
         self._colours: dict[int, Colour] = {}
         self._threshold: float | None = None
         self._items_digest: str | None = None
@@ -87,8 +89,10 @@ class ViewState(QObject):
         """Follow a new result: keep what still means the same thing, reset the rest, emit ``reset``.
 
         The selection is kept when the items are the same; names, colours and hidden clusters when
-        the labels are the same; a threshold the user moved when the outlier scores come from the
-        same detector, contamination, embedder and items (else the detector's own threshold).
+        the labels are the same; with the same items but new labels (another k or method), names the
+        user gave and colours move to the new clusters that overlap the old ones most; a threshold
+        the user moved when the outlier scores come from the same detector, contamination, embedder
+        and items (else the detector's own threshold).
         """
         digest = None if result is None else items_digest(result)
         same_items = digest is not None and digest == self._items_digest
@@ -97,12 +101,14 @@ class ViewState(QObject):
         key = None if result is None else detector_key(result)
         keep_threshold = same_items and key is not None and key == self._detector_key
         self.result, self._items_digest, self._detector_key = result, digest, key
+        if not same_labels:
+            carried = self._carried(labels) if same_items else ({}, {})
+            self._hidden, (self._names, self._colours) = frozenset(), carried
+        self._default_names = {} if result is None else {n.cluster: n.name for n in result.names}
         self._n, self._labels = len(labels), labels
         if not same_items:
             self._selected = _indices((), 0)
         self._hovered = -1
-        if not same_labels:
-            self._hidden, self._names, self._colours = frozenset(), {}, {}
         if not keep_threshold:
             self._threshold = (
                 None if result is None or result.anomaly is None else float(result.anomaly.threshold)
@@ -133,10 +139,8 @@ class ViewState(QObject):
         return self._threshold
 
     def name_of(self, cluster: int) -> str:
-        """The cluster's name: the user's, else ``cluster N`` (``noise`` for -1)."""
-        if cluster < 0:
-            return self._names.get(cluster, "noise")
-        return self._names.get(cluster, f"cluster {cluster}")
+        """The cluster's name: the user's, else the run's (:mod:`engine.naming`), else ``cluster N``."""
+        return self._names.get(cluster) or self._default_names.get(cluster) or fallback_name(cluster)
 
     def colour_of(self, cluster: int) -> Colour:
         return self._colours.get(cluster, cluster_color(cluster))
@@ -182,10 +186,26 @@ class ViewState(QObject):
             raise ValueError(f"{len(labels)} labels for {self._n} items")
         if np.array_equal(labels, self._labels):
             return
+        self._names, self._colours = self._carried(labels)
+        self._default_names = {}  # the run's names describe its own clusters, not these
         self._labels = labels
-        self._names, self._colours = {}, {}
         self.set_hidden((), source)
         self.labels_changed.emit(labels, source)
+
+    def _carried(self, labels: np.ndarray) -> tuple[dict[int, str], dict[int, Colour]]:
+        """The user's names and the colours of the current clusters, moved to the clusters of ``labels``
+        that overlap them most (see :func:`engine.naming.match_labels`); unmatched new clusters get
+        palette colours no matched cluster uses, so two clusters never share a colour."""
+        matched = match_labels(self._labels, labels) if len(labels) == len(self._labels) else {}
+        names = {new: self._names[old] for new, old in matched.items() if old in self._names}
+        colours = {new: self.colour_of(old) for new, old in matched.items()}
+        free = [c for c in PALETTE if c not in colours.values()]
+        for cluster in sorted(set(labels.tolist()) - {-1} - set(colours)):
+            own = cluster_color(cluster)
+            colours[cluster] = own if own in free or not free else free[0]
+            if colours[cluster] in free:
+                free.remove(colours[cluster])
+        return names, colours
 
     def rename(self, cluster: int, name: str, source: object = None) -> None:
         """Give a cluster a name; an empty name goes back to the default."""

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.embed.prefetch import loaded_batches
 from engine.items import Collection, Item, ItemError, Problem
 from engine.progress import EMBED, NEVER_CANCELLED, Cancelled, CancelToken, Progress, no_progress
 
@@ -52,6 +53,9 @@ class Embedder:
     :meth:`fit` sees every readable item's payload before any :meth:`embed_batch`, and nothing is cached."""
     fallback: str | None = None
     """The weight-free embedder the pipeline uses instead when this one's model is missing."""
+    load_workers: int = 1
+    """Threads reading items ahead of the model (:mod:`engine.embed.prefetch`); 1 reads in line.
+    More only where :meth:`load` is thread-safe and releases the interpreter lock (Pillow, audio)."""
 
     # The run in progress, for the hooks :meth:`check_cancelled` and :meth:`warn`; set by :meth:`embed`.
     _cancel: CancelToken = NEVER_CANCELLED
@@ -160,19 +164,24 @@ class Embedder:
         done = len(items) - len(todo)
         progress(f"{EMBED} ({self.name})", done, len(items))
         loaded: list[tuple[int, Any]] = []  # kept for the corpus-wide fit
-        for start in range(0, len(todo), self.batch_size):
-            cancel.raise_if_cancelled()
-            batch = todo[start : start + self.batch_size]
+
+        def load(i: int) -> Any:
+            return self.load(items[i], collection)
+
+        expected = (ItemError, OSError)
+        for batch in loaded_batches(
+            load, todo, self.batch_size, expected, self.load_workers, cancel.raise_if_cancelled
+        ):
             good, payloads = [], []
-            for i in batch:
-                try:
-                    payloads.append(self.load(items[i], collection))
-                    good.append(i)
-                    if getattr(payloads[-1], "note", None):  # used, but the user should know (text cut)
-                        problems.append(Problem(items[i].path, "embed", payloads[-1].note, "warning"))
-                except (ItemError, OSError) as error:
-                    problems.append(Problem(items[i].path, "embed", _unreadable(error)))
+            for i, payload in batch:
+                if isinstance(payload, expected):
+                    problems.append(Problem(items[i].path, "embed", _unreadable(payload)))
                     rows[i] = _FAILED
+                    continue
+                payloads.append(payload)
+                good.append(i)
+                if getattr(payload, "note", None):  # used, but the user should know (text cut)
+                    problems.append(Problem(items[i].path, "embed", payload.note, "warning"))
             if self.fits_corpus:
                 loaded.extend(zip(good, payloads, strict=True))
             elif payloads:

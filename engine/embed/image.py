@@ -16,7 +16,9 @@ import numpy as np
 from PIL import Image
 
 from engine.embed import Embedder, Readiness, register
+from engine.embed.device import choose_device
 from engine.embed.models import configured_model, hf_cached_snapshot
+from engine.embed.onnx_runtime import OnnxUnavailable, unit_rows
 from engine.items import Collection, Item
 from engine.progress import CancelToken, Progress
 
@@ -62,7 +64,11 @@ def _normalised(features: Any) -> np.ndarray:
 
 
 class EfficientNetLite0(Embedder):
-    """ImageNet CNN features: photos of similar things land close, whatever their exact pixels."""
+    """ImageNet CNN features: photos of similar things land close, whatever their exact pixels.
+
+    Options: ``device``, ``model`` (a weights file) and ``runtime`` (auto: ONNX Runtime on the CPU,
+    see :mod:`engine.embed.onnx_runtime`; onnx; torch).
+    """
 
     name = "image-efficientnet"
     modality = "image"
@@ -73,6 +79,7 @@ class EfficientNetLite0(Embedder):
     needs_weights = True
     batch_size = 32
     fallback: str | None = "image-pixels"
+    load_workers = 3  # decoding and resizing (Pillow, no interpreter lock) ahead of the model
     input_size = 224
     architecture = "efficientnet-lite0"
 
@@ -80,6 +87,9 @@ class EfficientNetLite0(Embedder):
         super().__init__(**options)
         self._model: Any = None
         self._device = "cpu"
+        self._session: Any = False  # False: not chosen yet; None: the torch runtime
+        self.runtime_note: str | None = None
+        """Which runtime embedded the items (and why not ONNX), for the run's notes."""
 
     def _weights(self) -> tuple[Path | None, bool]:
         """The weights file to use and whether it is the packaged one."""
@@ -130,11 +140,12 @@ class EfficientNetLite0(Embedder):
         return {"model": model, "architecture": self.architecture, "size": self.input_size}
 
     def _ensure_model(self) -> Any:
+        """The torch network (loaded once): the torch runtime, and the source of the ONNX export."""
         if self._model is not None:
             return self._model
         import torch
 
-        from engine.embed.device import choose_device, configure_torch_threads
+        from engine.embed.device import configure_torch_threads
 
         configure_torch_threads()
         ready = self.readiness()
@@ -154,27 +165,85 @@ class EfficientNetLite0(Embedder):
                 f"{path} is not an EfficientNet-Lite0 weights file (a PyTorch state_dict saved with "
                 f"torch.save): {_brief(error)}"
             ) from error
-        self._device = choose_device(self.options.get("device", "auto"))
-        self._model = model.eval().to(self._device)
+        self._model = model.eval().to(self._runtime()[0])
         return self._model
+
+    def _runtime(self) -> tuple[str, Any]:
+        """(torch device, ONNX session or None), chosen once: ONNX Runtime where it is faster."""
+        if self._session is not False:
+            return self._device, self._session
+        from engine.embed import onnx_runtime as ort
+
+        self._device = choose_device(self.options.get("device", "auto"))
+        self._session, why = None, ""
+        if ort.resolve_runtime(self.options.get("runtime", "auto"), self._device) == "onnx":
+            try:
+                self._session = self._onnx_session(ort)
+            except (OnnxUnavailable, ValueError) as error:
+                why = f"ONNX Runtime is not usable: {error}"
+        elif self.options.get("runtime", "auto") == "auto":
+            why = f"device {self._device}"
+        self.runtime_note = ort.runtime_note(self.name, "onnx" if self._session else "torch", why)
+        return self._device, self._session
+
+    def _onnx_session(self, ort: Any) -> Any:
+        import torch
+
+        ort.require()
+        path, _ = self._weights()
+        size = self.input_size
+        key = ort.settings_key(path, f"{self.architecture}|features-mean|nchw{size}")
+
+        class Features(torch.nn.Module):
+            def __init__(self, net: Any) -> None:
+                super().__init__()
+                self.net = net
+
+            def forward(self, x: Any) -> Any:
+                return self.net.extract_features(x).mean((2, 3))
+
+        def export() -> bytes:
+            net = Features(self._ensure_model().cpu())
+            write = ort.torch_export(net, (torch.zeros(1, 3, size, size),), ["x"], {"x": {0: "n"}})
+            return write()
+
+        return ort.session(ort.exported_model(self.architecture, key, export), self._device)
 
     def load(self, item: Item, collection: Collection) -> Image.Image:
         return _imaging().fit_square(_open(item, self.input_size), self.input_size)
 
+    def _pixels(self, payloads: list[Any]) -> np.ndarray:
+        """NCHW float32 scaled as (x / 255 - 0.5) / 0.5, as the TensorFlow Lite models were trained."""
+        fit_square, as_rgb = _imaging().fit_square, _imaging().as_rgb
+        pixels = np.stack([np.asarray(fit_square(as_rgb(p), self.input_size)) for p in payloads])
+        return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2), dtype=np.float32) / 127.5 - 1.0
+
     def embed_batch(self, payloads: list[Any]) -> np.ndarray:
         """L2-normalised 1280-d features of PIL images (or uint8 arrays) of any size and mode."""
-        import torch
-
-        fit_square, as_rgb = _imaging().fit_square, _imaging().as_rgb
-        model = self._ensure_model()
         if not payloads:
             return np.zeros((0, 1280), dtype=np.float32)
-        pixels = np.stack([np.asarray(fit_square(as_rgb(p), self.input_size)) for p in payloads])
-        batch = torch.from_numpy(pixels).to(self._device).permute(0, 3, 1, 2).float()
-        batch = batch / 127.5 - 1.0  # (x / 255 - 0.5) / 0.5, as the TensorFlow Lite models were trained
+        device, session = self._runtime()
+        batch = self._pixels(payloads)
+        if session is not None:
+            return unit_rows(session.run(None, {"x": batch})[0])
+        import torch
+
+        model = self._ensure_model()
         with torch.inference_mode():
-            features = model.extract_features(batch).mean((2, 3))
-            return _normalised(features)
+            return _normalised(model.extract_features(torch.from_numpy(batch).to(device)).mean((2, 3)))
+
+    def classify(self, payloads: list[Any]) -> np.ndarray:
+        """ImageNet class probabilities (images x 1000) from the 1000-class head shipped with the weights.
+
+        Cluster names use it (:mod:`engine.naming.images`); it runs on torch whatever the runtime,
+        since the exported ONNX graph holds only the features.
+        """
+        import torch
+
+        model = self._ensure_model()
+        batch = torch.from_numpy(self._pixels(payloads)).to(self._runtime()[0])
+        with torch.inference_mode():
+            return model(batch).softmax(dim=1).cpu().numpy().astype(np.float32)
 
 
 class OpenClipImage(Embedder):

@@ -12,7 +12,7 @@ def picture_embedder(options: dict[str, Any]) -> Embedder:
     """The image embedder for pictures drawn from other items (spectrograms, plots).
 
     ``options["image_embedder"]`` when given, else OpenCLIP when its weights are on this computer,
-    else EfficientNet-Lite0. ``device`` and ``model`` are passed on.
+    else EfficientNet-Lite0. ``device``, ``model`` and ``runtime`` are passed on.
     """
     name = options.get("image_embedder")
     if not name:
@@ -20,7 +20,7 @@ def picture_embedder(options: dict[str, Any]) -> Embedder:
         with contextlib.suppress(ValueError):  # OpenCLIP not registered in this build
             if get_embedder("image-openclip").readiness().ready:
                 name = "image-openclip"
-    passed = {k: v for k, v in options.items() if k in ("device", "model")}
+    passed = {k: v for k, v in options.items() if k in ("device", "model", "runtime")}
     return get_embedder(str(name), "image", **passed)
 
 
@@ -39,6 +39,11 @@ class PictureEmbedder(Embedder):
         if self._image is None:
             self._image = picture_embedder(self.options)
         return self._image
+
+    @property
+    def runtime_note(self) -> str | None:
+        """The image model's note on which runtime embedded the pictures."""
+        return getattr(self._image, "runtime_note", None)
 
     def readiness(self) -> Readiness:
         instead = f" Until then {self.fallback} is used instead." if self.fallback else ""

@@ -63,7 +63,8 @@ class SentenceTransformerText(Embedder):
 
     Options: ``device`` (auto, cuda, mps, cpu), ``model`` (a model folder, or the id of a model
     already in the Hugging Face cache), ``chunk_words`` (default: from the model's window),
-    ``chunk_overlap`` (20 words) and ``max_chunks`` (32 per document).
+    ``chunk_overlap`` (20 words), ``max_chunks`` (32 per document) and ``runtime`` (auto: ONNX
+    Runtime on the CPU, see :mod:`engine.embed.onnx_runtime`; onnx; torch).
     """
 
     name = "text-minilm"
@@ -76,6 +77,9 @@ class SentenceTransformerText(Embedder):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._model: Any = None
+        self._onnx: Any = False  # False: not chosen yet; None: the torch runtime
+        self.runtime_note: str | None = None
+        """Which runtime embedded the texts (and why not ONNX), for the run's notes."""
 
     # --- where the model comes from -------------------------------------------------------------
     def _location(self) -> tuple[Path | None, str, str]:
@@ -152,9 +156,33 @@ class SentenceTransformerText(Embedder):
             self._model = _load_model(str(folder), choose_device(self.options.get("device", "auto")))
         return self._model
 
+    def onnx_encoder(self) -> Any:
+        """The ONNX Runtime encoder, or None when the torch model runs (chosen once, noted why)."""
+        if self._onnx is not False:
+            return self._onnx
+        from engine.embed import onnx_runtime as ort
+        from engine.embed.device import choose_device
+
+        device = choose_device(self.options.get("device", "auto"))
+        self._onnx, why = None, f"device {device}" if self.options.get("runtime", "auto") == "auto" else ""
+        if ort.resolve_runtime(self.options.get("runtime", "auto"), device) == "onnx":
+            folder, _source, problem = self._location()
+            try:
+                if problem:
+                    raise ort.OnnxUnavailable(problem)
+                from engine.embed.onnx_text import OnnxSentenceEncoder
+
+                self._onnx = OnnxSentenceEncoder(folder, device, lambda: self.model()[0].auto_model)
+            except (ort.OnnxUnavailable, ValueError) as error:
+                why = f"ONNX Runtime is not usable: {error}"
+        self.runtime_note = ort.runtime_note(self.name, "onnx" if self._onnx else "torch", why)
+        return self._onnx
+
     def chunk_words(self) -> int:
         """Words per chunk: the option if given, never more than fits the model's window."""
-        fits = max(8, int(self.model().max_seq_length * WORDS_PER_TOKEN))
+        onnx = self.onnx_encoder()
+        window = onnx.max_length if onnx else self.model().max_seq_length
+        fits = max(8, int(window * WORDS_PER_TOKEN))
         asked = self.options.get("chunk_words")
         return min(int(asked), fits) if asked else fits
 
@@ -182,27 +210,27 @@ class SentenceTransformerText(Embedder):
         return _unit_rows(pooled)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        model = self.model()
+        onnx = self.onnx_encoder()
         # Longest first, so each encode call (and each of its mini-batches) pads to similar lengths.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out: np.ndarray | None = None
         for start in range(0, len(order), ENCODE_GROUP):
             self.check_cancelled()  # a batch of long documents may hold thousands of chunks
             rows = order[start : start + ENCODE_GROUP]
-            with torch.inference_mode():
-                vectors = model.encode(
-                    [texts[i] for i in rows],
-                    batch_size=32,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+            group = [texts[i] for i in rows]
+            vectors = onnx.encode(group) if onnx else self._torch_encode(group)
             if out is None:
                 out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
             out[rows] = vectors
         return out if out is not None else np.empty((0, 0), dtype=np.float32)
+
+    def _torch_encode(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return self.model().encode(
+                texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False
+            )
 
 
 @functools.lru_cache(maxsize=2)

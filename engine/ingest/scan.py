@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.ingest import csv_reader, filetypes
+from engine.ingest import csv_reader, filetypes, groups
 from engine.ingest.csv_file import CsvLoad, dialect_phrase, load_csv
 from engine.ingest.tables import TableBlock, align_tables
 from engine.ingest.timeseries import SeriesBlock
@@ -31,6 +31,7 @@ def scan(
     *,
     csv_kind: str = "auto",
     label_column: str | None = None,
+    csv_group: str | None = None,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> Collection:
@@ -38,6 +39,8 @@ def scan(
 
     ``csv_kind`` is ``auto`` (guess per file), ``table`` or ``timeseries``; ``label_column``
     names the table column holding known classes (``None``: detect by name, ``""``: none).
+    CSV files with different columns are not merged: ``csv_group`` names the group to read (see
+    :mod:`engine.ingest.groups`), else the largest is read and ``Collection.groups`` lists all.
     Text, image and audio files become one item each; their content is read by the embedders.
     """
     progress = progress or no_progress
@@ -46,7 +49,7 @@ def scan(
     files = _find_files([Path(p) for p in paths], collection.problems, cancel)
     total = len(files)
     progress(STAGE, 0, total)
-    builder = _Builder(collection)
+    builder = _Builder(collection, csv_group)
     for done, (path, modality) in enumerate(files, 1):
         cancel.raise_if_cancelled()
         if modality == filetypes.CSV:
@@ -178,8 +181,12 @@ def _add_file(
 class _Builder:
     """Appends items in file order, so ids are sequential and table rows follow item order."""
 
-    def __init__(self, collection: Collection) -> None:
+    def __init__(self, collection: Collection, csv_group: str | None = None) -> None:
         self.collection = collection
+        self.csv_group = csv_group
+        self.csv_blocks: list[tuple[tuple, Path, range]] = []
+        self.file_notes: dict[Path, str] = {}
+        """The "how it was read" note of each CSV file, dropped with the file when its group is not read."""
         self.tables: list[TableBlock] = []
         self.per_file: list[SeriesBlock] = []
         self.others: Counter[str] = Counter()
@@ -217,6 +224,13 @@ class _Builder:
         self._add_block(path, load)
 
     def _add_block(self, path: Path, load: CsvLoad) -> None:
+        start, notes = len(self.collection.items), len(self.collection.notes)
+        self._add_items(path, load)
+        if len(self.collection.notes) > notes:
+            self.file_notes[path] = self.collection.notes[-1]
+        self.csv_blocks.append((groups.signature(load), path, range(start, len(self.collection.items))))
+
+    def _add_items(self, path: Path, load: CsvLoad) -> None:
         block = load.block
         phrase = dialect_phrase(load.file)
         if isinstance(block, TableBlock):
@@ -234,10 +248,26 @@ class _Builder:
                 return
         self.collection.notes.append(f"{path.name}: {block.note}" + (f"; {phrase}" if phrase else ""))
 
+    def _keep_one_group(self) -> None:
+        """Drop the items of CSV files outside the chosen group of each modality, renumbering the rest."""
+        collection = self.collection
+        kept, collection.groups, notes = groups.choose_groups(self.csv_blocks, self.csv_group)
+        collection.notes.extend(notes)
+        dropped = {i for _, path, rows in self.csv_blocks if path not in kept for i in rows}
+        if not dropped:
+            return
+        unread = {self.file_notes[p] for _, p, _ in self.csv_blocks if p not in kept and p in self.file_notes}
+        collection.notes[:] = [n for n in collection.notes if n not in unread]
+        self.tables = [b for b in self.tables if b.path in kept]
+        self.per_file = [b for b in self.per_file if b.path in kept]
+        rest = collection.subset([i for i in range(len(collection.items)) if i not in dropped])
+        collection.items, collection.series = rest.items, rest.series
+
     def finish(self) -> None:
         collection = self.collection
+        self._keep_one_group()
         if self.tables:
-            features, names, problems = align_tables(self.tables)
+            features, names = align_tables(self.tables)
             collection.table_features = features
             collection.feature_names = names
             # lets an embedder weigh a category's indicator columns as one feature
@@ -246,7 +276,6 @@ class _Builder:
                 for feature, source in block.sources.items():
                     if feature != source and feature not in one_hot.setdefault(source, []):
                         one_hot[source].append(feature)
-            collection.problems.extend(problems)
             if len(self.tables) > 1:
                 collection.notes.append(
                     f"{len(self.tables)} table files combined, features matched by column name "

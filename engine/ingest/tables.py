@@ -184,57 +184,24 @@ def _impute(frame: pd.DataFrame, number_columns: list[str], categorical: list[st
     return phrases
 
 
-def align_tables(blocks: list[TableBlock]) -> tuple[np.ndarray, list[str], list[Problem]]:
-    """Stack the blocks of several files, matching features by column name.
+def align_tables(blocks: list[TableBlock]) -> tuple[np.ndarray, list[str]]:
+    """Stack the blocks of several files with the same columns, matching features by name.
 
-    The feature set is the union; a one-hot feature a file never saw is 0 there (its category
-    does not occur), any other absent feature is filled with its median over the other files.
+    Only one-hot features can differ between such files (a category one file never has); they are
+    0 where absent. Files with other columns are never aligned: :mod:`engine.ingest.groups`
+    keeps them apart.
     """
     if len(blocks) == 1:
-        return blocks[0].features, list(blocks[0].feature_names), []
+        return blocks[0].features, list(blocks[0].feature_names)
     names: list[str] = []
-    seen: set[str] = set()
-    sources: dict[str, str] = {}
     for block in blocks:
-        for name in block.feature_names:
-            if name not in seen:
-                seen.add(name)
-                names.append(name)
-                sources[name] = block.sources[name]
+        names += [name for name in block.feature_names if name not in names]
     position = {name: j for j, name in enumerate(names)}
-    columns: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    for block in blocks:
-        for j, name in enumerate(block.feature_names):
-            columns[name].append(block.features[:, j])
-    medians = {name: float(np.median(np.concatenate(parts))) for name, parts in columns.items()}
-
-    problems = []
-    out = np.empty((sum(len(b.features) for b in blocks), len(names)))
+    out = np.zeros((sum(len(b.features) for b in blocks), len(names)))
     start = 0
     for block in blocks:
         stop = start + len(block.features)
-        present = set(block.feature_names)
-        absent = []
-        for name in names:
-            if name in present:
-                continue
-            if sources[name] in block.source_columns:
-                out[start:stop, position[name]] = 0.0
-            else:
-                out[start:stop, position[name]] = medians[name]
-                if sources[name] not in absent:
-                    absent.append(sources[name])
-        for j, name in enumerate(block.feature_names):
-            out[start:stop, position[name]] = block.features[:, j]
-        if absent:
-            problems.append(
-                Problem(
-                    block.path,
-                    STAGE,
-                    f"This file lacks column(s) {listed([repr(c) for c in absent])} that other table files "
-                    "have; they were filled with the median of the other files.",
-                    severity="warning",
-                )
-            )
+        columns = [position[name] for name in block.feature_names]
+        out[start:stop, columns] = block.features
         start = stop
-    return out, names, problems
+    return out, names

@@ -1,4 +1,5 @@
-"""The 2-D map: one point per analysed item, coloured by cluster, with hover and click selection.
+"""The 2-D map: one point per analysed item, coloured by cluster; hover previews, click, rectangle,
+lasso and name selection, more like this, and a dimmed look while a new result is being made.
 
 Selection, hover, hidden clusters, names, colours and the outlier threshold live in the shared
 :class:`gui.view_state.ViewState`: the map writes the user's clicks there and redraws from it.
@@ -10,15 +11,26 @@ throttled by a timer instead of pyqtgraph's per-spot hover machinery.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from gui.view_state import ViewState
+from gui.views.map_actions import MapActions
+from gui.views.map_legend import MapLegend
+from gui.views.map_tools import (
+    MapToolBar,
+    QueryRunner,
+    SelectingViewBox,
+    StaleOverlay,
+)
+from gui.views.preview import PreviewLoader, PreviewPopup, item_preview
 from gui.views.widgets import plain_plot
 
 if TYPE_CHECKING:
@@ -35,28 +47,66 @@ Describe = Callable[[int], tuple[str, str | None]]
 UNCERTAIN_BELOW = 0.8
 """Items whose top mixture probability is below this get an uncertainty ring."""
 
+AXIS_NAMES = {"pca": "PC", "tsne": "t-SNE", "umap": "UMAP"}
+STALE_TEXT = "Showing the previous result — analysing…"
+
 
 def _point_size(n: int) -> int:
     return 8 if n <= 2_000 else 6 if n <= 20_000 else 4
 
 
-class ScatterView(QWidget):
+class ScatterView(MapActions, QWidget):
     """Scatter of ``Result.coords`` coloured by the state's labels; selection is by item index."""
+
+    message = Signal(str)
+    """Something the status bar should say (how many were selected, why nothing happened)."""
 
     def __init__(self, state: ViewState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state if state is not None else ViewState(self)
-        self.plot = plain_plot()
+        self.result: Result | None = None
+        self.view_box = SelectingViewBox(self.select_in_shape)
+        self.plot = plain_plot(viewBox=self.view_box)
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setPen(pg.mkPen(150, 150, 150))
             self.plot.getAxis(axis).setTextPen(pg.mkPen(90, 90, 90))
-        self.view_box = self.plot.getPlotItem().getViewBox()
-        self.legend = self.plot.addLegend(
-            offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 210), labelTextColor=(40, 40, 40)
-        )
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)  # "PC 1 (x0.001)" reads as a unit
+        self.legend = MapLegend()
+        self.legend.visibility_toggled.connect(lambda c, v: self.state.set_cluster_visible(c, v, source=self))
+        self.tools = MapToolBar()
+        self.tools.mode_changed.connect(self.set_mode)
+        self.tools.zoom_requested.connect(self.zoom_to_selection)
+        self.tools.reset_requested.connect(self.reset_view)
+        self.tools.more_like_this.connect(lambda: self.more_like_this())
+        self.tools.search_changed.connect(self.select_by_name)
+        self.tools.query_entered.connect(self.ask_query)
+        self.queries = QueryRunner(self)
+        self.queries.found.connect(self._on_query_found)
+        self.queries.failed.connect(self.message)
+        self.previews = PreviewLoader(self)
+        self.previews.ready.connect(lambda _key: self._update_hover())
+        self.popup = PreviewPopup(self)
+        self._stale = StaleOverlay(self.plot, STALE_TEXT)
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.plot, 1)
+        body.addWidget(self.legend)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.setSpacing(0)
+        layout.addWidget(self.tools)
+        layout.addLayout(body, 1)
+        keys = {
+            "M": ("More like this (map)", self.more_like_this),
+            "Z": ("Zoom to selection (map)", self.zoom_to_selection),
+            "Home": ("Reset view (map)", self.reset_view),
+        }
+        for key, (what, slot) in keys.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setWhatsThis(what)  # Help › Keyboard shortcuts lists it under this name
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda slot=slot: slot())
+        self._names_lower: list[str] | None = None
 
         self._coords = np.zeros((0, 2), dtype=np.float32)
         self._labels = np.zeros(0, dtype=int)
@@ -90,7 +140,7 @@ class ScatterView(QWidget):
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
         self.state.selection_changed.connect(lambda *_: self._draw_selection())
-        self.state.hidden_changed.connect(lambda *_: self._show_hidden())
+        self.state.hidden_changed.connect(lambda hidden, _: self._show_hidden())
         self.state.labels_changed.connect(lambda labels, _: self._redraw(labels))
         self.state.clusters_changed.connect(lambda _: self._redraw(self._labels))
         self.state.threshold_changed.connect(lambda *_: self._show_rings())
@@ -100,6 +150,12 @@ class ScatterView(QWidget):
         """Show a pipeline result: coordinates, clusters, item names, outliers and uncertain items."""
         if self.state.result is not result:
             self.state.reset_for(result)
+        self.result, self._names_lower = result, None
+        self.queries.set_result(result)
+        self.tools.query.setVisible(result.modality == "text")
+        axis = AXIS_NAMES.get(result.spec.layout, result.spec.layout)
+        self.plot.setLabel("bottom", f"{axis} 1")
+        self.plot.setLabel("left", f"{axis} 2")
         items = result.analysed.items
 
         def describe(i: int) -> tuple[str, str | None]:
@@ -108,6 +164,7 @@ class ScatterView(QWidget):
         self.set_points(result.coords, self.state.labels, describe)
         probabilities = result.clustering.probabilities
         self._uncertain_flags = None if probabilities is None else probabilities.max(axis=1) < UNCERTAIN_BELOW
+        self._fill_legend()
         self._show_hidden()
 
     def _redraw(self, labels: np.ndarray) -> None:
@@ -116,6 +173,7 @@ class ScatterView(QWidget):
         self.set_points(self._coords, labels, self._describe)
         self.view_box.setRange(rect, padding=0)
         self._uncertain_flags = uncertain
+        self._fill_legend()
         self._show_hidden()
 
     def _show_rings(self) -> None:
@@ -136,8 +194,19 @@ class ScatterView(QWidget):
         """Hide the points (and their rings and highlight) of the clusters the state hides."""
         for cluster, item in self._cluster_items.items():
             item.setVisible(cluster not in self.state.hidden)
+        self.legend.set_visible_clusters(self.state.hidden)
         self._show_rings()
         self._draw_selection()
+
+    def _fill_legend(self) -> None:
+        """One entry per cluster in id order, noise last, then the rings the map can draw."""
+        counts = sorted(self.cluster_counts().items(), key=lambda ic: (ic[0] < 0, ic[0]))
+        clusters = [
+            (c, f"{self.state.name_of(c)}  ({n})", self.state.colour_of(c), c not in self.state.hidden)
+            for c, n in counts
+        ]
+        outliers = self.result is not None and self.result.anomaly is not None
+        self.legend.set_entries(clusters, outliers, self._uncertain_flags is not None)
 
     def _draw_selection(self) -> None:
         chosen = self.state.selected
@@ -166,7 +235,7 @@ class ScatterView(QWidget):
         pen = pg.mkPen(255, 255, 255, 160, width=0.8) if n <= 5_000 else pg.mkPen(None)
         ids, counts = np.unique(labels, return_counts=True)
         order = sorted(zip(ids.tolist(), counts.tolist(), strict=True), key=lambda ic: (ic[0] < 0, ic[0]))
-        for cluster, count in order:  # clusters in id order, noise last in the legend
+        for cluster, _count in order:  # clusters in id order, noise last (drawn first)
             r, g, b = self.state.colour_of(cluster)
             alpha = 150 if cluster < 0 else 230
             item = pg.ScatterPlotItem(
@@ -177,13 +246,11 @@ class ScatterView(QWidget):
                 pxMode=True,
                 hoverable=False,
                 antialias=n <= 20_000,
-                name=f"{self.state.name_of(cluster)}  ({count})",
             )
             item.setZValue(-1 if cluster < 0 else 0)
             self.plot.addItem(item)
             self._cluster_items[cluster] = item
-        for sample, _label in self.legend.items:  # a click on a legend entry hides its cluster
-            sample.sigClicked.connect(self._on_legend_clicked)
+        self._fill_legend()
         self._highlight.setData(pos=np.zeros((0, 2)))
         if n:
             self.view_box.autoRange(padding=0.05)
@@ -192,17 +259,10 @@ class ScatterView(QWidget):
         """Remove every point (an empty collection or a new, still running analysis)."""
         self.set_points(np.zeros((0, 2)), np.zeros(0, dtype=int))
 
-    def _on_legend_clicked(self, item: pg.ScatterPlotItem) -> None:
-        # pyqtgraph has already toggled the item; the state decides, so that every view agrees.
-        for cluster, drawn in self._cluster_items.items():
-            if drawn is item:
-                self.state.set_cluster_visible(cluster, item.isVisible(), source=self)
-
     def _clear_items(self) -> None:
         for item in self._cluster_items.values():
             self.plot.removeItem(item)
         self._cluster_items.clear()
-        self.legend.clear()
 
     # ---- facts the tests and other views read ------------------------------------------------
     def point_count(self) -> int:
@@ -214,8 +274,16 @@ class ScatterView(QWidget):
         return {c: len(item.data) for c, item in self._cluster_items.items()}
 
     def legend_entries(self) -> list[str]:
-        """The legend's texts, in order."""
-        return [label.text for _, label in self.legend.items]
+        """The legend's cluster entries, in order (the ring entries follow them in the legend)."""
+        return self.legend.cluster_texts()
+
+    def axis_titles(self) -> tuple[str, str]:
+        """(bottom, left) axis titles."""
+        return self.plot.getAxis("bottom").labelText, self.plot.getAxis("left").labelText
+
+    def is_stale(self) -> bool:
+        """Whether the map is dimmed as the previous result while a new one is being made."""
+        return self._stale.isVisibleTo(self)
 
     @property
     def selected(self) -> list[int]:
@@ -272,21 +340,52 @@ class ScatterView(QWidget):
     def _update_hover(self) -> None:
         if self._hover_pos is None:
             return
+        if self.view_box.drawing:  # a preview would hide the points being lassoed
+            self.popup.hide()
+            return
         index = self.index_at_scene(self._hover_pos)
         index = -1 if index is None else index
         self.state.hover(index, source=self)
         if index < 0:
-            QToolTip.hideText()
+            self.popup.hide()
             return
         view_pos = self.plot.mapFromScene(self._hover_pos)
-        QToolTip.showText(self.plot.viewport().mapToGlobal(view_pos), self.hover_text(index), self.plot)
+        self.show_preview(index, self.plot.viewport().mapToGlobal(view_pos))
+
+    def show_preview(self, index: int, at: Any) -> None:
+        """The hover preview of item ``index`` near the global position ``at``: name and cluster,
+        then a thumbnail, the document's first lines, a plot of the series or the row's values."""
+        title = "<b>{}</b><br><span style='color:#555'>{}</span>".format(
+            *(html.escape(line) for line in self.hover_text(index).split("\n", 1))
+        ).replace("\n", "<br>")
+        picture, body = (None, "") if self.result is None else item_preview(self.previews, self.result, index)
+        self.popup.show_preview(at, title, picture, body)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        self.popup.hide()
+        super().leaveEvent(event)
 
     def _on_mouse_clicked(self, event: Any) -> None:
+        index = self.index_at_scene(event.scenePos())
+        if event.button() == Qt.MouseButton.RightButton:
+            if index is not None:
+                self.context_menu(index).popup(QCursor.pos())
+            return
         if event.button() != Qt.MouseButton.LeftButton or event.double():
             return
-        index = self.index_at_scene(event.scenePos())
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             if index is not None:
                 self.state.select(set(self.selected) ^ {index}, source=self)
             return
         self.state.select([] if index is None else [index], source=self)
+
+    def set_stale(self, stale: bool, text: str = STALE_TEXT) -> None:
+        """Dim the map and say that it shows the previous result while a new one is being made."""
+        self._stale.show_over(stale, text)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        # Esc is a key, not a shortcut: the window's own Esc (cancel, else clear) must not be ambiguous.
+        if event.key() == Qt.Key.Key_Escape and len(self.state.selected):
+            self.state.select([], source=self)
+            return
+        super().keyPressEvent(event)

@@ -30,8 +30,19 @@ def test_analyze_demo_writes_every_output(tmp_path):
     out = tmp_path / "out"
     rows = read_csv(out / "assignments.csv")
     assert len(rows) == 300
-    assert list(rows[0]) == ["item", "path", "row", "cluster", "known_label", "x", "y"]
+    assert list(rows[0]) == ["item", "path", "row", "cluster", "cluster_name", "known_label", "x", "y"]
     assert {r["cluster"] for r in rows} == {"0", "1", "2"}
+    clusters = read_csv(out / "clusters.csv")
+    assert list(clusters[0]) == ["cluster", "size", "name", "keywords", "typical_items"]
+    assert sorted(int(c["size"]) for c in clusters) == sorted(
+        sum(r["cluster"] == c["cluster"] for r in rows) for c in clusters
+    )
+    named = {c["cluster"]: c["name"] for c in clusters}
+    assert all(r["cluster_name"] == named[r["cluster"]] for r in rows)
+    # the demo's segments: families spend, students visit often, retirees are old and shop in store
+    assert any("high income" in n for n in named.values()) and any("high age" in n for n in named.values())
+    typical = [c["typical_items"].split("; ") for c in clusters]
+    assert all(len(t) == 5 and set(t) <= {r["item"] for r in rows} for t in typical)
     assert sorted(int(r["row"]) for r in rows) == list(range(300))
     document = json.loads((out / "metrics.json").read_text())
     assert document["k"] == 3 and document["metrics"]["ari"] > 0.9
@@ -110,8 +121,7 @@ def test_analyze_writes_the_report_clusters_csv_and_a_project_the_window_opens(t
     assert done.returncode == 0, done.stderr
     assert {p.name for p in out.iterdir()} >= {"report.html", "clusters.csv", "assignments.csv"}
     clusters = read_csv(out / "clusters.csv")
-    assert [r["cluster"] for r in clusters] == ["0", "1", "2"]
-    assert sum(int(r["size"]) for r in clusters) == 300
+    assert sorted(r["cluster"] for r in clusters) == ["0", "1", "2"]
     assert "<div class='cluster' id='cluster-2'>" in (out / "report.html").read_text(encoding="utf-8")
     result, view = load(project)
     assert result.n_clusters == 3 and len(result.analysed.items) == 300 and view == {}

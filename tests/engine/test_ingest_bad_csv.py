@@ -250,10 +250,13 @@ def test_crlf_utf16_and_duplicate_names(tmp_path):
     crlf = write(tmp_path / "crlf.csv", b"a,b\r\n1,2\r\n3,4\r\n")
     wide = write(tmp_path / "u16.csv", b"\xff\xfe" + "c,d\n5,6\n7,8\n".encode("utf-16-le"))
     dup = write(tmp_path / "dup.csv", "v,v\n1,2\n3,4\n")
-    collection = scan([crlf, wide, dup])
-    assert collection.feature_names == ["a", "b", "c", "d", "v", "v.1"]
-    np.testing.assert_allclose(collection.table_features[:2, :2], [[1, 2], [3, 4]])
-    np.testing.assert_allclose(collection.table_features[2:4, 2:4], [[5, 6], [7, 8]])
+    paths = [crlf, wide, dup]
+    assert [g.label.split(":")[0] for g in scan(paths).groups] == ["crlf.csv", "u16.csv", "dup.csv"]
+    for path, columns, rows in [(crlf, ["a", "b"], [[1, 2], [3, 4]]), (wide, ["c", "d"], [[5, 6], [7, 8]])]:
+        collection = scan(paths, csv_group=path.name)
+        assert collection.feature_names == columns
+        np.testing.assert_allclose(collection.table_features, rows)
+    assert scan(paths, csv_group="dup.csv").feature_names == ["v", "v.1"]
 
 
 def test_unclosed_quote_and_comment_lines(tmp_path):

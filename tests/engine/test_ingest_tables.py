@@ -97,23 +97,61 @@ def test_identifier_category_and_wordy_columns(tmp_path):
     assert "'comment'" in note and "left out" in note and "named by 'name'" in note
 
 
-def test_several_table_files_align_by_column_name(tmp_path):
+def test_table_files_with_the_same_columns_are_combined_and_categories_aligned(tmp_path):
     (tmp_path / "a.csv").write_text("x,y,kind\n1,2,p\n3,4,q\n5,6,p\n")
-    (tmp_path / "b.csv").write_text("y,z,kind\n10,20,p\n30,40,r\n50,60,r\n")
+    (tmp_path / "b.csv").write_text("y,x,kind\n10,20,p\n30,40,r\n50,60,r\n")  # same columns, other order
     collection = scan([tmp_path], label_column="")
-    assert collection.feature_names == ["x", "y", "kind=p", "kind=q", "z", "kind=r"]
+    assert collection.feature_names == ["x", "y", "kind=p", "kind=q", "kind=r"]
     expected = [
-        [1, 2, 1, 0, 40, 0],  # z filled with the median of b.csv
-        [3, 4, 0, 1, 40, 0],
-        [5, 6, 1, 0, 40, 0],
-        [3, 10, 1, 0, 20, 0],  # x filled with the median of a.csv; absent categories are 0
-        [3, 30, 0, 0, 40, 1],
-        [3, 50, 0, 0, 60, 1],
+        [1, 2, 1, 0, 0],
+        [3, 4, 0, 1, 0],
+        [5, 6, 1, 0, 0],
+        [20, 10, 1, 0, 0],  # categories a file never has are 0 there
+        [40, 30, 0, 0, 1],
+        [60, 50, 0, 0, 1],
     ]
     np.testing.assert_allclose(collection.table_features, expected)
-    warned = {p.path.name: p.message for p in collection.problems if p.severity == "warning"}
-    assert "'z'" in warned["a.csv"] and "'x'" in warned["b.csv"]
     assert any("2 table files combined" in n for n in collection.notes)
+    assert [g.n_items for g in collection.groups] == [6] and collection.groups[0].analysed
+
+
+def test_iris_and_wine_in_one_folder_are_two_inputs_never_merged(tmp_path, iris_csv):
+    wine = tmp_path / "wine.csv"
+    load_wine(as_frame=True).frame.to_csv(wine, index=False)
+    collection = scan([tmp_path])
+    assert len(collection.items) == 178 and collection.table_features.shape == (178, 13)  # the larger
+    assert {it.path for it in collection.items} == {wine}
+    groups = [(g.key, g.n_items, g.analysed) for g in collection.groups]
+    assert groups == [(str(iris_csv), 150, False), (str(wine), 178, True)]
+    assert collection.groups[1].label.startswith("wine.csv: 178 rows (13 columns: alcalinity_of_ash,")
+    note = next(n for n in collection.notes if "not merged" in n)
+    assert "analysed wine.csv: 178 rows" in note and "left out iris.csv: 150 rows" in note
+    assert not [p for p in collection.problems if "median" in p.message]
+    assert not [n for n in collection.notes if n.startswith("iris.csv: read as")]  # only the group note
+
+    iris = scan([tmp_path], csv_group="iris.csv")
+    assert len(iris.items) == 150 and iris.feature_names == list(load_iris().feature_names)
+    assert [it.id for it in iris.items] == list(range(150))
+    assert [g.analysed for g in iris.groups] == [True, False]
+    assert scan([tmp_path], csv_group=str(wine)).groups[1].analysed
+
+
+def test_time_series_files_of_different_kinds_are_separate_inputs(tmp_path):
+    t = np.arange(40)
+    for i in range(3):
+        walk = pd.DataFrame({"x": np.sin(t / (i + 2)), "y": np.cos(t)})
+        walk.to_csv(tmp_path / f"walk{i}.csv", index=False)
+    for i in range(2):
+        pd.DataFrame({"temperature": np.sin(t / 3) + i}).to_csv(tmp_path / f"temp{i}.csv", index=False)
+    collection = scan([tmp_path], csv_kind="timeseries")
+    assert {it.path.name for it in collection.items} == {"walk0.csv", "walk1.csv", "walk2.csv"}
+    assert sorted(collection.series) == [0, 1, 2]
+    assert all(a.shape == (40, 2) for a in collection.series.values())
+    groups = [(g.modality, g.n_items, g.analysed) for g in collection.groups]
+    assert groups == [("timeseries", 2, False), ("timeseries", 3, True)]
+    assert not [p for p in collection.problems if "different numbers of channels" in p.message]
+    temps = scan([tmp_path], csv_kind="timeseries", csv_group="temp1.csv")
+    assert {it.path.name for it in temps.items} == {"temp0.csv", "temp1.csv"}
 
 
 def test_tsv_and_headerless_numbers(tmp_path):
@@ -124,9 +162,10 @@ def test_tsv_and_headerless_numbers(tmp_path):
     collection = scan([tsv, plain])
     assert collection.csv_files[tsv].delimiter == "\t"
     assert collection.csv_files[plain].header is False
-    assert collection.feature_names == ["a", "b", "column 1", "column 2", "column 3"]
-    assert collection.table_features.shape == (5, 5)
-    np.testing.assert_allclose(collection.table_features[2:, 2:], [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    assert collection.feature_names == ["column 1", "column 2", "column 3"]  # the larger of two kinds
+    np.testing.assert_allclose(collection.table_features, [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    tsv_only = scan([tsv, plain], csv_group="t.tsv")
+    np.testing.assert_allclose(tsv_only.table_features, [[1.5, 2], [3, 4]])
 
 
 def test_forcing_table_on_a_series_shaped_file(tmp_path):

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.embed import ItemError
 from engine.ingest.audio import SAMPLE_RATE
 from engine.item_view import clip_view, series_band, waveform_envelope
+from engine.items import ItemError
 
 
 def test_chirp_matches_librosa_and_its_ridge_rises(tmp_path: Path, write_chirp) -> None:

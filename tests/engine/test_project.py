@@ -240,3 +240,31 @@ def test_a_save_killed_at_any_moment_leaves_the_previous_project_intact(table_re
         np.testing.assert_array_equal(loaded.labels, big.labels)
     leftovers = [p for p in tmp_path.iterdir() if p != target]
     assert all(p.name.startswith(".p.dm6.") and p.suffix == ".tmp" for p in leftovers)
+
+
+def test_a_project_saved_before_a_spec_field_existed_still_reclusters_without_reading(
+    table_result, tmp_path, monkeypatch
+):
+    """Simulate a project from a version whose Spec had no ``csv_group``: its keys lack that value."""
+    save(table_result, tmp_path / "p.dm6")
+    with zipfile.ZipFile(tmp_path / "p.dm6") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    document = json.loads(members["project.json"])
+    spec = document["result"]["fields"]["spec"]["fields"]
+    spec.pop("csv_group")
+    keys = document["result"]["fields"]["keys"]
+    for stage, fields in document["key_fields"].items():
+        at = fields.index("csv_group")
+        keys[stage]["$tuple"].pop(at)
+        fields.remove("csv_group")
+    members["project.json"] = json.dumps(document).encode()
+    with zipfile.ZipFile(tmp_path / "old.dm6", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    loaded, _ = load(tmp_path / "old.dm6")
+    import engine.ingest
+    from engine.embed import Embedder
+
+    monkeypatch.setattr(engine.ingest, "scan", lambda *a, **k: pytest.fail("read again"))
+    monkeypatch.setattr(Embedder, "embed", lambda *a, **k: pytest.fail("embedded again"))
+    assert run(loaded.spec.replace(k=4), previous=loaded).n_clusters == 4

@@ -75,9 +75,10 @@ def test_window_opens_without_heavy_imports():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    seconds, heavy = float(lines[-2]), lines[-1]
+    heavy = lines[-1]
     assert heavy == "", f"imported at start-up: {heavy}"
-    assert seconds < 2.0
+    # How fast the window opens is measured by tests/benchmarks/bench_startup.py, not asserted here:
+    # a timed unit test fails whenever the machine is busy.
 
 
 def test_main_runs_until_the_window_closes(qapp, settings):

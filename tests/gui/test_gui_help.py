@@ -33,7 +33,10 @@ def test_shortcut_list_is_read_from_the_actions(qtbot):
     assert listed["Save"] == QKeySequence("Ctrl+S").toString(native)
     assert listed["Save as…"] == QKeySequence("Ctrl+Shift+S").toString(native)
     assert listed["Assignments as CSV…"] == QKeySequence("Ctrl+E").toString(native)
-    assert listed["Cancel"] == QKeySequence("Esc").toString(native)
+    assert listed["Cancel or clear selection"] == QKeySequence("Esc").toString(native)
+    assert (
+        listed["Zoom to selection (map)"] == "Z" and listed["Run again with the current settings"] == "Enter"
+    )
     assert "Open folder…" in listed and "Keyboard shortcuts" in listed
     # A shortcut added later shows up: the list is never a stale copy.
     window.addAction(QAction("Zoom to fit", window, shortcut="Ctrl+0"))
@@ -41,4 +44,4 @@ def test_shortcut_list_is_read_from_the_actions(qtbot):
     table = dialog.findChildren(QTableWidget)[0]
     rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
     assert rows["Zoom to fit"] == QKeySequence("Ctrl+0").toString(native)
-    assert len(set(listed.values())) == len(listed)  # no two actions share keys
+    assert len(set(listed.values())) == len(listed)  # no two entries share keys

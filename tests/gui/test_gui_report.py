@@ -36,4 +36,5 @@ def test_the_report_renders_in_qt_with_its_map_curves_and_mean_rows(qapp, tmp_pa
         pixmap = document.resource(QTextDocument.ResourceType.ImageResource, QUrl(name))
         assert not pixmap.isNull() and pixmap.width() >= 300
     text = document.toPlainText()
-    assert "retirees" in text and "cluster 2" in text and "cluster mean" in text
+    default = {n.cluster: n.name for n in result.names}[2]  # engine.naming's, e.g. "high income, ..."
+    assert "retirees" in text and default in text and "Keywords:" in text and "cluster mean" in text

@@ -173,20 +173,12 @@ def test_hiding_a_cluster_hides_its_points(qtbot, views, tree_result):
     state.set_cluster_visible(cluster, True)
     assert scatter._cluster_items[cluster].isVisible() and scatter.ringed()[0] == int(flags.sum())
 
-    sample, _label = scatter.legend.items[1]  # a click on the legend hides through the state
+    entry = scatter.legend.item(1)  # unticking a legend entry hides through the state
     with qtbot.waitSignal(state.hidden_changed, timeout=2000) as hidden_now:
-        sample.mouseClickEvent(_LeftClick())
+        entry.setCheckState(Qt.CheckState.Unchecked)
     assert hidden_now.args[0] == frozenset({1}) and not scatter._cluster_items[1].isVisible()
-
-
-class _LeftClick:
-    """The part of a pyqtgraph click event a legend sample reads."""
-
-    def button(self) -> Qt.MouseButton:
-        return Qt.MouseButton.LeftButton
-
-    def accept(self) -> None:
-        pass
+    state.set_cluster_visible(1, True)  # and the legend follows the state back
+    assert entry.checkState() == Qt.CheckState.Checked
 
 
 def test_names_and_colours_reach_the_map(qtbot, views, tree_result):
@@ -217,3 +209,28 @@ def test_round_trip_through_a_plain_dict(make_result):
     assert again.name_of(0) == "zero" and again.colour_of(1) == (10, 20, 30) and again.threshold == 1.25
     with pytest.raises(ValueError, match="newer version"):
         ViewState.from_dict({**data, "schema": 99})
+
+
+def test_colours_and_user_names_stay_with_their_clusters_across_a_reclustering(qtbot, views, make_result):
+    from engine.naming import ClusterName
+
+    state, scatter, *_ = views
+    first = make_result(n=90, k=3)  # clusters 0, 1, 2 of 30 items each
+    first.names = [ClusterName(c, n) for c, n in enumerate(["ants", "bees", "cats"])]
+    show(state, views[1:], first)
+    assert scatter.legend_entries()[0].startswith("ants")  # the run's names are the defaults
+    state.rename(1, "my bees")
+    before = {c: state.colour_of(c) for c in range(3)}
+
+    old = np.asarray(first.labels)
+    labels = np.select([old == 0, old == 1, old == 2], [2, 0, 1])  # the engine numbered them anew
+    labels[(old == 2) & (np.arange(90) >= 60)] = 3  # k 3 -> 4: half of the old cluster 2 split off
+    second = dataclasses.replace(first, clustering=Clustering(labels=labels), names=[])
+    show(state, views[1:], second)
+    assert [state.colour_of(c) for c in (2, 0, 1)] == [before[0], before[1], before[2]]
+    assert state.colour_of(3) not in before.values()  # the new cluster gets a colour of its own
+    assert state.name_of(0) == "my bees" and state.name_of(2) == "cluster 2"
+    assert scatter._cluster_items[2].opts["brush"].color().getRgb()[:3] == before[0]
+
+    state.set_labels(np.arange(90) % 2)  # unrelated clusters (a dendrogram cut elsewhere): nothing inherited
+    assert state.name_of(0) == "cluster 0" and state.colour_of(1) != before[2]

@@ -114,3 +114,65 @@ def test_close_during_a_run_stops_the_thread(qtbot, window, tmp_path):
     start = time.monotonic()
     window.close()
     assert not window.worker.running and time.monotonic() - start < 2
+
+
+def test_the_previous_map_is_dimmed_while_a_new_run_goes_on(qtbot, window, tmp_path):
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.open_paths([tmp_path / "in"])
+    assert not window.scatter.is_stale() and window.windowTitle().replace("[*]", "") == "DataMining6 — in"
+    window.engine.delay_s = 30
+    with qtbot.waitSignal(window.worker.progress, timeout=5000):
+        window.settings_panel.edit(k=5)
+        window.run_now()
+    assert window.scatter.is_stale() and "previous result" in window.scatter._stale.text()
+    window.engine.delay_s = 0
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.worker.cancel()
+        window.run_now()
+    assert not window.scatter.is_stale() and not window.pending_label.isVisible()
+
+
+def test_after_cancel_title_settings_and_map_agree(qtbot, window, tmp_path):
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.open_paths([tmp_path / "in"])
+    shown = window.result
+    window.engine.delay_s = 30
+    with qtbot.waitSignal(window.worker.progress, timeout=5000):
+        window.settings_panel.edit(k=7)
+        window.open_paths([tmp_path / "other_in"])
+    title = window.windowTitle().replace("[*]", "")  # Qt's unsaved-changes mark
+    assert title == "DataMining6 — in (analysing other_in…)" and window.scatter.is_stale()
+    with qtbot.waitSignal(window.worker.cancelled, timeout=2000):
+        qtbot.keyClick(window.scatter.plot, Qt.Key.Key_Escape)  # Esc cancels a run
+    assert window.result is shown and not window.scatter.is_stale()
+    assert window.windowTitle().replace("[*]", "") == "DataMining6 — in"
+    pending = window.pending_label.text()
+    assert window.pending_label.isVisible() and "input other_in" in pending and "k auto → 7" in pending
+    window.pending_label.linkActivated.emit("revert")
+    assert window.settings_panel.spec == shown.spec and not window.pending_label.isVisible()
+
+
+def test_run_button_and_enter_run_the_current_settings_again(qtbot, window, tmp_path):
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.open_paths([tmp_path / "in"])
+    calls = len(window.engine.calls)
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        qtbot.mouseClick(window.run_button, Qt.MouseButton.LeftButton)
+    assert len(window.engine.calls) == calls + 1
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        qtbot.keyClick(window.scatter.plot, Qt.Key.Key_Return)
+    assert len(window.engine.calls) == calls + 2
+    assert window.engine.calls[-1][0] == window.settings_panel.spec
+
+
+def test_selection_count_in_the_status_bar_and_esc_clears_when_idle(qtbot, window, tmp_path):
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.open_paths([tmp_path / "in"])
+    window.view_state.select(range(12))
+    assert window.selection_label.text() == "12 selected"
+    qtbot.keyClick(window.scatter.plot, Qt.Key.Key_Escape)
+    assert window.view_state.selected.tolist() == [] and window.selection_label.text() == ""
+    window.scatter.tools.query.setText("x")  # Enter in a map text box belongs to the box, not to Run
+    calls = len(window.engine.calls)
+    qtbot.keyClick(window.scatter.tools.search, Qt.Key.Key_Return)
+    assert len(window.engine.calls) == calls and not window.worker.running

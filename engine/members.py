@@ -1,0 +1,122 @@
+"""What the cluster panel says about a group of items: their order, the cluster's summary numbers, the
+mean and band of its series, and how far each table cell is from its column's mean.
+
+Plain numpy over a :class:`engine.pipeline.Result`'s arrays, so the panel never computes anything a
+test cannot check without a screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ORDERS = {
+    "typical": "Most typical first",
+    "unusual": "Most unusual first",
+}
+"""Member orders the panel offers (key: label)."""
+
+
+def typicality_order(
+    embeddings: np.ndarray, rows: np.ndarray, labels: np.ndarray | None = None
+) -> np.ndarray:
+    """``rows`` sorted by distance to their cluster's centre in embedding space, closest first.
+
+    With ``labels`` each row is measured against the centre of its own cluster (among ``rows``), so a
+    mixed selection lists each cluster's most typical members near the top; else against the centre
+    of all ``rows``. Ties keep the original order.
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    if len(rows) == 0:
+        return rows
+    vectors = np.asarray(embeddings[rows], dtype=np.float64)
+    groups = np.zeros(len(rows), dtype=np.intp) if labels is None else np.asarray(labels)[rows]
+    distance = np.empty(len(rows))
+    for group in np.unique(groups):
+        mine = groups == group
+        centre = vectors[mine].mean(axis=0)
+        distance[mine] = np.linalg.norm(vectors[mine] - centre, axis=1)
+    return rows[np.argsort(distance, kind="stable")]
+
+
+def outlier_order(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``rows`` sorted by outlier score, most unusual first (ties keep the original order)."""
+    rows = np.asarray(rows, dtype=np.intp)
+    return rows[np.argsort(-np.asarray(scores, dtype=np.float64)[rows], kind="stable")]
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    """One line of the cluster list."""
+
+    cluster: int
+    size: int
+    outlier_share: float | None
+    """Share of members flagged as outliers at the current threshold; None without a detector."""
+    silhouette: float | None
+    """Mean silhouette of the members in the silhouette sample; None when none was computed."""
+
+
+def cluster_summaries(
+    labels: np.ndarray,
+    flags: np.ndarray | None = None,
+    silhouette_rows: np.ndarray | None = None,
+    silhouette_values: np.ndarray | None = None,
+) -> list[ClusterSummary]:
+    """A summary per cluster id in ``labels`` (noise, -1, last), from per-item outlier flags and the
+    silhouettes of a sample of items (rows and values, as :class:`engine.metrics.Silhouettes` holds)."""
+    labels = np.asarray(labels)
+    sil_by_cluster: dict[int, float] = {}
+    if silhouette_rows is not None and silhouette_values is not None and len(silhouette_rows):
+        sample_labels = labels[np.asarray(silhouette_rows, dtype=np.intp)]
+        for cluster in np.unique(sample_labels):
+            sil_by_cluster[int(cluster)] = float(np.mean(silhouette_values[sample_labels == cluster]))
+    clusters = sorted(np.unique(labels).tolist(), key=lambda c: (c < 0, c))
+    summaries = []
+    for cluster in clusters:
+        mine = labels == cluster
+        share = None if flags is None else float(np.mean(np.asarray(flags)[mine]))
+        summaries.append(ClusterSummary(int(cluster), int(mine.sum()), share, sil_by_cluster.get(cluster)))
+    return summaries
+
+
+def first_channel(series: np.ndarray) -> np.ndarray:
+    """A series' first channel as float64 (1-D series are their own first channel)."""
+    values = np.asarray(series, dtype=np.float64)
+    return values if values.ndim == 1 else values[:, 0]
+
+
+def resample(values: np.ndarray, length: int) -> np.ndarray:
+    """A 1-D series linearly resampled to ``length`` points (missing values bridged)."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.zeros(length)
+    old = np.linspace(0.0, 1.0, len(values))
+    return np.interp(np.linspace(0.0, 1.0, length), old[finite], values[finite])
+
+
+def series_mean_band(series: list[np.ndarray], length: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of the first channels of ``series``, each resampled to ``length``.
+
+    Series of different lengths are compared by their relative position (start to end), as the
+    mini plots draw them.
+    """
+    if not series:
+        return np.zeros(length), np.zeros(length)
+    stacked = np.vstack([resample(first_channel(s), length) for s in series])
+    return stacked.mean(axis=0), stacked.std(axis=0)
+
+
+def column_deviation(table: np.ndarray) -> np.ndarray:
+    """Each cell's distance from its column's mean in standard deviations (0 for constant columns).
+
+    The column statistics come from the whole table (every analysed row), so a cell's colour says
+    how unusual it is in the collection, not only within the shown members.
+    """
+    table = np.asarray(table, dtype=np.float64)
+    mean = np.nanmean(table, axis=0) if len(table) else np.zeros(table.shape[1])
+    sd = np.nanstd(table, axis=0) if len(table) else np.ones(table.shape[1])
+    sd = np.where(sd > 0, sd, np.inf)
+    return np.nan_to_num((table - mean) / sd, nan=0.0)

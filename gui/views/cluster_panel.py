@@ -1,0 +1,268 @@
+"""The cluster panel: a list of clusters (colour, name, size, share of outliers, mean silhouette, a
+checkbox that shows or hides the cluster on the map) above the member view of the chosen clusters.
+
+Everything goes through the window's :class:`gui.view_state.ViewState`: renaming writes the state's
+name, the checkbox its hidden set, and choosing clusters or members selects their items, so the
+map, the dendrogram and every other view follow. A selection made elsewhere (a lasso on the map)
+shows in the member view.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.members import ClusterSummary, cluster_summaries
+from engine.thumbnails import ThumbnailCache
+from gui.views.members import MemberView
+
+if TYPE_CHECKING:
+    from engine.pipeline import Result
+    from gui.view_state import ViewState
+
+KeywordSource = Callable[["Result", int], list[str]]
+"""``(result, cluster) -> keywords``: where the panel learns a cluster's keywords."""
+
+COLUMNS = ["Cluster", "Size", "Outliers", "Silhouette"]
+_CLUSTER_ROLE = Qt.ItemDataRole.UserRole + 10
+
+
+def result_keywords(result: Result, cluster: int) -> list[str]:
+    """The default keyword source: ``result.clustering.info["keywords"][cluster]`` when a naming
+    stage put keywords there, else none (documents are then shown without highlights)."""
+    table = result.clustering.info.get("keywords") or {}
+    return [str(word) for word in table.get(cluster, table.get(str(cluster), []))]
+
+
+class ClusterPanel(QWidget):
+    """Clusters above, members below; both read and write the shared view state."""
+
+    item_activated = Signal(int)
+    """A member was double-clicked (row index): the window opens its file."""
+    play_requested = Signal(int)
+    """An audio member's play button was clicked (row index): the window plays it."""
+
+    def __init__(
+        self, state: ViewState, cache: ThumbnailCache | None = None, keywords: KeywordSource = result_keywords
+    ) -> None:
+        super().__init__()
+        self.state = state
+        self.result: Result | None = None
+        self.keywords_source = keywords
+        self.summaries: list[ClusterSummary] = []
+        self._filling = False
+
+        self.clusters = QTableWidget(0, len(COLUMNS))
+        self.clusters.setHorizontalHeaderLabels(COLUMNS)
+        self.clusters.verticalHeader().hide()
+        self.clusters.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.clusters.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        header = self.clusters.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.clusters.horizontalHeaderItem(0).setToolTip(
+            "Tick to show on the map; double-click the name to rename"
+        )
+        self.clusters.horizontalHeaderItem(2).setToolTip(
+            "Share of the cluster's items above the outlier threshold"
+        )
+        self.clusters.horizontalHeaderItem(3).setToolTip("Mean silhouette of the cluster's items (1 is best)")
+        self.clusters.itemChanged.connect(self._on_item_changed)
+        self.clusters.itemSelectionChanged.connect(self._on_clusters_chosen)
+
+        self.members = MemberView(state, cache)
+        self.members.item_activated.connect(self.item_activated)
+        self.members.play_requested.connect(self.play_requested)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.clusters)
+        splitter.addWidget(self.members)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([140, 460])  # a few clusters above, most of the room for their members
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        state.reset.connect(lambda: self.set_result(state.result))
+        state.labels_changed.connect(self._on_labels_changed)
+        state.clusters_changed.connect(self._on_clusters_changed)
+        state.hidden_changed.connect(self._sync_checks)
+        state.threshold_changed.connect(lambda *_a: self._fill_clusters())
+        state.selection_changed.connect(self._on_selection)
+
+    # ---- content ------------------------------------------------------------------------------
+    def set_result(self, result: Result | None) -> None:
+        """Show a result's clusters; the member view starts with the state's selection, if any."""
+        self.result = result
+        self.members.set_result(result)
+        self._fill_clusters()
+        if len(self.state.selected):
+            self._on_selection(self.state.selected, None)
+
+    def set_keywords_source(self, source: KeywordSource) -> None:
+        """Where keywords come from (a naming module); documents highlight them."""
+        self.keywords_source = source
+        self._on_clusters_chosen()
+
+    def keywords_for(self, clusters: list[int]) -> list[str]:
+        """The chosen clusters' keywords, through the one keyword source."""
+        if self.result is None:
+            return []
+        words: list[str] = []
+        for cluster in clusters:
+            words += [w for w in self.keywords_source(self.result, cluster) if w not in words]
+        return words
+
+    def _fill_clusters(self) -> None:
+        chosen = self.chosen_clusters()
+        self._filling = True
+        self.clusters.clearContents()
+        self.summaries = [] if self.result is None else self._summaries()
+        self.clusters.setRowCount(len(self.summaries))
+        for position, summary in enumerate(self.summaries):
+            self._fill_row(position, summary)
+        self._filling = False
+        self._choose(chosen)
+
+    def _summaries(self) -> list[ClusterSummary]:
+        labels = self.state.labels
+        silhouettes = self.result.silhouettes
+        same_labels = np.array_equal(labels, self.result.labels)  # silhouettes belong to the run's labels
+        use = silhouettes is not None and same_labels
+        return cluster_summaries(
+            labels,
+            self.state.outlier_flags(),
+            silhouettes.rows if use else None,
+            silhouettes.values if use else None,
+        )
+
+    def _fill_row(self, position: int, summary: ClusterSummary) -> None:
+        cluster = summary.cluster
+        name = QTableWidgetItem(self.state.name_of(cluster))
+        swatch = QPixmap(12, 12)
+        swatch.fill(QColor(*self.state.colour_of(cluster)))
+        name.setIcon(swatch)
+        name.setData(_CLUSTER_ROLE, cluster)
+        name.setFlags(name.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
+        visible = cluster not in self.state.hidden
+        name.setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
+        name.setToolTip("Tick to show on the map; double-click to rename")
+        cells = [
+            name,
+            _number(str(summary.size), summary.size),
+            _number(
+                "–" if summary.outlier_share is None else f"{summary.outlier_share:.0%}",
+                summary.outlier_share,
+            ),
+            _number("–" if summary.silhouette is None else f"{summary.silhouette:.2f}", summary.silhouette),
+        ]
+        for column, cell in enumerate(cells):
+            if column:
+                cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.clusters.setItem(position, column, cell)
+
+    # ---- choosing -----------------------------------------------------------------------------
+    def chosen_clusters(self) -> list[int]:
+        rows = sorted({index.row() for index in self.clusters.selectionModel().selectedRows()})
+        return [self.summaries[r].cluster for r in rows if r < len(self.summaries)]
+
+    def choose(self, clusters: list[int]) -> None:
+        """Choose clusters in the list (as a click would): their members show below."""
+        self._choose(clusters)
+        self._on_clusters_chosen()
+
+    def _choose(self, clusters: list[int]) -> None:
+        was = self.clusters.blockSignals(True)
+        self.clusters.clearSelection()
+        mode = self.clusters.selectionMode()
+        self.clusters.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for position, summary in enumerate(self.summaries):
+            if summary.cluster in clusters:
+                self.clusters.selectRow(position)
+        self.clusters.setSelectionMode(mode)
+        self.clusters.blockSignals(was)
+
+    def _on_clusters_chosen(self) -> None:
+        clusters = self.chosen_clusters()
+        if self.result is None or not clusters:
+            return
+        rows = np.flatnonzero(np.isin(self.state.labels, clusters))
+        self.members.set_keywords(self.keywords_for(clusters))
+        self.members.show_rows(rows, self._title(clusters, len(rows)))
+
+    def _title(self, clusters: list[int], count: int) -> str:
+        return f"<b>{html.escape(', '.join(self.state.name_of(c) for c in clusters))}</b>: {count} items"
+
+    def _on_labels_changed(self, _labels: np.ndarray, _source: object) -> None:
+        """A moved dendrogram cut: new clusters under the same ids; show the chosen ids' new members."""
+        self._fill_clusters()
+        self._on_clusters_chosen()
+
+    def _on_selection(self, indices: np.ndarray, source: object) -> None:
+        if source is self.members or self.result is None:
+            return
+        if len(indices):
+            was = self.clusters.blockSignals(True)
+            self.clusters.clearSelection()
+            self.clusters.blockSignals(was)
+            clusters = sorted(set(self.state.labels[indices].tolist()))
+            self.members.set_keywords(self.keywords_for(clusters))
+            self.members.show_rows(np.asarray(indices), f"<b>Selection</b>: {len(indices)} items")
+        elif not self.chosen_clusters():
+            self.members.show_rows(np.zeros(0, dtype=np.intp), "")
+
+    # ---- editing ------------------------------------------------------------------------------
+    def _on_item_changed(self, cell: QTableWidgetItem) -> None:
+        if self._filling or cell.column() != 0:
+            return
+        cluster = int(cell.data(_CLUSTER_ROLE))
+        visible = cell.checkState() == Qt.CheckState.Checked
+        if visible == (cluster in self.state.hidden):
+            self.state.set_cluster_visible(cluster, visible, source=self)
+        if cell.text().strip() != self.state.name_of(cluster):
+            self.state.rename(cluster, cell.text(), source=self)
+            self._filling = True
+            cell.setText(self.state.name_of(cluster))  # an empty name goes back to the default
+            self._filling = False
+
+    def _sync_checks(self, hidden: frozenset[int], source: object) -> None:
+        self._filling = True
+        for position, summary in enumerate(self.summaries):
+            shown = summary.cluster not in hidden
+            self.clusters.item(position, 0).setCheckState(
+                Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked
+            )
+        self._filling = False
+
+    def _on_clusters_changed(self, source: object) -> None:
+        if source is not self:
+            self._fill_clusters()
+        clusters = self.chosen_clusters()
+        if clusters:  # a renamed cluster: the member view's title follows, its scroll position stays
+            self.members.title.setText(self._title(clusters, len(self.members.rows)))
+
+
+def _number(text: str, value: float | None) -> QTableWidgetItem:
+    """A right-aligned cell that sorts by its value."""
+    cell = QTableWidgetItem(text)
+    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if value is not None:
+        cell.setData(Qt.ItemDataRole.UserRole, float(value))
+    return cell

@@ -1,0 +1,243 @@
+"""Cluster names: keywords of documents, ImageNet classes of pictures, distinctive features of
+tables, series and sounds; typical items; naming that never fails a run; matching clusters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import naming
+from engine.cluster import Clustering
+from engine.items import Collection, Item
+from engine.naming import ClusterName, match_labels, name_clusters
+from engine.naming.text import class_tfidf
+from engine.pipeline import Result, Spec, run
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+SITE = Path(np.__file__).resolve().parents[1]
+
+
+def result_of(items: list[Item], labels, embeddings=None, **collection) -> Result:
+    """A Result of given items and labels, as the pipeline would hand it to the namers."""
+    labels = np.asarray(labels)
+    if embeddings is None:
+        embeddings = np.eye(labels.max() + 1)[labels] + 0.01 * np.arange(len(labels))[:, None]
+    analysed = Collection(items=items, **collection)
+    return Result(
+        spec=Spec(paths=("x",)),
+        collection=analysed,
+        analysed=analysed,
+        modality=items[0].modality,
+        embedder="test",
+        embeddings=np.asarray(embeddings, dtype=np.float32),
+        clustering=Clustering(labels=labels),
+        coords=np.zeros((len(labels), 2), dtype=np.float32),
+    )
+
+
+def files(folder: Path, modality: str, contents: dict[str, object]) -> list[Item]:
+    folder.mkdir(exist_ok=True)
+    items = []
+    for i, (name, content) in enumerate(contents.items()):
+        path = folder / name
+        if isinstance(content, str):
+            path.write_text(content)
+        else:
+            content.save(path)
+        items.append(Item(id=i, path=path, modality=modality))
+    return items
+
+
+HOCKEY = [
+    "The hockey team won the game on the ice; the goalie stopped every puck.",
+    "Our hockey team lost the game, but the team played well on the ice.",
+    "A hockey game needs skates, a puck and a team that passes.",
+    "The goalie of the hockey team was the star of the game.",
+]
+COOKING = [
+    "Bake the bread in a hot oven; the dough needs flour, water and salt.",
+    "Knead the dough, let the bread rise, then bake it in the oven.",
+    "Fresh bread from the oven: flour, yeast and a slow rising dough.",
+    "The recipe for this bread uses rye flour and a sour dough.",
+]
+
+
+def test_document_clusters_are_named_by_their_class_tfidf_keywords(tmp_path):
+    texts = {f"h{i}.txt": t for i, t in enumerate(HOCKEY)} | {f"c{i}.md": t for i, t in enumerate(COOKING)}
+    items = files(tmp_path, "text", texts)
+    names = name_clusters(result_of(items, [0] * 4 + [1] * 4))
+    hockey, cooking = names
+    assert set(hockey.name.split(", ")) <= {"hockey", "team", "game", "goalie", "ice"}
+    assert set(hockey.keywords[:3]) == {"hockey", "team", "game"}  # "team" is the most frequent
+    assert set(cooking.name.split(", ")) <= {"bread", "dough", "oven", "flour", "bake"}
+    assert not set(hockey.keywords) & set(cooking.keywords)
+    assert "the" not in hockey.keywords  # stop words never name a cluster
+    assert hockey.typical[0] in range(4) and len(hockey.typical) == 4
+
+
+def test_a_word_from_one_document_only_does_not_name_the_cluster():
+    docs = {0: ["zamboni zamboni zamboni zamboni hockey"] + ["hockey team"] * 4, 1: ["bread dough"] * 5}
+    keywords = class_tfidf(docs)
+    assert keywords[0][0] == "hockey" and "zamboni" not in keywords[0]
+
+
+@pytest.mark.slow
+def test_image_clusters_are_named_by_the_classifier_head_or_their_typical_picture(tmp_path):
+    from PIL import Image, ImageOps
+
+    photos = {
+        "china": SITE / "sklearn/datasets/images/china.jpg",  # a temple on a lake
+        "flower": SITE / "sklearn/datasets/images/flower.jpg",
+    }
+    pictures: dict[str, object] = {}
+    for name, path in photos.items():
+        image = Image.open(path).convert("RGB")
+        w, h = image.size
+        variants = [image, ImageOps.mirror(image), image.crop((w // 10, h // 10, w, h))]
+        pictures |= {f"{name}_{i}.jpg": v for i, v in enumerate(variants)}
+    for i in range(3):  # small grayscale drawings: far from ImageNet, the head is unsure
+        block = np.zeros((28, 28), np.uint8)
+        block[5 + i : 20, 8 : 22 - i] = 200
+        pictures[f"shape_{i}.png"] = Image.fromarray(block)
+    items = files(tmp_path, "image", pictures)
+    names = name_clusters(result_of(items, [0] * 3 + [1] * 3 + [2] * 3))
+    assert names[0].name.split(", ")[0] == "palace" and names[0].keywords[0] == "palace"
+    assert names[1].name.split(", ")[0] == "daisy"
+    assert names[2].name.startswith("like shape_") and names[2].keywords == ()
+
+
+def test_imagenet_class_names_are_read_without_importing_torchvision():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from engine.naming.images import imagenet_classes as c; n = c(); "
+        "print(len(n), n[281], n[985], 'torchvision' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1000", "tabby", "daisy", "False"]
+
+
+def test_table_clusters_are_named_by_their_most_different_features_with_a_direction():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(60, 4))
+    features[:20, 0] += 3.0  # cluster 0: high proline, low hue
+    features[:20, 1] -= 2.0
+    features[20:40, 2] += 2.5  # cluster 1: high alcohol
+    items = [Item(id=i, path=Path("wine.csv"), modality="table", row=i) for i in range(60)]
+    labels = np.repeat([0, 1, 2], 20)
+    names = name_clusters(
+        result_of(items, labels, table_features=features, feature_names=["proline", "hue", "alcohol", "ash"])
+    )
+    assert names[0].name.startswith("high proline, low hue")
+    assert names[1].name.startswith("high alcohol")
+    assert "ash" not in names[0].name and "ash" not in names[1].name
+
+
+def test_time_series_clusters_are_named_by_their_shape():
+    t = np.linspace(0, 1, 200)
+    rng = np.random.default_rng(1)
+    periodic = [np.sin(2 * np.pi * 8 * t + p) for p in rng.uniform(0, 6, 10)]
+    rising = [5 * t + 0.05 * rng.normal(size=200) for _ in range(10)]
+    series = dict(enumerate(periodic + rising))
+    items = [Item(id=i, path=Path("s.csv"), modality="timeseries", row=i) for i in range(20)]
+    names = name_clusters(result_of(items, np.repeat([0, 1], 10), series=series))
+    assert "periodic" in names[0].keywords[:3] and "rising" in names[1].keywords[:3]
+    assert "rising" not in names[0].keywords and "periodic" not in names[1].keywords
+
+
+def test_sound_clusters_are_named_loud_and_low_or_quiet_and_high(tmp_path):
+    import soundfile as sf
+
+    sr = 16000
+    t = np.arange(sr) / sr
+    items = []
+    for i in range(8):
+        low = i < 4
+        signal = (0.8 if low else 0.02) * np.sin(2 * np.pi * (110 if low else 3000) * (1 + 0.01 * i) * t)
+        sf.write(tmp_path / f"clip{i}.wav", signal, sr)
+        items.append(Item(id=i, path=tmp_path / f"clip{i}.wav", modality="audio"))
+    names = name_clusters(result_of(items, np.repeat([0, 1], 4)))
+    assert {"loud", "low-pitched"} <= set(names[0].keywords)
+    assert {"quiet", "high-pitched"} <= set(names[1].keywords)
+
+
+def test_noise_is_named_noise_and_duplicate_names_are_told_apart():
+    items = [Item(id=i, path=Path(f"f{i}.png"), modality="image") for i in range(6)]
+    result = result_of(items, [0, 0, 1, 1, 1, 0])
+    result.clustering = Clustering(labels=np.array([-1, 0, 0, 1, 1, 0]))
+    result.modality = "unknown"  # no namer: typical members name the clusters
+    names = name_clusters(result)
+    assert [n.cluster for n in names] == [-1, 0, 1]
+    assert names[0].name == "noise" and names[1].name.startswith("like f")
+    assert naming._unique("tabby", {"tabby", "tabby 2"}) == "tabby 3"
+
+
+def test_typical_items_are_those_closest_to_the_cluster_centre():
+    vectors = np.array([[0.0], [10.0], [1.0], [2.0], [11.0], [30.0]])
+    order = naming.typical_order(vectors, np.array([0, 1, 0, 0, 1, 1]))
+    assert order[0].tolist() == [2, 0, 3] and order[1][0] in (1, 4)
+
+
+def test_the_pipeline_names_clusters_and_reuses_the_names_until_the_clusters_change():
+    first = run(Spec(paths=(str(DEMO / "tables"),), k=3))
+    assert len(first.names) == 3 and all(isinstance(n, ClusterName) for n in first.names)
+    assert "name" in first.timings
+    again = run(first.spec.replace(layout="pca", detector="ecod"), previous=first)
+    assert "name" not in again.timings and again.names is first.names
+    other = run(first.spec.replace(k=4), previous=first)
+    assert "name" in other.timings and len(other.names) == 4
+
+
+def test_cancel_while_naming_ends_the_run():
+    from engine.progress import Cancelled, CancelToken
+
+    token = CancelToken()
+
+    def progress(stage, done, total):
+        if stage == naming.STAGE:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        run(Spec(paths=(str(DEMO / "tables"),), k=3), progress=progress, cancel=token)
+
+
+def test_a_failing_namer_never_fails_the_run(monkeypatch):
+    from engine.naming import features
+
+    def broken(*args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(features, "name_tables", broken)
+    result = run(Spec(paths=(str(DEMO / "tables"),), k=3, use_cache=False))
+    assert [n.name for n in result.names] == ["cluster 0", "cluster 1", "cluster 2"]
+    assert all(len(n.typical) == 5 for n in result.names)
+    assert any("could not be named (division by zero)" in note for note in result.notes)
+
+
+def test_an_unavailable_classifier_names_clusters_after_their_typical_items(monkeypatch, tmp_path):
+    from engine.embed import Readiness
+    from engine.embed.image import EfficientNetLite0
+
+    monkeypatch.setattr(EfficientNetLite0, "readiness", lambda self: Readiness(False, "x", "No weights."))
+    items = [Item(id=i, path=tmp_path / f"cat{i}.png", modality="image") for i in range(4)]
+    names, note = naming.name_stage(result_of(items, [0, 0, 1, 1]))
+    assert [n.name for n in names] == ["like cat0.png", "like cat2.png"]
+    assert note and "No weights." in note
+
+
+def test_new_clusters_are_matched_to_the_old_clusters_they_overlap_most():
+    old = np.repeat([0, 1, 2], 30)
+    new = old.copy()
+    new[old == 0] = 2  # ids permuted
+    new[old == 2] = 0
+    new[75:] = 3  # k 3 -> 4: the old cluster 2 split in two
+    assert match_labels(old, new) == {2: 0, 1: 1, 0: 2}
+    assert match_labels(old, np.arange(90) % 4) == {}  # unrelated: nothing inherited
+    noisy = new.copy()
+    noisy[:5] = -1
+    assert match_labels(old, noisy)[2] == 0  # noise is never matched
+    with pytest.raises(ValueError):
+        match_labels(old, new[:10])

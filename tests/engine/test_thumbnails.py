@@ -1,0 +1,119 @@
+"""Previews for the cluster panel (thumbnails, spectrograms, snippets, their disk cache) and the
+numbers it shows (member order, cluster summaries, series band, table cell deviations)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.embed import ItemError
+from engine.members import (
+    cluster_summaries,
+    column_deviation,
+    outlier_order,
+    series_mean_band,
+    typicality_order,
+)
+from engine.thumbnails import (
+    ThumbnailCache,
+    audio_thumbnail,
+    cached_picture,
+    document_snippet,
+    image_thumbnail,
+    thumbnail_key,
+)
+
+
+def test_an_image_thumbnail_keeps_colour_and_aspect(tmp_path):
+    path = tmp_path / "red.jpg"
+    Image.new("RGB", (1200, 600), (220, 20, 20)).save(path, quality=95)
+    pixels = image_thumbnail(path, 96)
+    assert pixels.shape == (48, 96, 3) and pixels.dtype == np.uint8
+    assert np.abs(pixels.reshape(-1, 3).mean(0) - (220, 20, 20)).max() < 6
+
+
+def test_broken_images_say_why(tmp_path):
+    truncated = tmp_path / "cut.png"
+    Image.new("RGB", (200, 200), (0, 200, 0)).save(tmp_path / "whole.png")
+    truncated.write_bytes((tmp_path / "whole.png").read_bytes()[:300])
+    with pytest.raises(ItemError, match="truncated|damaged|decoded"):
+        image_thumbnail(truncated)
+    with pytest.raises(ItemError, match="cannot be read"):
+        image_thumbnail(tmp_path / "gone.png")
+    with pytest.raises(ItemError, match="moved or deleted"):
+        thumbnail_key(tmp_path / "gone.png", 96, "image")
+
+
+def test_the_disk_cache_serves_an_unchanged_file_and_notices_an_edit(tmp_path):
+    path = tmp_path / "a.png"
+    Image.new("RGB", (64, 64), (0, 0, 250)).save(path)
+    cache = ThumbnailCache(tmp_path / "cache")
+    calls = []
+
+    def make(p, size):
+        calls.append(p)
+        return image_thumbnail(p, size)
+
+    first = cached_picture(path, "image", make, cache)
+    again = cached_picture(path, "image", make, cache)
+    assert len(calls) == 1 and np.abs(first.astype(int) - again.astype(int)).max() < 8
+    assert cache.size_bytes() > 0
+    Image.new("RGB", (64, 64), (250, 250, 0)).save(path)
+    os.utime(path, ns=(1, 1))  # a new mtime even on coarse file systems
+    edited = cached_picture(path, "image", make, cache)
+    assert len(calls) == 2 and edited[..., 0].mean() > 200 and edited[..., 2].mean() < 30
+    for entry in (tmp_path / "cache").rglob("*.*"):
+        entry.write_bytes(b"junk")  # a damaged entry is a miss, made again
+    cached_picture(path, "image", make, cache)
+    assert len(calls) == 3
+
+
+def test_a_clip_becomes_a_small_spectrogram_and_a_document_a_snippet(tmp_path):
+    import soundfile as sf
+
+    sr = 22050
+    t = np.arange(sr) / sr
+    sf.write(tmp_path / "tone.wav", 0.5 * np.sin(2 * np.pi * 440 * t), sr)
+    picture = audio_thumbnail(tmp_path / "tone.wav", 96)
+    assert picture.shape == (72, 96, 3) and picture.std() > 10
+    (tmp_path / "doc.txt").write_text("A title\n\nFirst   line.\nSecond line " + "word " * 500)
+    title, text = document_snippet(tmp_path / "doc.txt", chars=200)
+    assert title == "A title" and text.startswith("First line. Second line") and len(text) <= 200
+    (tmp_path / "junk.txt").write_bytes(bytes(range(256)) * 20)
+    with pytest.raises(ItemError):
+        document_snippet(tmp_path / "junk.txt")
+
+
+def test_members_order_by_typicality_and_by_outlier_score():
+    embeddings = np.array([[0.0], [5.0], [1.0], [2.0], [100.0], [101.0]])
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    rows = np.array([0, 1, 2, 3])
+    assert typicality_order(embeddings, rows).tolist() == [3, 2, 0, 1]  # centre 2.0
+    assert typicality_order(embeddings, np.arange(6), labels).tolist()[:2] == [3, 4]
+    scores = np.array([0.1, 0.9, 0.5, 0.2, 0.0, 0.0])
+    assert outlier_order(scores, rows).tolist() == [1, 2, 3, 0]
+
+
+def test_cluster_summaries_count_outliers_and_silhouettes():
+    labels = np.array([0, 0, 1, 1, 1, -1])
+    flags = np.array([True, False, False, False, True, True])
+    summaries = cluster_summaries(labels, flags, np.array([0, 1, 2]), np.array([0.5, 0.7, 0.2]))
+    assert [s.cluster for s in summaries] == [0, 1, -1]
+    assert [s.size for s in summaries] == [2, 3, 1]
+    assert summaries[0].outlier_share == 0.5 and summaries[1].outlier_share == pytest.approx(1 / 3)
+    assert summaries[0].silhouette == pytest.approx(0.6) and summaries[1].silhouette == pytest.approx(0.2)
+    assert summaries[2].silhouette is None
+    assert cluster_summaries(labels)[0].outlier_share is None
+
+
+def test_series_band_and_column_deviation():
+    mean, sd = series_mean_band(
+        [np.zeros(10), np.full(30, 2.0), np.column_stack([np.ones(5), np.ones(5)])], 20
+    )
+    assert mean.shape == (20,) and np.allclose(mean, 1.0) and np.allclose(sd, np.std([0, 2, 1]))
+    table = np.array([[1.0, 5.0], [3.0, 5.0], [2.0, np.nan]])
+    z = column_deviation(table)
+    assert z[1, 0] > 0 > z[0, 0] and z[2, 0] == 0 and np.all(z[:, 1] == 0)

@@ -1,0 +1,296 @@
+"""The cluster panel: real thumbnails off the GUI thread, placeholders that say why, names and hidden
+clusters through the view state, member order, selection both ways, and a viewer per modality."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QImage, QMouseEvent
+
+from engine.anomaly import Anomalies
+from engine.items import Collection, Item
+from engine.thumbnails import ThumbnailCache
+from gui.thumbnails import Failed
+from gui.view_state import ViewState
+from gui.views.cluster_panel import ClusterPanel
+from gui.views.member_delegate import play_button_rect
+
+COLOURS = [(230, 20, 20), (20, 200, 20), (20, 20, 230)]
+
+
+def with_items(result, items: list[Item], modality: str, **payload):
+    """The blob result re-dressed as another modality (same labels, embeddings and map)."""
+    collection = Collection(items=items, **payload)
+    return dataclasses.replace(result, collection=collection, analysed=collection, modality=modality)
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    state = ViewState()
+    widget = ClusterPanel(state, cache=ThumbnailCache(tmp_path / "thumbs"))
+    qtbot.addWidget(widget)
+    widget.resize(520, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield state, widget
+    widget.members.loader.wait()
+
+
+def show(state: ViewState, result) -> None:
+    state.reset_for(result)
+
+
+def image_result(make_result, folder: Path, n: int = 30):
+    """``n`` images coloured by cluster (red, green, blue); item 3 truncated, item 4 deleted after the run."""
+    result = make_result(n=n, k=3)
+    items = []
+    for i in range(n):
+        path = folder / f"img{i:03d}.png"
+        Image.new("RGB", (160, 120), COLOURS[int(result.labels[i])]).save(path)
+        items.append(Item(id=i, path=path, modality="image", label=None))
+    items[3].path.write_bytes(items[3].path.read_bytes()[:200])
+    items[4].path.unlink()
+    return with_items(result, items, "image")
+
+
+def wait_preview(qtbot, panel: ClusterPanel, row: int):
+    panel.members.preview(row)  # asks for it
+    qtbot.waitUntil(lambda: panel.members.preview(row) is not None, timeout=5000)
+    return panel.members.preview(row)
+
+
+def test_thumbnails_show_the_image_and_broken_files_say_why(qtbot, panel, tmp_path, make_result):
+    state, widget = panel
+    result = image_result(make_result, tmp_path)
+    show(state, result)
+    widget.choose([0])
+    assert len(widget.members.rows) == 10
+    red = wait_preview(qtbot, widget, 0)
+    assert isinstance(red, QImage) and red.width() == 96 and red.height() == 72
+    assert red.pixelColor(48, 36).getRgb()[:3] == COLOURS[0]
+    truncated = wait_preview(qtbot, widget, 3)
+    assert isinstance(truncated, Failed) and "truncated" in truncated.reason
+    widget.choose([1])
+    gone = wait_preview(qtbot, widget, 4)
+    assert isinstance(gone, Failed) and "moved or deleted" in gone.reason
+    green = wait_preview(qtbot, widget, 1)
+    assert green.pixelColor(10, 10).getRgb()[:3] == COLOURS[1]
+    grid = widget.members.grid
+    centre = QPointF(grid.visualRect(widget.members.model.index(2)).center())
+    with qtbot.waitSignal(widget.item_activated) as opened:  # the window opens the file
+        click(grid, centre, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
+        click(grid, centre, QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseButtonRelease)
+    assert opened.args == [int(widget.members.model.rows[2])]
+    picture = widget.members.grid.grab().toImage()  # tiles painted: pictures and a pink placeholder
+    colours = {
+        picture.pixelColor(x, y).getRgb()[:3] for x in range(0, picture.width(), 3) for y in range(0, 300, 3)
+    }
+    assert COLOURS[1] in colours and (250, 232, 232) in colours
+
+
+def test_renaming_and_hiding_go_through_the_view_state(qtbot, panel, make_result):
+    state, widget = panel
+    show(state, make_result(n=30, k=3))
+    assert widget.clusters.rowCount() == 3
+    assert [widget.clusters.item(r, 1).text() for r in range(3)] == ["10", "10", "10"]
+    with qtbot.waitSignal(state.clusters_changed):
+        widget.clusters.item(1, 0).setText("  the greens ")
+    assert state.name_of(1) == "the greens"
+    widget.choose([2])
+    state.rename(2, "blues & <co>", source="map")
+    assert widget.clusters.item(2, 0).text() == "blues & <co>"
+    assert widget.members.title.text() == "<b>blues &amp; &lt;co&gt;</b>: 10 items"
+    widget.clusters.item(1, 0).setText("")  # empty: back to the default name
+    assert state.name_of(1) == "cluster 1" == widget.clusters.item(1, 0).text()
+
+    widget.choose([1])
+    state.set_labels(np.arange(30) % 2, source="dendrogram")  # a moved cut: two clusters now
+    assert widget.clusters.rowCount() == 2 and widget.members.rows.tolist() == list(range(1, 30, 2))
+
+    with qtbot.waitSignal(state.hidden_changed):
+        widget.clusters.item(0, 0).setCheckState(Qt.CheckState.Unchecked)
+    assert state.hidden == {0}
+    state.set_cluster_visible(1, False, source="map")
+    assert widget.clusters.item(1, 0).checkState() == Qt.CheckState.Unchecked
+    widget.clusters.item(0, 0).setCheckState(Qt.CheckState.Checked)
+    assert state.hidden == {1}
+
+
+def test_outlier_share_follows_the_threshold_and_silhouettes_show(panel, make_result):
+    state, widget = panel
+    result = make_result(n=30, k=3)
+    scores = np.zeros(30)
+    scores[[0, 3, 1]] = [5.0, 4.0, 3.0]  # items 0 and 3 are in cluster 0, item 1 in cluster 1
+    result.anomaly = Anomalies("ecod", 0.1, scores, 3.5, scores > 3.5)
+    show(state, result)
+    assert widget.clusters.item(0, 2).text() == "20%" and widget.clusters.item(1, 2).text() == "0%"
+    state.set_threshold(2.0)
+    assert widget.clusters.item(1, 2).text() == "10%"
+    assert float(widget.clusters.item(0, 3).text()) > 0.5  # well separated blobs
+
+
+def test_members_order_by_typicality_or_by_outlier_score(panel, make_result):
+    state, widget = panel
+    result = make_result(n=30, k=3)
+    members = np.flatnonzero(result.labels == 0)
+    result.embeddings[members[7]] += 3.0  # the least typical
+    others = np.delete(members, 4)
+    result.embeddings[members[4]] = result.embeddings[others].mean(0)  # the most typical: the centre
+    scores = np.arange(30, dtype=float)
+    result.anomaly = Anomalies("ecod", 0.1, scores, 28.5, scores > 28.5)
+    show(state, result)
+    widget.choose([0])
+    order = widget.members.model.rows.tolist()
+    assert order[0] == members[4] and order[-1] == members[7] and sorted(order) == members.tolist()
+    widget.members.order.setCurrentIndex(widget.members.order.findData("unusual"))
+    assert widget.members.model.rows.tolist() == members[::-1].tolist()
+
+
+def table_result(make_result, table: np.ndarray | None = None):
+    """The blob result as table rows with two feature columns."""
+    result = make_result(n=30, k=3)
+    table = np.tile(np.array([[1.0, 10.0]]), (30, 1)) if table is None else table
+    items = [dataclasses.replace(it, name=f"row{i}") for i, it in enumerate(result.analysed.items)]
+    return with_items(result, items, "table", table_features=table, feature_names=["size", "flat"])
+
+
+def test_selection_goes_both_ways(qtbot, panel, make_result):
+    state, widget = panel
+    show(state, table_result(make_result))
+    state.select([5, 9, 2], source="map")
+    assert sorted(widget.members.model.rows.tolist()) == [2, 5, 9]
+    assert "Selection" in widget.members.title.text()
+    widget.choose([1])
+    grid = widget.members.table  # table rows: the members are in the table view
+    with qtbot.waitSignal(state.selection_changed) as changed:
+        grid.selectRow(0)
+    assert changed.args[1] is widget.members
+    assert state.selected.tolist() == [int(widget.members.table_model.rows[0])]
+    assert len(widget.members.table_model.rows) == 10  # the member list did not collapse to the selection
+
+
+def test_table_cells_are_red_above_and_blue_below_the_mean(panel, make_result):
+    state, widget = panel
+    table = np.tile(np.array([[1.0, 10.0]]), (30, 1))
+    table[0] = [9.0, 10.0]  # far above column 0's mean
+    table[3] = [-7.0, 10.0]  # far below it
+    show(state, table_result(make_result, table))
+    widget.choose([0])
+    model = widget.members.table_model
+    assert widget.members.stack.currentWidget() is widget.members.table
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(2)] == ["size", "flat"]
+    position = {int(r): p for p, r in enumerate(model.rows)}
+    high = model.index(position[0], 0).data(Qt.ItemDataRole.BackgroundRole)
+    low = model.index(position[3], 0).data(Qt.ItemDataRole.BackgroundRole)
+    flat = model.index(position[0], 1).data(Qt.ItemDataRole.BackgroundRole)
+    assert high.red() > high.blue() + 100 and low.blue() > low.red() + 100
+    assert flat.getRgb()[:3] == (255, 255, 255) and model.index(position[0], 0).data() == "9"
+
+
+def test_series_draw_mini_plots_under_their_cluster_band(panel, make_result):
+    state, widget = panel
+    result = make_result(n=30, k=3)
+    t = np.linspace(0, 2 * np.pi, 50)
+    series = {i: np.sin(t * (1 + result.labels[i])) for i in range(30)}
+    items = [dataclasses.replace(it, modality="timeseries") for it in result.analysed.items]
+    show(state, with_items(result, items, "timeseries", series=series))
+    widget.choose([0])
+    assert widget.members.band.isVisible() and widget.members.band.count == 10
+    assert np.allclose(widget.members.band.mean[[0, -1]], 0.0, atol=1e-9)
+    assert blue_pixels(widget.members.grid.grab().toImage(), 180, 86) > 40  # the first tile's line
+    assert blue_pixels(widget.members.band.grab().toImage(), 520, 70) > 200  # the mean line
+
+
+def blue_pixels(picture: QImage, width: int, height: int) -> int:
+    """How many pixels of the top-left ``width`` x ``height`` are the plots' blue."""
+    return sum(
+        1
+        for x in range(width)
+        for y in range(height)
+        if (c := picture.pixelColor(x, y)).blue() > 150 and c.red() < 100
+    )
+
+
+def test_documents_show_their_title_and_highlight_keywords(qtbot, panel, tmp_path, make_result):
+    state, widget = panel
+    result = make_result(n=6, k=2)
+    items = []
+    for i in range(6):
+        path = tmp_path / f"post{i}.txt"
+        path.write_text(f"Post number {i}\nThe hockey team won the game on ice.\n")
+        items.append(Item(id=i, path=path, modality="text"))
+    items[2].path.write_bytes(bytes(range(256)) * 10)  # no longer decodes
+    result.clustering.info["keywords"] = {0: ["hockey", "ice"]}
+    show(state, with_items(result, items, "text"))
+    widget.choose([0])
+    snippet = wait_preview(qtbot, widget, 0)
+    assert snippet == ("Post number 0", "The hockey team won the game on ice.")
+    assert widget.members.delegate.keywords == ["hockey", "ice"]
+    broken = wait_preview(qtbot, widget, 2)
+    assert isinstance(broken, Failed) and "binary" in broken.reason
+    widget.members.grid.grab()  # paints both without error
+    from gui.views.member_delegate import highlight
+
+    assert highlight("Ice & hockey<", ["hockey", "ice"]).count("<b ") == 2
+    assert "&amp;" in highlight("Ice & hockey<", ["hockey"]) and "&lt;" in highlight("x<", [])
+
+
+def test_audio_tiles_show_a_spectrogram_and_ask_to_play(qtbot, panel, tmp_path, make_result):
+    import soundfile as sf
+
+    state, widget = panel
+    result = make_result(n=4, k=2)
+    items = []
+    for i in range(4):
+        path = tmp_path / f"clip{i}.wav"
+        sf.write(path, 0.3 * np.sin(2 * np.pi * (300 + 200 * i) * np.arange(8000) / 22050), 22050)
+        items.append(Item(id=i, path=path, modality="audio"))
+    show(state, with_items(result, items, "audio"))
+    widget.choose([0])
+    first = int(widget.members.model.rows[0])
+    assert isinstance(wait_preview(qtbot, widget, first), QImage)
+    grid = widget.members.grid
+    cell = grid.visualRect(widget.members.model.index(0))
+    centre = QPointF(play_button_rect(cell).center())
+    with qtbot.waitSignal(widget.play_requested) as played:
+        click(grid, centre, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
+    assert played.args == [first]
+
+
+def test_the_window_docks_the_panel_and_shares_its_selection(qtbot, make_result):
+    from gui.main_window import MainWindow
+
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    result = table_result(make_result)
+    window._show_result(result)
+    panel = window.cluster_panel
+    assert window.clusters_dock.widget() is panel and panel.clusters.rowCount() == 3
+    window.view_state.select([4, 7], source=window.scatter)
+    assert sorted(panel.members.table_model.rows.tolist()) == [4, 7]
+    panel.choose([2])
+    panel.members.table.selectRow(1)
+    assert window.scatter.selected == [int(panel.members.table_model.rows[1])]
+    window.worker.shutdown(timeout_ms=2000)
+
+
+def click(view, at: QPointF, *kinds: QEvent.Type) -> None:
+    """Left-button mouse events at ``at`` in ``view``'s viewport, as a user's click sends them."""
+    for kind in kinds:
+        buttons = (
+            Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else Qt.MouseButton.LeftButton
+        )
+        event = QMouseEvent(
+            kind,
+            at,
+            view.viewport().mapToGlobal(at),
+            Qt.MouseButton.LeftButton,
+            buttons,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        view.viewportEvent(event)
