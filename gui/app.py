@@ -86,7 +86,7 @@ def start(
     demo: Path | None = None,
     demo_always: bool = False,
 ) -> MainWindow:
-    """Create and show the window; open paths given on the command line, else the demo once.
+    """Create and show the window; open paths (or a project) given on the command line, else the demo once.
 
     ``settings`` replaces the user's QSettings (tests pass an INI file in a temporary folder);
     ``demo`` replaces the bundled demo folder; ``demo_always`` opens it even after the first start.

@@ -15,6 +15,17 @@ from PySide6.QtCore import QObject, Signal
 from engine.items import ItemError
 
 
+def attempt(fn: Callable[..., Any], errors: tuple[type[BaseException], ...], *args: Any) -> tuple[Any, str]:
+    """``(fn(*args), "")``, or ``(None, message)`` for the ``errors`` a user can meet (a full disk).
+
+    For :meth:`Background.submit` when the failure's own message is the one to show.
+    """
+    try:
+        return fn(*args), ""
+    except errors as error:
+        return None, str(error)
+
+
 class Background(QObject):
     """Runs functions one at a time off the GUI thread; ``done`` brings each answer back."""
 

@@ -53,6 +53,7 @@ class ItemDock(QObject):
             view.message.connect(lambda text: self.window.statusBar().showMessage(text, 8000))
             # The space bar plays and stops from the map too, where the user's eyes are.
             shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self._space_target)
+            shortcut.setWhatsThis("Play / stop the selected clip")
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(view.bar.toggle)
         return self._view

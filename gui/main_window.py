@@ -38,9 +38,14 @@ from PySide6.QtWidgets import (
 from engine import progress
 from engine.pipeline import Spec
 from gui.analysis_docks import AnalysisDocks
+from gui.exports import ExportActions
+from gui.help_dialogs import show_about, show_shortcuts
 from gui.item_dock import ItemDock
 from gui.models_dialog import ModelsDialog
+from gui.project import SUFFIX as PROJECT_SUFFIX
+from gui.project import ProjectController
 from gui.settings_panel import SettingsPanel
+from gui.settings_store import RememberedSettings, default_values
 from gui.shown_state import spec_changes, window_title
 from gui.view_state import ViewState
 from gui.views.cluster_panel import ClusterPanel
@@ -114,7 +119,9 @@ class MainWindow(QMainWindow):
         self.central.addWidget(self.scatter)
         self.setCentralWidget(self.central)
 
-        self.settings_panel = SettingsPanel()
+        self.remembered = RememberedSettings(settings)
+        """Method settings and embedders per modality, kept between launches."""
+        self.settings_panel = SettingsPanel(self.remembered.spec())
         self.problems = ProblemsView()
         self.metrics = MetricsView()
         self.k_curve = KCurveView()
@@ -211,27 +218,54 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.cancel_button)
 
     def _build_menus(self) -> None:
+        self.project = ProjectController(self, self.settings)
+        """The project file: open, save, recent, unsaved changes and the title."""
+        self.project.changed.connect(self._show_honest_state)
+        self.exports = ExportActions(self)
         file_menu = self.menuBar().addMenu("&File")
-        self.open_folder_action = QAction("Open &folder…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_folder_action = QAction("Open &folder…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
         self.open_folder_action.triggered.connect(self._ask_folder)
-        self.open_files_action = QAction("Open f&iles…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
+        self.open_files_action = QAction("Open f&iles…", self, shortcut=QKeySequence("Ctrl+Alt+O"))
         self.open_files_action.triggered.connect(self._ask_files)
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.project.open_action)
+        file_menu.addMenu(self.project.recent_menu)
+        file_menu.addActions([self.project.save_action, self.project.save_as_action])
+        file_menu.addSeparator()
         file_menu.addActions([self.open_folder_action, self.open_files_action])
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        self.exports.fill_menu(self.menuBar().addMenu("&Export"))
         view_menu = self.menuBar().addMenu("&View")
         docks = [self.settings_dock, self.summary_dock, self.clusters_dock, self.k_curve_dock]
         docks.append(self.problems_dock)
         for dock in docks + self.analysis.docks + [self.item.dock]:
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self.restore_defaults_action = QAction("Restore &default settings", self)
+        self.restore_defaults_action.setToolTip(
+            "Method, k, outliers, map and embedders back to their defaults."
+        )
+        self.restore_defaults_action.triggered.connect(self.restore_default_settings)
+        view_menu.addAction(self.restore_defaults_action)
         tools_menu = self.menuBar().addMenu("&Tools")
         self.models_action = QAction("&Models…", self)
         self.models_action.triggered.connect(self.show_models)
         self.clear_cache_action = QAction("&Clear vector cache", self)
         self.clear_cache_action.triggered.connect(self.clear_cache)
         tools_menu.addActions([self.models_action, self.clear_cache_action])
+        help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence("Ctrl+/"))
+        self.shortcuts_action.triggered.connect(lambda: show_shortcuts(self))
+        self.about_action = QAction("&About DataMining6", self)
+        self.about_action.triggered.connect(lambda: show_about(self, self.settings))
+        help_menu.addActions([self.shortcuts_action, self.about_action])
+
+    def restore_default_settings(self) -> None:
+        """Method, k, detector, map and embedders back to the catalogue's defaults (re-runs if needed)."""
+        self.remembered.forget()
+        self.settings_panel.edit(**default_values(), embedder=None)
 
     def show_models(self) -> ModelsDialog:
         """Open the Models dialog; choosing a model there re-runs the analysis with it."""
@@ -255,13 +289,22 @@ class MainWindow(QMainWindow):
 
     # ---- opening input ----------------------------------------------------------------------
     def open_paths(self, paths: Iterable[str | Path]) -> None:
-        """Analyse these folders/files (replacing the current input) with the current settings."""
+        """Analyse these folders/files (replacing the current input) with the current settings.
+
+        A project file among them is opened instead: nothing is read or embedded again.
+        """
         paths = [str(Path(p)) for p in paths]
         if not paths:
             return
+        projects = [p for p in paths if Path(p).suffix.lower() == PROJECT_SUFFIX and Path(p).is_file()]
+        if projects:  # a saved project (dropped, or on the command line) opens as it was saved
+            self.project.open(Path(projects[0]))
+            return
         # A new input has its own modalities and columns: keep how to cluster, re-detect the rest.
-        spec = self.settings_panel.spec.replace(paths=paths, modality=None, label_column=None)
+        # The embedder follows the modality found (see _use_remembered_embedder).
+        spec = self.settings_panel.spec.replace(paths=paths, modality=None, label_column=None, embedder=None)
         self.settings_panel.set_spec(spec)
+        self.project.input_changed()
         self.run_now()
 
     def _ask_folder(self) -> None:
@@ -347,6 +390,9 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def _on_spec_changed(self, spec: Spec) -> None:
+        shown = self.result.modality if self.result is not None else None
+        # The embedder is remembered for the modality it embeds: not while another one is chosen.
+        self.remembered.remember(spec, shown if (spec.modality or shown) == shown else None)
         if spec.paths:
             self._rerun_timer.start()
         self._show_honest_state()
@@ -364,7 +410,8 @@ class MainWindow(QMainWindow):
         shown result's are listed as not run (with Run and Revert), so that nothing pretends.
         """
         shown, spec, running = self.result, self.settings_panel.spec, self.worker.running
-        self.setWindowTitle(window_title(shown.spec if shown is not None else None, spec, running))
+        title = window_title(shown.spec if shown is not None else None, spec, running)
+        self.setWindowTitle(self.project.title(title))
         self.scatter.set_stale(running and shown is not None)
         idle = not running and not self._rerun_timer.isActive()
         changes = spec_changes(shown.spec, spec) if idle and shown is not None else []
@@ -402,10 +449,21 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, result: Result) -> None:
         n = len(result.analysed.items)
-        self._idle(f"Done: {n} {result.modality} items, {result.n_clusters} clusters")
+        self.show_result(result, f"Done: {n} {result.modality} items, {result.n_clusters} clusters")
+        self._use_remembered_embedder(result)
+
+    def show_result(self, result: Result, status: str) -> None:
+        """Show a result (from a run or a project file) in every view; ``status`` for the status bar."""
+        self._idle(status)
         self._show_result(result)
         self._show_honest_state()
         self.result_shown.emit(result)
+
+    def _use_remembered_embedder(self, result: Result) -> None:
+        """A new input's modality is known only now: re-embed with the embedder chosen for it last."""
+        wanted = self.remembered.embedder_for(result.modality)
+        if self.settings_panel.spec.embedder is None and wanted not in (None, result.embedder):
+            self.settings_panel.edit(embedder=wanted)
 
     def _show_result(self, result: Result | None) -> None:
         """Put a result into every view; None empties them and shows the drop hint."""
@@ -469,6 +527,9 @@ class MainWindow(QMainWindow):
         self.k_curve_dock.hide()  # shown again only when a result has a k curve
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self.project.maybe_save():
+            event.ignore()
+            return
         self._rerun_timer.stop()
         self.worker.shutdown(timeout_ms=5000)
         self.item.shutdown()

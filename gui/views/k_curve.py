@@ -13,6 +13,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from gui.views.plot_export import add_export_menus
+
 _SILHOUETTE = (31, 119, 180)
 _INERTIA = (255, 127, 14)
 _CHOSEN = (214, 39, 40)
@@ -47,6 +49,7 @@ class KCurveView(QWidget):
             plot.hideButtons()
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.getAxis("left").enableAutoSIPrefix(False)  # "x0.001" scaling misleads on scores
+        add_export_menus(self.graphics)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)

@@ -96,9 +96,14 @@ class ScatterView(MapActions, QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.tools)
         layout.addLayout(body, 1)
-        keys = {"M": self.more_like_this, "Z": self.zoom_to_selection, "Home": self.reset_view}
-        for key, slot in keys.items():
+        keys = {
+            "M": ("More like this (map)", self.more_like_this),
+            "Z": ("Zoom to selection (map)", self.zoom_to_selection),
+            "Home": ("Reset view (map)", self.reset_view),
+        }
+        for key, (what, slot) in keys.items():
             shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setWhatsThis(what)  # Help › Keyboard shortcuts lists it under this name
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(lambda slot=slot: slot())
         self._names_lower: list[str] | None = None

@@ -6,15 +6,19 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from gui.views.plot_export import add_export_menus
+
 
 def plain_plot(**plot_args: object) -> pg.PlotWidget:
-    """A white plot without pyqtgraph's context menu and auto-range button (they confuse users).
+    """A white plot with a short right-click menu (view all, export) instead of pyqtgraph's own.
 
-    ``plot_args`` go to ``pg.PlotWidget`` (a custom ``viewBox``, say).
+    pyqtgraph's auto-range button is hidden too (it confuses users). ``plot_args`` go to
+    ``pg.PlotWidget`` (a custom ``viewBox``, say).
     """
     plot = pg.PlotWidget(background="w", **plot_args)
     plot.setMenuEnabled(False)
     plot.hideButtons()
+    add_export_menus(plot)
     return plot
 
 

@@ -109,3 +109,24 @@ def drop_paths(target: QWidget, paths: list[Path]) -> None:
 def drop() -> Callable[..., None]:
     """``drop(window, *paths)``: a drag-and-drop of files or folders onto a widget."""
     return lambda target, *paths: drop_paths(target, list(paths))
+
+
+@pytest.fixture(autouse=True)
+def unsaved_question(monkeypatch) -> list[str]:
+    """Windows closed at a test's end never block on the modal unsaved-changes question.
+
+    It answers Discard and records the project names it was asked about; a test that wants
+    another answer patches ``gui.project.ask_unsaved`` itself.
+    """
+    from PySide6.QtWidgets import QMessageBox
+
+    from gui import project
+
+    asked: list[str] = []
+
+    def discard(_window: object, name: str) -> QMessageBox.StandardButton:
+        asked.append(name)
+        return QMessageBox.StandardButton.Discard
+
+    monkeypatch.setattr(project, "ask_unsaved", discard)
+    return asked

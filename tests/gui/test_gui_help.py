@@ -1,0 +1,47 @@
+"""Help menu: About names the version, licences and where files live; shortcuts come from the actions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QTableWidget
+
+from gui.help_dialogs import about_html, shortcuts, show_about, show_shortcuts, version
+from gui.main_window import MainWindow
+
+
+def test_about_names_version_licences_and_places(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATAMINING6_CACHE_DIR", str(tmp_path / "cache"))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    text = about_html(settings)
+    assert version() != "not installed" and version() in text
+    for expected in ("all-MiniLM-L6-v2", "Apache-2.0", "EfficientNet-Lite0", "none declared", "LGPL-3.0"):
+        assert expected in text
+    assert str(tmp_path / "cache") in text and settings.fileName() in text
+    dialog = show_about(window, settings)
+    assert any("Where files are kept" in label.text() for label in dialog.findChildren(QLabel))
+
+
+def test_shortcut_list_is_read_from_the_actions(qtbot):
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    listed = dict(shortcuts(window))
+    native = QKeySequence.SequenceFormat.NativeText
+    assert listed["Open project…"] == QKeySequence("Ctrl+O").toString(native)
+    assert listed["Save"] == QKeySequence("Ctrl+S").toString(native)
+    assert listed["Save as…"] == QKeySequence("Ctrl+Shift+S").toString(native)
+    assert listed["Assignments as CSV…"] == QKeySequence("Ctrl+E").toString(native)
+    assert listed["Cancel or clear selection"] == QKeySequence("Esc").toString(native)
+    assert (
+        listed["Zoom to selection (map)"] == "Z" and listed["Run again with the current settings"] == "Enter"
+    )
+    assert "Open folder…" in listed and "Keyboard shortcuts" in listed
+    # A shortcut added later shows up: the list is never a stale copy.
+    window.addAction(QAction("Zoom to fit", window, shortcut="Ctrl+0"))
+    dialog = show_shortcuts(window)
+    table = dialog.findChildren(QTableWidget)[0]
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Zoom to fit"] == QKeySequence("Ctrl+0").toString(native)
+    assert len(set(listed.values())) == len(listed)  # no two entries share keys
