@@ -8,6 +8,7 @@ window opens fast; the worker thread imports the heavy engine stages on first ru
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +48,8 @@ RERUN_DELAY_MS = 300
 
 STAGE_NAMES: dict[str, str] = {
     progress.INGEST: "Reading files",
+    progress.LOAD_MODEL: "Loading model",
+    progress.COMPILE: "Compiling",
     progress.EMBED: "Embedding",
     progress.ALIGN: "Aligning clips",
     progress.REDUCE: "Reducing dimensions",
@@ -124,6 +127,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
 
+        self._meter = progress.Meter()
+        """Rate and time left of the stage the status bar shows."""
         self._rerun_timer = QTimer(self)
         self._rerun_timer.setSingleShot(True)
         self._rerun_timer.setInterval(RERUN_DELAY_MS)
@@ -290,6 +295,7 @@ class MainWindow(QMainWindow):
             self._rerun_timer.start()
 
     def _on_started(self) -> None:
+        self._meter = progress.Meter()
         self.stage_label.setText("Starting…")
         self.progress_bar.setRange(0, 0)  # busy until the first progress report
         self.cancel_button.setEnabled(True)
@@ -301,7 +307,8 @@ class MainWindow(QMainWindow):
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(min(done, total))
             self.progress_bar.setTextVisible(True)
-            text += f" ({done}/{total})"
+            counts = self._meter.describe(stage, done, total, time.monotonic())
+            text += f" {counts}" if counts else ""
         else:
             self.progress_bar.setRange(0, 0)
             self.progress_bar.setTextVisible(False)
