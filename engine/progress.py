@@ -22,6 +22,8 @@ LOAD_MODEL = "loading model"
 COMPILE = "compiling"
 """numba code compiled (or read from its cache) before the first batch: catch22, MiniRocket."""
 EMBED = "embed"
+FEATURES = "features"
+"""The second pass of an embedder fitted on the whole collection (TF-IDF, MiniRocket, a table's scaling)."""
 ALIGN = "align"
 """Audio clips aligned pairwise by dynamic time warping (audio-dtw)."""
 REDUCE = "reducing dimensions"
@@ -40,8 +42,9 @@ LAYOUT = "layout"
 ANOMALY = "anomaly"
 DONE = "done"
 STAGES: tuple[str, ...] = (
-    INGEST, LOAD_MODEL, COMPILE, EMBED, ALIGN, REDUCE, CHOOSE_K, KMEANS, LINKAGE, DIVISIVE, MIXTURE_PREPARE,
-    MIXTURE_FIT, PYCARET_SETUP, K_DISTANCE, MEMORY_CHECK, DBSCAN, HDBSCAN, LAYOUT, ANOMALY, DONE,
+    INGEST, LOAD_MODEL, COMPILE, EMBED, FEATURES, ALIGN, REDUCE, CHOOSE_K, KMEANS, LINKAGE, DIVISIVE,
+    MIXTURE_PREPARE, MIXTURE_FIT, PYCARET_SETUP, K_DISTANCE, MEMORY_CHECK, DBSCAN, HDBSCAN, LAYOUT, ANOMALY,
+    DONE,
 )  # fmt: skip
 """Every stage the engine reports."""
 
@@ -49,6 +52,24 @@ STAGES: tuple[str, ...] = (
 def stage_of(reported: str) -> str:
     """The stage constant of a reported stage (``"embed (text-minilm)"`` -> ``"embed"``)."""
     return reported.split(" (", 1)[0]
+
+
+class Throttle:
+    """Lets through at most one report per ``interval_s``, and the first report of every stage.
+
+    A new stage always passes: dropped, a model's loading would read as the stage before it.
+    """
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._stage: str | None = None
+        self._last = float("-inf")
+
+    def due(self, stage: str, now: float) -> bool:
+        if stage != self._stage or now - self._last >= self.interval_s:
+            self._stage, self._last = stage, now
+            return True
+        return False
 
 
 class Meter:

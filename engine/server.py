@@ -34,7 +34,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.progress import Cancelled, CancelToken, stage_of
+from engine.progress import Cancelled, CancelToken, Throttle, stage_of
 
 if TYPE_CHECKING:
     from engine.items import Problem
@@ -137,15 +137,13 @@ def _serve_run(
     from engine import pipeline
 
     token = CancelToken(cancel_event)
-    sent = {"stage": None, "time": float("-inf")}
+    throttle = Throttle(PROGRESS_INTERVAL_S)
 
     def progress(stage: str, done: int, total: int) -> None:
         token.raise_if_cancelled()  # Cancel answers at the next progress call of any stage
         if abort_at is not None and stage_of(stage) == abort_at:
             os.abort()  # test hook: a native crash mid-run
-        now = time.monotonic()
-        if stage != sent["stage"] or now - sent["time"] >= PROGRESS_INTERVAL_S:
-            sent.update(stage=stage, time=now)
+        if throttle.due(stage, time.monotonic()):
             conn.send(("progress", run_id, str(stage), int(done), int(total)))
 
     try:

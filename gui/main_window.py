@@ -51,6 +51,7 @@ STAGE_NAMES: dict[str, str] = {
     progress.LOAD_MODEL: "Loading model",
     progress.COMPILE: "Compiling",
     progress.EMBED: "Embedding",
+    progress.FEATURES: "Computing features",
     progress.ALIGN: "Aligning clips",
     progress.REDUCE: "Reducing dimensions",
     progress.CHOOSE_K: "Choosing k",

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from engine import server
-from engine.progress import Cancelled, CancelToken
+from engine.progress import Cancelled, CancelToken, Throttle
 
 if TYPE_CHECKING:
     from engine.pipeline import Result, Spec
@@ -56,7 +56,7 @@ class _RunThread(QThread):
         self.token = CancelToken()
         self.superseded = False
         self._run_fn = run_fn
-        self._last_emit = float("-inf")
+        self._throttle = Throttle(PROGRESS_INTERVAL_S)
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         # Checking the token here too makes Cancel answer at the next progress call of any stage.
@@ -64,9 +64,7 @@ class _RunThread(QThread):
         self._emit_progress(stage, done, total)
 
     def _emit_progress(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self._last_emit >= PROGRESS_INTERVAL_S:
-            self._last_emit = now
+        if self._throttle.due(stage, time.monotonic()):
             self.progressed.emit(self.run_id, str(stage), int(done), int(total))
 
     def run(self) -> None:

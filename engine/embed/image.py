@@ -18,7 +18,7 @@ from PIL import Image
 from engine.embed import Embedder, Readiness, register
 from engine.embed.models import configured_model, hf_cached_snapshot
 from engine.items import Collection, Item
-from engine.progress import CancelToken, Progress
+from engine.progress import LOAD_MODEL, CancelToken, Progress
 
 _SET_MODEL = "the Models dialog or `main.py models --set {name} PATH`"
 
@@ -71,6 +71,7 @@ class EfficientNetLite0(Embedder):
         "package (no licence declared; converted from TensorFlow's Apache-2.0 release)"
     )
     needs_weights = True
+    warm_up_stage = LOAD_MODEL
     batch_size = 32
     fallback: str | None = "image-pixels"
     input_size = 224
@@ -128,6 +129,9 @@ class EfficientNetLite0(Embedder):
         path, packaged = self._weights()
         model = f"packaged:{path.name}" if packaged and path else _file_identity(path) if path else None
         return {"model": model, "architecture": self.architecture, "size": self.input_size}
+
+    def warm_up(self) -> None:
+        self._ensure_model()
 
     def _ensure_model(self) -> Any:
         if self._model is not None:
@@ -187,6 +191,7 @@ class OpenClipImage(Embedder):
         "the option or the file name, else ViT-B-32) or an open_clip model folder"
     )
     needs_weights = True
+    warm_up_stage = LOAD_MODEL
     batch_size = 32
     fallback: str | None = "image-efficientnet"
     default_architecture = "ViT-B-32"
@@ -270,6 +275,9 @@ class OpenClipImage(Embedder):
             return str(chosen)
         prefixes = [name for name in known if path.name.lower().startswith(name.lower())]
         return max(prefixes, key=len) if prefixes else self.default_architecture
+
+    def warm_up(self) -> None:
+        self._ensure_model()
 
     def _ensure_model(self) -> Any:
         if self._model is not None:
