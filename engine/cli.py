@@ -148,7 +148,7 @@ def _progress_printer(quiet: bool) -> Callable[[str, int, int], None]:
         now = time.monotonic()
         counts = meter.describe(stage, done, total, now)
         if not quiet and (throttle.due(stage, now) or done >= total):
-            print(f"  {stage}: {counts or 'done'}", file=sys.stderr, flush=True)
+            print(f"  {stage}: {counts or ('done' if done >= total else '…')}", file=sys.stderr, flush=True)
 
     return progress
 

@@ -250,7 +250,10 @@ class EngineProcess:
         else:
             if self.alive:
                 return None
-        code = self._process.exitcode if self._process is not None else None
+        code = None
+        if self._process is not None:
+            self._process.join(1.0)  # the pipe closes a moment before the exit status is known
+            code = self._process.exitcode
         self.kill()
         raise EngineDied(_death_message(code))
 
