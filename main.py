@@ -1,6 +1,10 @@
-"""DataMining6: ``python main.py`` opens the window; ``python main.py analyze ...`` runs headless."""
+"""DataMining6: ``python main.py`` opens the window; ``python main.py analyze ...`` runs headless.
+
+``python main.py FILE.dm6`` opens a saved project in the window (see :mod:`engine.store`).
+"""
 
 import sys
+from pathlib import Path
 
 
 def main() -> int:
@@ -10,6 +14,13 @@ def main() -> int:
         from engine.cli import main as cli_main
 
         return cli_main(sys.argv[1:])
+    projects = [a for a in sys.argv[1:] if a.lower().endswith(".dm6") and not Path(a).is_file()]
+    if projects:  # say so here, not in a window that would open empty
+        print(
+            f"error: {projects[0]} is not a project file here; give the path of a saved .dm6 file.",
+            file=sys.stderr,
+        )
+        return 2
     from gui.app import main as gui_main
 
     return gui_main(sys.argv)

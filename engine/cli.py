@@ -1,6 +1,7 @@
 """Headless command line over :func:`engine.pipeline.run`, for batch work without a display.
 
-``analyze`` writes assignments.csv, metrics.json, scatter.png and problems.csv; ``models`` lists
+``analyze`` writes assignments.csv, metrics.json, scatter.png and problems.csv (with ``--report``
+also report.html and clusters.csv; with ``--save`` a project file the window opens); ``models`` lists
 the embedders and where their models come from; ``compare`` scores every embedder and algorithm
 combination against known labels. Exit status: 0 when the run finished (even if some files were
 bad), 1 when nothing could be analysed, 2 for wrong arguments: the options come from
@@ -95,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the whole analysis headless and write the results to a folder",
         description="Read PATHs (files or folders), embed, cluster and map the items, and write "
         "assignments.csv, metrics.json, scatter.png and problems.csv into --out.",
+    )
+    analyze.add_argument(
+        "--report",
+        action="store_true",
+        help="also write report.html (one self-contained file) and clusters.csv",
+    )
+    analyze.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        metavar="FILE.dm6",
+        help="also save the analysis as a project that 'python main.py FILE.dm6' opens in the window",
     )
     _add_input_options(analyze)
     analyze.add_argument("--out", required=True, type=Path, help="folder for the results (created if needed)")
@@ -192,6 +205,14 @@ def analyze(args: argparse.Namespace) -> int:
     if unusable:
         print(f"error: --out {unusable}", file=sys.stderr)
         return EXIT_USAGE
+    if args.save is not None:
+        unusable = (
+            f"{args.save} is a folder; give a file name such as analysis.dm6." if args.save.is_dir() else None
+        )
+        unusable = unusable or _unusable_out(args.save.parent)
+        if unusable:
+            print(f"error: --save {unusable}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         result = run(spec, progress=_progress_printer(args.quiet))
     except catalogue.OptionError as error:
@@ -208,6 +229,15 @@ def analyze(args: argparse.Namespace) -> int:
     export.write_metrics(result, out / "metrics.json")
     export.write_problems(result, out / "problems.csv")
     export.write_scatter_png(result, out / "scatter.png")
+    if args.report:
+        from engine.report import write_clusters_csv, write_report
+
+        write_report(result, out / "report.html")
+        write_clusters_csv(result, out / "clusters.csv")
+    if args.save is not None:
+        from engine.store import save
+
+        save(result, args.save)
     _print_problems_and_notes(result, quiet=args.quiet)
     if not args.quiet:
         m = result.metrics
@@ -215,6 +245,8 @@ def analyze(args: argparse.Namespace) -> int:
         parts += [f"{name} {m[name]:.3f}" for name in ("silhouette", "ari", "nmi") if name in m]
         print("; ".join(parts), file=sys.stderr)
         print(f"{len(result.problems)} problem(s); results written to {out}", file=sys.stderr)
+        if args.save is not None:
+            print(f"project saved as {args.save}; open it with: python main.py {args.save}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -288,10 +320,10 @@ def models(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
+    from engine.atomic import atomic_write
     from engine.embed import list_embedders
     from engine.export import SafeCsvWriter
     from engine.pipeline import PipelineError, run
-    from engine.store import atomic_write
 
     base = _spec_from(args, k=args.k)
     progress = _progress_printer(quiet=args.quiet)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+import re
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.store import atomic_write
+from engine.atomic import atomic_write
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -92,25 +94,134 @@ def _escaped(value: Any) -> Any:
     return value
 
 
-def write_assignments(result: Result, path: Path) -> None:
-    """One row per analysed item: item, path, row, cluster, x, y (plus any score columns)."""
+def cluster_name(cluster: int, names: dict[int, str] | None = None) -> str:
+    """The user's name for a cluster, else ``cluster N`` (``noise`` for -1), as the window shows it."""
+    if names and names.get(cluster):
+        return names[cluster]
+    return "noise" if cluster < 0 else f"cluster {cluster}"
+
+
+def _chosen_rows(result: Result, rows: Sequence[int] | None) -> list[int]:
+    """All analysed items, or the chosen ones (the selection) in item order, without repeats."""
+    n = len(result.analysed.items)
+    if rows is None:
+        return list(range(n))
+    chosen = sorted({int(r) for r in rows})
+    if chosen and not 0 <= chosen[0] <= chosen[-1] < n:
+        raise ValueError(f"rows must lie between 0 and {n - 1}.")
+    return chosen
+
+
+def write_assignments(
+    result: Result, path: Path, rows: Sequence[int] | None = None, names: dict[int, str] | None = None
+) -> None:
+    """One row per analysed item (or per item of ``rows``): item, path, row, cluster, x, y, scores.
+
+    With ``names`` a ``cluster_name`` column follows the cluster; when the items carry known
+    labels (a folder name, a label column) a ``known_label`` column holds them.
+    """
     extra = result.scores
+    items = result.analysed.items
+    labelled = any(item.label is not None for item in items)
+    header = ["item", "path", "row", "cluster"]
+    header += ["cluster_name"] * (names is not None) + ["known_label"] * labelled
     with atomic_write(path) as handle:
         writer = SafeCsvWriter(handle)
-        writer.writerow(["item", "path", "row", "cluster", "x", "y", *extra])
-        for i, item in enumerate(result.analysed.items):
+        writer.writerow([*header, "x", "y", *extra])
+        for i in _chosen_rows(result, rows):
+            item, cluster = items[i], int(result.labels[i])
             x, y = result.coords[i]
             writer.writerow(
                 [
                     item.display_name,
                     str(item.path),
                     "" if item.row is None else item.row,
-                    int(result.labels[i]),
+                    cluster,
+                    *([cluster_name(cluster, names)] if names is not None else []),
+                    *([item.label or ""] if labelled else []),
                     f"{x:.6g}",
                     f"{y:.6g}",
                     *(f"{np.asarray(v)[i]:.6g}" for v in extra.values()),
                 ]
             )
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
+
+
+def folder_name(name: str, fallback: str) -> str:
+    """``name`` as a folder name every common file system accepts (Windows' rules are the strictest).
+
+    Characters a file system refuses become ``_``; dots and spaces at the ends, Windows' reserved
+    device names and over-long names are avoided; an empty result is ``fallback``.
+    """
+    clean = _UNSAFE.sub("_", escape_text(name)).strip(" .")[:100].rstrip(" .")
+    if not clean:
+        clean = fallback
+    return f"_{clean}" if clean.split(".")[0].upper() in _RESERVED else clean
+
+
+def _free_path(path: Path) -> Path:
+    """``path``, or ``name (2).ext``, ``name (3).ext``... : the first that does not exist yet."""
+    candidate, n = path, 2
+    while candidate.exists() or candidate.is_symlink():
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        n += 1
+    return candidate
+
+
+def copy_cluster_files(
+    result: Result,
+    folder: Path,
+    names: dict[int, str] | None = None,
+    link: bool = False,
+    rows: Sequence[int] | None = None,
+) -> int:
+    """Copy the files of every cluster (or of the items in ``rows``) into one folder per cluster.
+
+    Folders are named after the clusters (:func:`folder_name`); an existing file is never
+    overwritten (the copy gets a `` (2)`` suffix); the originals are only read. With ``link``,
+    symbolic links are made where the system allows, copies elsewhere. Rows of one CSV file share
+    it: the file goes once into each cluster that holds some of its rows (the assignments CSV says
+    which). Files that no longer exist are skipped. Returns the number of files copied or linked.
+    """
+    folder = Path(folder)
+    items = result.analysed.items
+    folders: dict[int, Path] = {}
+    done: set[tuple[int, Path]] = set()
+    count = 0
+    for i in _chosen_rows(result, rows):
+        cluster, source = int(result.labels[i]), Path(items[i].path)
+        if (cluster, source) in done or not source.is_file():
+            continue
+        done.add((cluster, source))
+        if cluster not in folders:
+            name = folder_name(cluster_name(cluster, names), cluster_name(cluster))
+            if any(f.name == name for f in folders.values()):  # two clusters with one name stay apart
+                name = f"{name} ({cluster})"
+            folders[cluster] = folder / name
+            folders[cluster].mkdir(parents=True, exist_ok=True)
+        target = _free_path(folders[cluster] / source.name)
+        if not (link and _symlink(source, target)):
+            shutil.copy2(source, target)
+        count += 1
+    return count
+
+
+def _symlink(source: Path, target: Path) -> bool:
+    try:
+        target.symlink_to(source.resolve())
+    except (OSError, NotImplementedError):  # Windows without the privilege, a file system without links
+        return False
+    return True
 
 
 def write_problems(result_or_problems: Any, path: Path) -> None:
@@ -154,8 +265,18 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def write_scatter_png(result: Result, path: Path, size: tuple[int, int] = (1200, 900)) -> None:
-    """The 2-D map coloured by cluster, as a PNG, drawn with matplotlib's non-GUI backend."""
+def map_png(
+    result: Result,
+    size: tuple[int, int] = (1200, 900),
+    labels: np.ndarray | None = None,
+    names: dict[int, str] | None = None,
+    colours: Callable[[int], Any] | None = None,
+) -> bytes:
+    """The 2-D map coloured by cluster as PNG bytes, drawn with matplotlib's non-GUI backend.
+
+    ``labels`` (the clusters as shown, after a dendrogram cut), ``names`` and ``colours`` (a
+    cluster -> matplotlib colour function) default to the result's clusters and tab10/tab20.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -163,23 +284,32 @@ def write_scatter_png(result: Result, path: Path, size: tuple[int, int] = (1200,
 
     fig = Figure(figsize=(size[0] / 150, size[1] / 150), dpi=150)
     ax = fig.add_subplot()
-    labels = result.labels
-    palette = matplotlib.colormaps["tab20"] if result.n_clusters > 10 else matplotlib.colormaps["tab10"]
+    labels = result.labels if labels is None else np.asarray(labels)
+    n_clusters = len(set(labels.tolist()) - {-1})
+    palette = matplotlib.colormaps["tab20"] if n_clusters > 10 else matplotlib.colormaps["tab10"]
     point = max(2.0, min(30.0, 3000.0 / max(1, len(labels)) ** 0.5))
     for cluster in sorted(set(labels.tolist())):
         mask = labels == cluster
-        colour = "0.7" if cluster == -1 else palette(cluster % palette.N)
-        name = "noise" if cluster == -1 else f"cluster {cluster}"
+        if colours is not None:
+            colour = colours(cluster)
+        else:
+            colour = "0.7" if cluster == -1 else palette(cluster % palette.N)
+        name = escape_text(cluster_name(cluster, names))
         ax.scatter(
             *result.coords[mask].T, s=point, color=colour, label=f"{name} ({mask.sum()})", linewidths=0
         )
     ax.set_title(f"{len(labels)} {result.modality} items · {result.embedder} · {result.spec.algorithm}")
     ax.set_xlabel(f"{result.spec.layout.upper()} 1")
     ax.set_ylabel(f"{result.spec.layout.upper()} 2")
-    if result.n_clusters <= 20:
+    if n_clusters <= 20:
         ax.legend(loc="best", fontsize="small", markerscale=max(1.0, 6 / point))
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def write_scatter_png(result: Result, path: Path, size: tuple[int, int] = (1200, 900)) -> None:
+    """The map as a PNG file (see :func:`map_png`)."""
     with atomic_write(path, "wb") as handle:
-        handle.write(buffer.getvalue())
+        handle.write(map_png(result, size))

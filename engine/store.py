@@ -1,40 +1,379 @@
-"""Files the engine keeps on disk, written so that an interrupted write never leaves a broken file.
+"""Projects: :func:`save` and :func:`load` keep a whole analysis as one file (``name.dm6``).
 
-For now this holds :func:`atomic_write`, used by the exports and the model settings; saving and
-opening whole projects will live here too.
+A project is an ordinary zip: ``project.json`` (the schema version, the Spec, every input file's
+size, mtime and content digest, the view state and every other field of the
+:class:`~engine.pipeline.Result` as tagged JSON) and one ``.npy`` member per array (``np.load``
+opens the file as an npz). Nothing is pickled: arrays are read with ``allow_pickle=False`` and
+objects are rebuilt only from the classes :data:`TYPES` lists, so a project from a stranger
+cannot run code. Saving goes through :func:`engine.atomic.atomic_write`: a save killed half-way
+leaves the previous project intact.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import importlib
+import json
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.atomic import atomic_write
+
+if TYPE_CHECKING:
+    from engine.pipeline import Result
+
+SCHEMA_VERSION = 1
+"""Version of the project layout; a project with a higher number was written by a newer version."""
+FORMAT = "datamining6-project"
+PROJECT_JSON = "project.json"
+SUFFIX = ".dm6"
 
 
-def current_umask() -> int:
-    """The process's umask (reading it means setting it, so it is set straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+class ProjectError(Exception):
+    """A project file cannot be opened; the message says why and what to do, for the user."""
 
 
-@contextmanager
-def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``path``; on success it replaces ``path`` in one rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 would hide results from the group
+# ---- content digests ------------------------------------------------------------------------------
+_digests: dict[tuple[str, int, int], str] = {}
+"""(path, size, mtime_ns) -> digest, so that saving again in one session reads no file twice."""
+
+
+def file_digest(path: Path | str) -> str:
+    """BLAKE2b (20 bytes, as the vector cache keys content) of a file's bytes, read in chunks."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=20)).hexdigest()
+
+
+def _file_record(path: str) -> dict[str, Any]:
+    """Size, mtime and digest of one input file; ``missing`` when it cannot be read now.
+
+    Paths stay strings here: building 100 000 ``Path`` objects costs more than stating the files.
+    """
     try:
-        kwargs = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
-        with os.fdopen(fd, mode, **kwargs) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        stat = os.stat(path)
+        key = (path, stat.st_size, stat.st_mtime_ns)
+        if key not in _digests:
+            _digests[key] = file_digest(path)
+    except OSError:
+        return {"path": path, "missing": True}
+    return {"path": path, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "digest": _digests[key]}
+
+
+def _changed(record: dict[str, Any]) -> str | None:
+    """Why a saved file no longer matches its record, or None when it does (or was already missing)."""
+    if record.get("missing"):
+        return None
+    path = record["path"]
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return "is missing (moved or deleted)"
+    if stat.st_size != record["size"]:
+        return "has changed (its size differs)"
+    if stat.st_mtime_ns == record["mtime_ns"]:
+        return None
+    try:
+        digest = file_digest(path)
+    except OSError as error:
+        return f"cannot be read ({error.strerror or error})"
+    if digest != record["digest"]:
+        return "has changed (its content differs)"
+    _digests[(path, stat.st_size, stat.st_mtime_ns)] = digest
+    return None
+
+
+# ---- tagged JSON plus arrays ------------------------------------------------------------------------
+TYPES: dict[str, str] = {
+    "Result": "engine.pipeline",
+    "Spec": "engine.pipeline",
+    "Collection": "engine.items",
+    "Item": "engine.items",
+    "Problem": "engine.items",
+    "CsvFile": "engine.items",
+    "Clustering": "engine.cluster",
+    "Tree": "engine.cluster.tree",
+    "KCurve": "engine.cluster.choose_k",
+    "CriterionCurve": "engine.cluster.gmm",
+    "Anomalies": "engine.anomaly",
+    "Silhouettes": "engine.metrics",
+}
+"""The only classes a project may hold, by the name written in the file -> the module defining them.
+
+A class that moves to another module changes its entry here, never its name in old files. Modules
+are imported only when a project holds one of their classes (scikit-learn takes seconds to import).
+"""
+
+
+def _class(name: str) -> type:
+    module = TYPES.get(name)
+    if module is None:
+        raise ProjectError(f"it holds a {name!r}, which this version does not know")
+    return getattr(importlib.import_module(module), name)
+
+
+class _Writer:
+    """Turns a Result into JSON-able data, setting its arrays aside under readable names."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self._ids: dict[int, int] = {}
+        self._keep: list[Any] = []  # holds every shared object so that no id is reused meanwhile
+
+    def array(self, value: np.ndarray, where: str) -> dict[str, str]:
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", where.strip("."))[:60] or "array"
+        if name in self.arrays:
+            name = f"{name}.{len(self.arrays)}"
+        if value.dtype.hasobject:
+            raise TypeError(f"{where}: an array of Python objects cannot be stored without pickle.")
+        self.arrays[name] = value
+        return {"$array": name}
+
+    def encode(self, value: Any, where: str = "") -> Any:
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return self.array(value, where)
+        if isinstance(value, Path):
+            return {"$path": str(value)}
+        if isinstance(value, tuple):
+            return {"$tuple": [self.encode(v, f"{where}.{i}") for i, v in enumerate(value)]}
+        if isinstance(value, list):
+            return [self.encode(v, f"{where}.{i}") for i, v in enumerate(value)]
+        if isinstance(value, set | frozenset):
+            return {"$set": [self.encode(v) for v in sorted(value)]}
+        if isinstance(value, dict):
+            if all(isinstance(k, str) and not k.startswith("$") for k in value):
+                return {k: self.encode(v, f"{where}.{k}") for k, v in value.items()}
+            return {"$map": [[self.encode(k), self.encode(v, f"{where}.{k}")] for k, v in value.items()]}
+        name = type(value).__name__
+        if TYPES.get(name) != type(value).__module__:
+            raise TypeError(f"{where}: a {type(value).__name__} cannot be stored in a project.")
+        return self.dataclass(value, name, where)
+
+    def dataclass(self, value: Any, name: str, where: str) -> dict[str, Any]:
+        """An object by its fields; one met twice (``analysed`` is often ``collection``) is a reference."""
+        if id(value) in self._ids:
+            return {"$ref": self._ids[id(value)]}
+        self._ids[id(value)] = len(self._ids)
+        self._keep.append(value)
+        if name == "Collection":
+            fields = self.collection(value, where)
+        else:
+            fields = {
+                f.name: self.encode(getattr(value, f.name), f"{where}.{f.name}") for f in _fields(value)
+            }
+        return {"$type": name, "$id": self._ids[id(value)], "fields": fields}
+
+    def collection(self, value: Any, where: str) -> dict[str, Any]:
+        """Items as columns and series as one flat array: 100 000 small objects would be slow JSON."""
+        items = value.items
+        fields = {
+            f.name: self.encode(getattr(value, f.name), f"{where}.{f.name}")
+            for f in _fields(value)
+            if f.name not in ("items", "series")
+        }
+        fields["items"] = {
+            "id": self.array(np.asarray([it.id for it in items], dtype=np.int64), f"{where}.items.id"),
+            "path": [str(it.path) for it in items],
+            "modality": [it.modality for it in items],
+            "label": [it.label for it in items],
+            "row": [it.row for it in items],
+            "name": [it.name for it in items],
+        }
+        series = value.series
+        parts = [np.asarray(series[k]) for k in series]
+        flat = np.concatenate([p.ravel() for p in parts]) if parts else np.zeros(0)
+        fields["series"] = {
+            "ids": [int(k) for k in series],
+            "shapes": [list(p.shape) for p in parts],
+            "dtypes": [p.dtype.str for p in parts],
+            "values": self.array(flat, f"{where}.series"),
+        }
+        return fields
+
+
+def _fields(value: Any) -> tuple[dataclasses.Field, ...]:
+    return tuple(f for f in dataclasses.fields(value) if f.init)
+
+
+class _Reader:
+    """The reverse of :class:`_Writer`: rebuilds objects from the listed classes only."""
+
+    def __init__(self, array: Callable[[str], np.ndarray]) -> None:
+        self.array = array
+        self._objects: dict[int, Any] = {}
+
+    def decode(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.decode(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if "$array" in value:
+            return self.array(value["$array"])
+        if "$path" in value:
+            return Path(value["$path"])
+        if "$tuple" in value:
+            return tuple(self.decode(v) for v in value["$tuple"])
+        if "$set" in value:
+            return {self.decode(v) for v in value["$set"]}
+        if "$map" in value:
+            return {self.decode(k): self.decode(v) for k, v in value["$map"]}
+        if "$ref" in value:
+            return self._objects[int(value["$ref"])]
+        if "$type" in value:
+            return self.dataclass(value)
+        return {k: self.decode(v) for k, v in value.items()}
+
+    def dataclass(self, value: dict[str, Any]) -> Any:
+        cls = _class(value["$type"])
+        raw = dict(value["fields"])
+        if cls.__name__ == "Collection":
+            items, series = raw.pop("items"), raw.pop("series")
+        fields = {k: self.decode(v) for k, v in raw.items() if k in {f.name for f in _fields(cls)}}
+        if cls.__name__ == "Collection":
+            fields["items"] = self.items(items, cls)
+            fields["series"] = self.series(series)
+        obj = cls(**fields)
+        self._objects[int(value["$id"])] = obj
+        return obj
+
+    def items(self, columns: dict[str, Any], collection: type) -> list[Any]:
+        from engine.items import Item
+
+        ids = self.decode(columns["id"]).tolist()
+        paths = {text: Path(text) for text in set(columns["path"])}  # the rows of a CSV share one Path
+        rows = zip(
+            ids,
+            columns["path"],
+            columns["modality"],
+            columns["label"],
+            columns["row"],
+            columns["name"],
+            strict=True,
+        )
+        return [Item(id=i, path=paths[p], modality=m, label=b, row=r, name=n) for i, p, m, b, r, n in rows]
+
+    def series(self, packed: dict[str, Any]) -> dict[int, np.ndarray]:
+        flat = self.decode(packed["values"])
+        out: dict[int, np.ndarray] = {}
+        start = 0
+        for key, shape, dtype in zip(packed["ids"], packed["shapes"], packed["dtypes"], strict=True):
+            size = int(np.prod(shape))
+            out[int(key)] = flat[start : start + size].astype(dtype, copy=False).reshape(shape)
+            start += size
+        return out
+
+
+# ---- saving and opening ---------------------------------------------------------------------------
+def save(result: Result, path: Path, view_state: dict | None = None) -> None:
+    """Write ``result`` (and the window's view state, kept verbatim) as the project file ``path``.
+
+    The file is written beside ``path`` and renamed over it: a save that is killed half-way leaves
+    the previous project as it was.
+    """
+    from engine import __version__
+
+    writer = _Writer()
+    paths = sorted({str(it.path) for it in result.collection.items})
+    document = {
+        "format": FORMAT,
+        "schema": SCHEMA_VERSION,
+        "app_version": __version__,
+        "files": [_file_record(p) for p in paths],
+        "view_state": view_state,
+        "result": writer.encode(result, ""),
+    }
+    text = json.dumps(document, ensure_ascii=True, allow_nan=True)  # ASCII keeps non-UTF-8 names intact
+    with atomic_write(Path(path), "wb") as handle, zipfile.ZipFile(handle, "w") as archive:
+        archive.writestr(PROJECT_JSON, text, compress_type=zipfile.ZIP_DEFLATED)
+        for name, array in writer.arrays.items():
+            # Stored, not deflated: embeddings hardly compress and deflating them would slow every save.
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+
+
+def load(path: Path) -> tuple[Result, dict]:
+    """The result and view state saved in ``path``; raises :class:`ProjectError` with a user message.
+
+    Nothing is read or embedded again. Input files that moved or changed since the save are added
+    to the result's problems; the project still opens.
+    """
+    path = Path(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise ProjectError(f"{path} does not exist.") from None
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ProjectError(f"{path} is not a DataMining6 project (or it is damaged): {error}.") from None
+    with archive:
+        try:
+            document = json.loads(archive.read(PROJECT_JSON))
+        except KeyError:
+            raise ProjectError(f"{path} is not a DataMining6 project: it holds no {PROJECT_JSON}.") from None
+        except (zipfile.BadZipFile, OSError, ValueError) as error:
+            raise ProjectError(f"{path} is damaged: {error}.") from None
+        _check_header(path, document)
+        try:
+            result = _read_result(archive, document)
+        except ProjectError as error:
+            raise ProjectError(f"{path} is damaged: {error}.") from None
+        except (KeyError, TypeError, ValueError, IndexError, zipfile.BadZipFile, OSError) as error:
+            raise ProjectError(f"{path} is damaged ({type(error).__name__}: {error}).") from None
+    result.collection.problems.extend(_moved_or_changed(document.get("files", [])))
+    return result, document.get("view_state") or {}
+
+
+def _check_header(path: Path, document: Any) -> None:
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ProjectError(f"{path} is not a DataMining6 project.")
+    schema = document.get("schema")
+    if not isinstance(schema, int):
+        raise ProjectError(f"{path} is damaged: its schema version is missing.")
+    if schema > SCHEMA_VERSION:
+        raise ProjectError(
+            f"{path} was saved by a newer DataMining6 (version {document.get('app_version', '?')}, "
+            f"project schema {schema}); this version opens schema {SCHEMA_VERSION} and older. "
+            "Update DataMining6 to open it."
+        )
+
+
+def _read_result(archive: zipfile.ZipFile, document: dict[str, Any]) -> Result:
+    def array(name: str) -> np.ndarray:
+        with archive.open(f"{name}.npy") as member:
+            return np.lib.format.read_array(member, allow_pickle=False)
+
+    result = _Reader(array).decode(document["result"])
+    if type(result).__name__ != "Result":
+        raise ProjectError("it holds no analysis")
+    if result.analysed is not result.collection:  # Collection.subset shares these with its parent
+        for name in ("problems", "notes", "csv_files", "info"):
+            setattr(result.analysed, name, getattr(result.collection, name))
+    return result
+
+
+def _moved_or_changed(records: list[dict[str, Any]]) -> list[Any]:
+    from engine.items import Problem
+
+    problems = []
+    for record in records:
+        why = _changed(record)
+        if why:
+            problems.append(
+                Problem(
+                    Path(record["path"]),
+                    "project",
+                    f"{why}: moved or changed since the project was saved. The analysis shows the "
+                    "file as it was; run again to read it anew.",
+                    severity="warning",
+                )
+            )
+    return problems

@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from engine.store import atomic_write
+from engine.atomic import atomic_write
 
 
 def config_dir() -> Path:

@@ -111,10 +111,10 @@ GRAPH = package_graph()
 
 
 def test_the_walk_finds_the_engines_imports():
-    assert {"ingest", "embed", "cluster", "pipeline", "items", "store"} <= set(GRAPH)
+    assert {"ingest", "embed", "cluster", "pipeline", "items", "atomic"} <= set(GRAPH)
     assert {"ingest", "embed", "cluster", "items"} <= GRAPH["pipeline"]
     assert "ingest" in GRAPH["embed"]  # the text embedder reads documents lazily, inside a function
-    assert "store" in GRAPH["export"]
+    assert "atomic" in GRAPH["export"]
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def test_analyze_demo_writes_every_output(tmp_path):
     out = tmp_path / "out"
     rows = read_csv(out / "assignments.csv")
     assert len(rows) == 300
-    assert list(rows[0]) == ["item", "path", "row", "cluster", "x", "y"]
+    assert list(rows[0]) == ["item", "path", "row", "cluster", "known_label", "x", "y"]
     assert {r["cluster"] for r in rows} == {"0", "1", "2"}
     assert sorted(int(r["row"]) for r in rows) == list(range(300))
     document = json.loads((out / "metrics.json").read_text())
@@ -102,3 +102,42 @@ def test_every_method_runs_from_the_command_line(tmp_path):
         assert sum(int(r["outlier"]) for r in rows) == 30  # 10 % of 300
         document = json.loads((out / "metrics.json").read_text())
         assert document["algorithm"] == algorithm and document["metrics"]["ari"] > 0.5, document["metrics"]
+
+
+def test_analyze_writes_the_report_clusters_csv_and_a_project_the_window_opens(tmp_path):
+    from engine.store import load
+
+    out, project = tmp_path / "out", tmp_path / "projects" / "demo.dm6"
+    done = main_py(
+        "analyze", str(DEMO / "tables"), "--out", str(out), "--k", "3", "--report", "--save", str(project)
+    )
+    assert done.returncode == 0, done.stderr
+    assert {p.name for p in out.iterdir()} >= {"report.html", "clusters.csv", "assignments.csv"}
+    clusters = read_csv(out / "clusters.csv")
+    assert [r["cluster"] for r in clusters] == ["0", "1", "2"]
+    assert sum(int(r["size"]) for r in clusters) == 300
+    assert "<section class='cluster' id='cluster-2'>" in (out / "report.html").read_text(encoding="utf-8")
+    result, view = load(project)
+    assert result.n_clusters == 3 and len(result.analysed.items) == 300 and view == {}
+    assert f"python main.py {project}" in done.stderr
+
+
+def test_an_unwritable_save_target_or_a_missing_project_is_refused_before_any_work(tmp_path):
+    from engine.cli import main
+
+    (tmp_path / "file").write_text("x")
+    code = main(
+        [
+            "analyze",
+            str(DEMO / "tables"),
+            "--out",
+            str(tmp_path / "out"),
+            "--save",
+            str(tmp_path / "file" / "p.dm6"),
+        ]
+    )
+    assert code == 2 and not (tmp_path / "out" / "assignments.csv").exists()
+    code = main(["analyze", str(DEMO / "tables"), "--out", str(tmp_path / "out"), "--save", str(tmp_path)])
+    assert code == 2
+    done = main_py(str(tmp_path / "nothing.dm6"))
+    assert done.returncode == 2 and "nothing.dm6 is not a project file" in done.stderr
