@@ -33,7 +33,7 @@ RunFn = Callable[..., Any]
 PROGRESS_INTERVAL_S = 0.05
 """At most ~20 progress signals a second reach the GUI thread."""
 
-STOP_GRACE_S = 0.6
+STOP_GRACE_S = 0.5
 """How long a cancelled engine may take to stop by itself before it is killed (then restarted)."""
 
 POLL_S = 0.05
