@@ -40,11 +40,13 @@ DBSCAN = "DBSCAN"
 HDBSCAN = "HDBSCAN"
 LAYOUT = "layout"
 ANOMALY = "anomaly"
+METRICS = "metrics"
+"""Silhouettes and the quality scores: seconds on a large collection, so it says so."""
 DONE = "done"
 STAGES: tuple[str, ...] = (
     INGEST, LOAD_MODEL, COMPILE, EMBED, FEATURES, ALIGN, REDUCE, CHOOSE_K, KMEANS, LINKAGE, DIVISIVE,
     MIXTURE_PREPARE, MIXTURE_FIT, PYCARET_SETUP, K_DISTANCE, MEMORY_CHECK, DBSCAN, HDBSCAN, LAYOUT, ANOMALY,
-    DONE,
+    METRICS, DONE,
 )  # fmt: skip
 """Every stage the engine reports."""
 

@@ -67,6 +67,7 @@ STAGE_NAMES: dict[str, str] = {
     progress.HDBSCAN: "Clustering (HDBSCAN)",
     progress.LAYOUT: "Drawing the map",
     progress.ANOMALY: "Scoring outliers",
+    progress.METRICS: "Measuring cluster quality",
     progress.DONE: "Finishing",
 }
 """The status bar's words for each stage the engine reports (:data:`engine.progress.STAGES`)."""

@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np  # noqa: E402
 
+from tests.gui.test_gui_engine_process import write_table  # noqa: E402  the tests' four-centre table
+
 STALL_S = 0.1
 CANCEL_WAIT_S = 120.0
 """An in-process t-SNE or HDBSCAN may ignore Cancel for minutes; the benchmark stops waiting here."""
@@ -39,15 +41,6 @@ VIEWS = (  # what _show_result hands the result to: (attribute path, method)
     ("analysis", "set_result"),
     ("item", "set_result"),
 )
-
-
-def write_table(folder: Path, n: int, dims: int, seed: int = 0) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    values = rng.normal(size=(n, dims)) + 6.0 * (np.arange(n) % 4)[:, None]
-    header = ",".join(f"c{i}" for i in range(dims))
-    np.savetxt(folder / "table.csv", values, delimiter=",", header=header, comments="", fmt="%.3f")
-    return folder
 
 
 def write_images(folder: Path, n: int) -> Path:
