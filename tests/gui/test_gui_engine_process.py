@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import pipeline
+from engine import pipeline, store
 from engine.pipeline import Spec
 from gui.main_window import MainWindow
 from gui.worker import PipelineWorker
@@ -70,6 +70,17 @@ def test_the_handed_over_result_equals_the_in_process_one(qtbot, worker, small):
     # The engine kept the result: another k re-clusters without reading or embedding again.
     again = finish(qtbot, worker, spec.replace(k=4), previous=result)
     assert again.n_clusters == 4 and "ingest" not in again.timings and "embed" not in again.timings
+
+
+def test_an_opened_project_becomes_the_engines_previous_result(qtbot, worker, small, tmp_path):
+    spec = Spec(paths=(str(small),), k=3, use_cache=False)
+    path = tmp_path / "saved.dm6"
+    store.save(pipeline.run(spec), path, {})
+    opened, _view = store.load(path)
+    worker.adopt(opened, str(path))
+    again = finish(qtbot, worker, spec.replace(k=2), previous=opened)
+    assert again.n_clusters == 2 and "ingest" not in again.timings and "embed" not in again.timings
+    assert path.exists()  # the user's project is read, never consumed
 
 
 @pytest.mark.parametrize(
