@@ -2,7 +2,7 @@
 
 It wires views to the worker and nothing more: every number comes from an engine ``Result``.
 Only light modules are imported here (Qt, pyqtgraph, numpy, the engine's dataclasses), so the
-window opens fast; the worker thread imports the heavy engine stages on first run.
+window opens fast; the engine process (see gui.worker) imports the heavy engine stages.
 """
 
 from __future__ import annotations
