@@ -63,30 +63,35 @@ def failure(exc: BaseException) -> tuple[str, list[Problem]]:
     return f"Unexpected error ({type(exc).__name__}): {exc}", []
 
 
-def handover_dir() -> Path:
-    """Where results wait for the window: RAM (``/dev/shm``) when there is one, else the user cache."""
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        return shm
+def handover_dirs() -> list[Path]:
+    """Where results wait for the window: RAM (``/dev/shm``) when there is one, then the user cache."""
     from engine.embed.cache import default_cache_dir
 
-    folder = default_cache_dir() / "handover"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    shm = Path("/dev/shm")
+    ram = [shm] if shm.is_dir() and os.access(shm, os.W_OK) else []
+    return [*ram, default_cache_dir() / "handover"]
 
 
 def write_handover(result: Result) -> Path:
-    """Save ``result`` as a project file in :func:`handover_dir`; the reader deletes it."""
+    """Save ``result`` as a project file for the window to read (and delete).
+
+    A full ``/dev/shm`` (64 MB in a default container) falls back to the user cache on disk.
+    """
     from engine import store
 
-    fd, name = tempfile.mkstemp(prefix="datamining6-result-", suffix=".dm6", dir=handover_dir())
-    os.close(fd)
-    try:
-        store.save(result, Path(name), {})
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return Path(name)
+    folders = handover_dirs()
+    for n, folder in enumerate(folders, 1):
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="datamining6-result-", suffix=".dm6", dir=folder)
+        os.close(fd)
+        try:
+            store.save(result, Path(name), {})
+            return Path(name)
+        except BaseException as error:
+            Path(name).unlink(missing_ok=True)
+            if not isinstance(error, OSError) or n == len(folders):
+                raise
+    raise OSError("no folder to hand the result over in")
 
 
 def read_handover(path: Path) -> Result:

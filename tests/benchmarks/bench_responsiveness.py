@@ -205,7 +205,7 @@ def handover(rows: int = 100_000, dims: int = 384) -> None:
             last = now
 
     for name, write, read in (
-        ("project file in " + str(server.handover_dir()), server.write_handover, server.read_handover),
+        ("project file in " + str(server.handover_dirs()[0]), server.write_handover, server.read_handover),
         ("pickle (protocol 5)", lambda r: pickle.dumps(r, protocol=5), pickle.loads),
     ):
         start = time.perf_counter()
