@@ -22,7 +22,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import tempfile
@@ -30,13 +29,14 @@ import threading
 import time
 import traceback
 import weakref
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.progress import Cancelled, CancelToken, Throttle, stage_of
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from engine.items import Problem
     from engine.pipeline import Result, Spec
 
@@ -209,6 +209,8 @@ class EngineProcess:
             if self.alive:
                 return
             self._discard()
+            import multiprocessing  # here, not at import: the window opens ~20 ms sooner
+
             context = multiprocessing.get_context("spawn")
             conn, child = context.Pipe()
             self._cancel = context.Event()
@@ -216,6 +218,7 @@ class EngineProcess:
             process.start()
             child.close()
             self._process, self._conn = process, conn
+            _stop_all_at_exit_once()
 
     def adopt(self, result: Result, path: str | Path) -> None:
         """``result`` was opened from the project file ``path``: a run with it as previous sends the path."""
@@ -306,8 +309,20 @@ def _death_message(exitcode: int | None) -> str:
     )
 
 
-@atexit.register
 def _stop_all_at_exit() -> None:
-    # Registered after multiprocessing's own exit handler, so it runs first: no child outlives the app.
     for engine in list(_live):
         engine.stop(timeout_s=1.0)
+
+
+def _stop_all_at_exit_once() -> None:
+    """Register :func:`_stop_all_at_exit` after multiprocessing's own exit handler, so it runs first.
+
+    That handler joins every child; an engine still waiting for requests would never end.
+    """
+    global _exit_registered
+    if not _exit_registered:
+        _exit_registered = True
+        atexit.register(_stop_all_at_exit)
+
+
+_exit_registered = False
