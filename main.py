@@ -27,4 +27,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # The engine runs in a spawned process (engine.server); in a PyInstaller bundle that process
+    # starts this executable again, and freeze_support() turns it into the engine, not a window.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     raise SystemExit(main())

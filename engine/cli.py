@@ -12,6 +12,7 @@ any work (a k above the number of items, known only after reading, is exit statu
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -147,18 +148,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--k", type=_k_value, default=None, metavar="N|auto", help="default: number of classes"
     )
     compare.add_argument("--out", type=Path, default=None, help="also write the table to OUT/compare.csv")
+    compare.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
 
 
 def _progress_printer(quiet: bool) -> Callable[[str, int, int], None]:
-    last = {"stage": None, "time": 0.0}
+    """Progress on stderr: every stage, then a line a second with the rate and time left."""
+    from engine.progress import Meter, Throttle
+
+    meter, throttle = Meter(), Throttle(1.0)
 
     def progress(stage: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if quiet or (stage == last["stage"] and now - last["time"] < 1.0 and done < total):
-            return
-        last.update(stage=stage, time=now)
-        print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
+        counts = meter.describe(stage, done, total, now)
+        if not quiet and (throttle.due(stage, now) or done >= total):
+            print(f"  {stage}: {counts or ('done' if done >= total else '…')}", file=sys.stderr, flush=True)
 
     return progress
 
@@ -323,7 +327,7 @@ def compare(args: argparse.Namespace) -> int:
     from engine.pipeline import PipelineError, run
 
     base = _spec_from(args, k=args.k)
-    progress = _progress_printer(quiet=True)
+    progress = _progress_printer(quiet=args.quiet)
     try:
         catalogue.check_options(base.to_dict())
         first = run(base, progress=progress)
@@ -343,28 +347,28 @@ def compare(args: argparse.Namespace) -> int:
     k = args.k or max(2, len(classes))
     names = args.embedders.split(",") if args.embedders else [e.name for e in list_embedders(first.modality)]
     rows, previous = [], first
-    for name in names:
-        for algorithm in args.algorithms.split(","):
-            spec = base.replace(
-                modality=first.modality, embedder=name.strip(), algorithm=algorithm.strip(), k=k
-            )
-            start = time.perf_counter()
-            try:
-                previous = run(spec, progress=progress, previous=previous)
-            except (PipelineError, ValueError) as error:
-                rows.append([name, algorithm, "", "", "", "", f"failed: {error}"])
-                continue
-            m = previous.metrics
-            used = previous.embedder if previous.embedder == name else f"{previous.embedder} (fallback)"
-            rows.append(
-                [
-                    used,
-                    algorithm,
-                    previous.n_clusters,
-                    *(_fmt(m.get(s)) for s in ("ari", "nmi", "silhouette")),
-                    f"{time.perf_counter() - start:.1f}",
-                ]
-            )
+    algorithms = args.algorithms.split(",")
+    for n, (name, algorithm) in enumerate(itertools.product(names, algorithms), start=1):
+        if not args.quiet:
+            print(f"[{n}/{len(names) * len(algorithms)}] {name} + {algorithm}", file=sys.stderr, flush=True)
+        spec = base.replace(modality=first.modality, embedder=name.strip(), algorithm=algorithm.strip(), k=k)
+        start = time.perf_counter()
+        try:
+            previous = run(spec, progress=progress, previous=previous)
+        except (PipelineError, ValueError) as error:
+            rows.append([name, algorithm, "", "", "", "", f"failed: {error}"])
+            continue
+        m = previous.metrics
+        used = previous.embedder if previous.embedder == name else f"{previous.embedder} (fallback)"
+        rows.append(
+            [
+                used,
+                algorithm,
+                previous.n_clusters,
+                *(_fmt(m.get(s)) for s in ("ari", "nmi", "silhouette")),
+                f"{time.perf_counter() - start:.1f}",
+            ]
+        )
     header = ["embedder", "algorithm", "k", "ARI", "NMI", "silhouette", "seconds"]
     print(f"{len(first.analysed.items)} {first.modality} items, {len(classes)} known classes, k = {k}")
     _print_table(header, rows)

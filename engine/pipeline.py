@@ -23,7 +23,7 @@ from engine.embed import Embedder
 from engine.items import Collection, Problem
 from engine.metrics import Silhouettes
 from engine.naming import ClusterName
-from engine.progress import DONE, NAME, NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import DONE, METRICS, NAME, NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 
 class PipelineError(Exception):
@@ -409,6 +409,8 @@ def run(
             ),  # fmt: skip
         )
     cancel.raise_if_cancelled()
+
+    progress(METRICS, 0, 1)
 
     def score() -> tuple[Silhouettes | None, dict[str, float]]:
         per_item = metrics.silhouettes(vectors, labels, spec.random_state)

@@ -95,6 +95,7 @@ def start(
     settings = settings if settings is not None else QSettings()
     window = MainWindow(settings)
     window.show()
+    QTimer.singleShot(0, window.worker.warm_up)  # the engine process starts once the window is painted
     paths = [a for a in app.arguments()[1:] if not a.startswith("-") and Path(a).exists()]
     # Opened after the first paint, so the window is on screen before any work starts.
     if paths or demo_always:

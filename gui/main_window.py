@@ -2,12 +2,13 @@
 
 It wires views to the worker and nothing more: every number comes from an engine ``Result``.
 Only light modules are imported here (Qt, pyqtgraph, numpy, the engine's dataclasses), so the
-window opens fast; the worker thread imports the heavy engine stages on first run.
+window opens fast; the engine process (see gui.worker) imports the heavy engine stages.
 """
 
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,7 +64,10 @@ RERUN_DELAY_MS = 300
 
 STAGE_NAMES: dict[str, str] = {
     progress.INGEST: "Reading files",
+    progress.LOAD_MODEL: "Loading model",
+    progress.COMPILE: "Compiling",
     progress.EMBED: "Embedding",
+    progress.FEATURES: "Computing features",
     progress.ALIGN: "Aligning clips",
     progress.REDUCE: "Reducing dimensions",
     progress.CHOOSE_K: "Choosing k",
@@ -80,6 +84,7 @@ STAGE_NAMES: dict[str, str] = {
     progress.LAYOUT: "Drawing the map",
     progress.ANOMALY: "Scoring outliers",
     progress.NAME: "Naming clusters",
+    progress.METRICS: "Measuring cluster quality",
     progress.DONE: "Finishing",
 }
 """The status bar's words for each stage the engine reports (:data:`engine.progress.STAGES`)."""
@@ -152,6 +157,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
 
+        self._meter = progress.Meter()
+        """Rate and time left of the stage the status bar shows."""
         self._rerun_timer = QTimer(self)
         self._rerun_timer.setSingleShot(True)
         self._rerun_timer.setInterval(RERUN_DELAY_MS)
@@ -398,6 +405,7 @@ class MainWindow(QMainWindow):
         self._show_honest_state()
 
     def _on_started(self) -> None:
+        self._meter = progress.Meter()
         self.stage_label.setText("Starting…")
         self.progress_bar.setRange(0, 0)  # busy until the first progress report
         self.cancel_button.setEnabled(True)
@@ -441,7 +449,8 @@ class MainWindow(QMainWindow):
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(min(done, total))
             self.progress_bar.setTextVisible(True)
-            text += f" ({done}/{total})"
+            counts = self._meter.describe(stage, done, total, time.monotonic())
+            text += f" {counts}" if counts else ""
         else:
             self.progress_bar.setRange(0, 0)
             self.progress_bar.setTextVisible(False)

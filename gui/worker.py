@@ -1,35 +1,43 @@
-"""Runs ``engine.pipeline.run`` on a background thread and turns its callbacks into Qt signals.
+"""The window's one link to the engine: runs, progress, Cancel, as Qt signals.
 
-The engine knows nothing of Qt: it calls ``progress(stage, done, total)`` and polls a
-``CancelToken``. This module adapts both, throttles progress so the GUI thread is never flooded,
-and keeps at most one run alive: a new request cancels the running one and starts once it ends.
+The work runs in one persistent engine process (:mod:`engine.server`), driven from a background
+thread per run: it sends the Spec, turns the engine's progress messages into signals, and loads
+the handed-over Result. Cancel asks the engine to stop; if it has not within
+:data:`STOP_GRACE_S`, the process is killed and a fresh one started, so that a C call that never
+checks the cancel token (HDBSCAN) or a native crash never costs more than that run.
+
+Given a ``run_fn`` (tests pass fakes), the run happens in-process on the background thread
+instead. Either way the engine knows nothing of Qt, progress is throttled so the GUI thread is
+never flooded, and at most one run is alive: a new request cancels the running one and starts once
+it ends.
 """
 
 from __future__ import annotations
 
 import atexit
-import logging
 import time
-import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from engine import pipeline
-from engine.pipeline import PipelineError
-from engine.progress import Cancelled, CancelToken
+from engine import server
+from engine.progress import Cancelled, CancelToken, Throttle
 
 if TYPE_CHECKING:
     from engine.pipeline import Result, Spec
-
-log = logging.getLogger(__name__)
 
 RunFn = Callable[..., Any]
 """Same signature as ``engine.pipeline.run(spec, progress, cancel, previous)``; tests pass fakes."""
 
 PROGRESS_INTERVAL_S = 0.05
 """At most ~20 progress signals a second reach the GUI thread."""
+
+STOP_GRACE_S = 0.5
+"""How long a cancelled engine may take to stop by itself before it is killed (then restarted)."""
+
+POLL_S = 0.05
+"""How often the driving thread looks at Cancel while it waits for the engine."""
 
 
 class _RunThread(QThread):
@@ -48,37 +56,96 @@ class _RunThread(QThread):
         self.token = CancelToken()
         self.superseded = False
         self._run_fn = run_fn
-        self._last_emit = float("-inf")
+        self._throttle = Throttle(PROGRESS_INTERVAL_S)
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         # Checking the token here too makes Cancel answer at the next progress call of any stage.
         self.token.raise_if_cancelled()
-        now = time.monotonic()
-        if now - self._last_emit >= PROGRESS_INTERVAL_S:
-            self._last_emit = now
+        self._emit_progress(stage, done, total)
+
+    def _emit_progress(self, stage: str, done: int, total: int) -> None:
+        if self._throttle.due(stage, time.monotonic()):
             self.progressed.emit(self.run_id, str(stage), int(done), int(total))
 
     def run(self) -> None:
         """Thread entry point: exactly one of succeeded / errored / stopped is emitted."""
-        # engine.pipeline.run does its heavy imports (sklearn, torch...) on this thread, not at start-up.
-        run_fn = self._run_fn or pipeline.run
         try:
-            result = run_fn(self.spec, progress=self._progress, cancel=self.token, previous=self.previous)
+            previous = self.previous
+            result = self._run_fn(self.spec, progress=self._progress, cancel=self.token, previous=previous)
         except BaseException as exc:  # an engine bug must not kill the window: report it instead
             if isinstance(exc, Cancelled) or self.token.cancelled:
                 self.stopped.emit(self.run_id)
-            elif isinstance(exc, PipelineError | ValueError):  # messages written for the user
-                self.errored.emit(self.run_id, str(exc), getattr(exc, "problems", []))
             else:
-                log.error("pipeline run failed:\n%s", traceback.format_exc())
-                self.errored.emit(self.run_id, f"Unexpected error ({type(exc).__name__}): {exc}", [])
+                self.errored.emit(self.run_id, *server.failure(exc))
         else:
+            self._succeed(result)
+        finally:
+            self.previous = None  # do not keep the old result alive through a finished thread
+
+    def _succeed(self, result: object) -> None:
+        if self.token.cancelled:
+            self.stopped.emit(self.run_id)
+        else:
+            self.succeeded.emit(self.run_id, result)
+
+
+class _EngineRunThread(_RunThread):
+    """One run in the engine process: this thread only waits, relays and loads the handed-over result."""
+
+    def __init__(
+        self, run_id: int, spec: Spec, previous: Result | None, engine: server.EngineProcess
+    ) -> None:
+        super().__init__(run_id, spec, previous, None)
+        self._engine = engine
+
+    def run(self) -> None:
+        temporary = None
+        try:
+            self._engine.start()
+            reference, temporary = self._engine.previous_ref(self.previous)
+            self.previous = None
+            self._engine.send_run(self.run_id, self.spec, reference)
+            self._relay()
+        except server.EngineDied as died:
             if self.token.cancelled:
                 self.stopped.emit(self.run_id)
             else:
-                self.succeeded.emit(self.run_id, result)
+                self.errored.emit(self.run_id, str(died), [])
+        except BaseException as exc:  # a failure on this side (reading the result) is a message too
+            self.errored.emit(self.run_id, *server.failure(exc))
         finally:
-            self.previous = None  # do not keep the old result alive through a finished thread
+            self.previous = None
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
+
+    def _relay(self) -> None:
+        """Pass the engine's messages on until the run's outcome; kill the engine if Cancel is not heard."""
+        asked_at: float | None = None
+        while True:
+            if self.token.cancelled and asked_at is None:
+                self._engine.cancel()
+                asked_at = time.monotonic()
+            if asked_at is not None and time.monotonic() - asked_at > STOP_GRACE_S:
+                self._engine.kill()  # stuck in a C call that never looks at the token
+                self.stopped.emit(self.run_id)
+                return
+            message = self._engine.receive(POLL_S)
+            if message is None or message[0] == "ready" or message[1] != self.run_id:
+                continue
+            kind = message[0]
+            if kind == "progress":
+                if not self.token.cancelled:
+                    self._emit_progress(*message[2:])
+                continue
+            if kind == "result":
+                result = server.read_handover(message[2])
+                self._engine.holds = result
+                self._succeed(result)
+            elif kind == "failed":
+                self.errored.emit(self.run_id, message[2], message[3])
+            else:
+                self.stopped.emit(self.run_id)
+            return
 
 
 class _Reaper(QObject):
@@ -145,6 +212,8 @@ class PipelineWorker(QObject):
     def __init__(self, run_fn: RunFn | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._run_fn = run_fn
+        self.engine = server.EngineProcess() if run_fn is None else None
+        """The engine process (None when a ``run_fn`` runs in-process instead)."""
         self._thread: _RunThread | None = None
         self._pending: tuple[Spec, Result | None] | None = None
         self._next_id = 0
@@ -163,6 +232,16 @@ class PipelineWorker(QObject):
             return
         self._launch(spec, previous)
 
+    def warm_up(self) -> None:
+        """Start the engine process now, so the first run finds it warm (call after the first paint)."""
+        if self.engine is not None:
+            self.engine.start()
+
+    def adopt(self, result: Result, path: str) -> None:
+        """``result`` was opened from the project file ``path``: the engine reuses it as previous result."""
+        if self.engine is not None:
+            self.engine.adopt(result, path)
+
     def cancel(self) -> None:
         """Ask the running job to stop; ``cancelled`` follows as soon as the engine notices."""
         self._pending = None
@@ -173,18 +252,23 @@ class PipelineWorker(QObject):
         """Cancel everything and wait for the thread (call before the window goes away)."""
         self._pending = None
         thread = self._thread
-        if thread is None:
-            return True
-        thread.superseded = True
-        thread.token.cancel()
-        stopped = thread.wait(timeout_ms)
-        if stopped:
-            self._thread = None
+        stopped = True
+        if thread is not None:
+            thread.superseded = True
+            thread.token.cancel()
+            stopped = thread.wait(timeout_ms)
+            if stopped:
+                self._thread = None
+        if self.engine is not None:
+            self.engine.stop()
         return stopped
 
     def _launch(self, spec: Spec, previous: Result | None) -> None:
         self._next_id += 1
-        thread = _RunThread(self._next_id, spec, previous, self._run_fn)
+        if self.engine is None:
+            thread = _RunThread(self._next_id, spec, previous, self._run_fn)
+        else:
+            thread = _EngineRunThread(self._next_id, spec, previous, self.engine)
         thread.progressed.connect(self._on_progress)
         thread.succeeded.connect(self._on_succeeded)
         thread.errored.connect(self._on_errored)
@@ -227,6 +311,8 @@ class PipelineWorker(QObject):
         if announce:
             emit()
         self._start_pending()
+        if self._thread is None and self.engine is not None and not self.engine.alive:
+            self.warm_up()  # killed or crashed: the next run finds a fresh engine ready
 
     def _start_pending(self) -> None:
         if self._thread is None and self._pending is not None:

@@ -26,7 +26,16 @@ import numpy as np
 
 from engine.embed.prefetch import loaded_batches
 from engine.items import Collection, Item, ItemError, Problem
-from engine.progress import EMBED, NEVER_CANCELLED, Cancelled, CancelToken, Progress, no_progress
+from engine.progress import (
+    COMPILE,
+    EMBED,
+    FEATURES,
+    NEVER_CANCELLED,
+    Cancelled,
+    CancelToken,
+    Progress,
+    no_progress,
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,9 @@ class Embedder:
     load_workers: int = 1
     """Threads reading items ahead of the model (:mod:`engine.embed.prefetch`); 1 reads in line.
     More only where :meth:`load` is thread-safe and releases the interpreter lock (Pillow, audio)."""
+    warm_up_stage: str | None = None
+    """:data:`~engine.progress.LOAD_MODEL` or :data:`~engine.progress.COMPILE` when :meth:`warm_up` takes
+    seconds: it is then a progress step of its own instead of a first batch that seems stuck."""
 
     # The run in progress, for the hooks :meth:`check_cancelled` and :meth:`warn`; set by :meth:`embed`.
     _cancel: CancelToken = NEVER_CANCELLED
@@ -80,6 +92,9 @@ class Embedder:
     def load(self, item: Item, collection: Collection) -> Any:
         """Read one item into what :meth:`embed_batch` takes; raise :class:`ItemError` if it is bad."""
         raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Load the model or compile the code that the first batch needs (see ``warm_up_stage``)."""
 
     def fit(
         self, payloads: list[Any], collection: Collection, progress: Progress, cancel: CancelToken
@@ -161,6 +176,8 @@ class Embedder:
                 if key is not None and key in found:
                     rows[i] = found[key]
         todo = [i for i, row in enumerate(rows) if row is None]
+        if todo and self.warm_up_stage:
+            self._warm_up_step(progress)
         done = len(items) - len(todo)
         progress(f"{EMBED} ({self.name})", done, len(items))
         loaded: list[tuple[int, Any]] = []  # kept for the corpus-wide fit
@@ -204,6 +221,14 @@ class Embedder:
         out[ok] = finished
         return out
 
+    def _warm_up_step(self, progress: Progress) -> None:
+        # numba keeps what it compiled in its cache: only the first run waits long
+        slow_once = ", first use only" if self.warm_up_stage == COMPILE else ""
+        step = f"{self.warm_up_stage} ({self.name}{slow_once})"
+        progress(step, 0, 1)
+        self.warm_up()
+        progress(step, 1, 1)
+
     def _fit_and_embed(
         self,
         loaded: list[tuple[int, Any]],
@@ -215,7 +240,7 @@ class Embedder:
         cancel: CancelToken,
     ) -> None:
         """The second pass of a corpus-wide embedder: fit on every payload, then embed them batch by batch."""
-        stage = f"features ({self.name})"
+        stage = f"{FEATURES} ({self.name})"
         progress(stage, 0, len(loaded))
         self.fit([payload for _, payload in loaded], collection, progress, cancel)
         for start in range(0, len(loaded), self.batch_size):

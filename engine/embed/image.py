@@ -20,7 +20,7 @@ from engine.embed.device import choose_device
 from engine.embed.models import configured_model, hf_cached_snapshot
 from engine.embed.onnx_runtime import OnnxUnavailable, unit_rows
 from engine.items import Collection, Item
-from engine.progress import CancelToken, Progress
+from engine.progress import LOAD_MODEL, CancelToken, Progress
 
 _SET_MODEL = "the Models dialog or `main.py models --set {name} PATH`"
 
@@ -77,6 +77,7 @@ class EfficientNetLite0(Embedder):
         "package (no licence declared; converted from TensorFlow's Apache-2.0 release)"
     )
     needs_weights = True
+    warm_up_stage = LOAD_MODEL
     batch_size = 32
     fallback: str | None = "image-pixels"
     load_workers = 3  # decoding and resizing (Pillow, no interpreter lock) ahead of the model
@@ -138,6 +139,9 @@ class EfficientNetLite0(Embedder):
         path, packaged = self._weights()
         model = f"packaged:{path.name}" if packaged and path else _file_identity(path) if path else None
         return {"model": model, "architecture": self.architecture, "size": self.input_size}
+
+    def warm_up(self) -> None:
+        self._ensure_model()
 
     def _ensure_model(self) -> Any:
         """The torch network (loaded once): the torch runtime, and the source of the ONNX export."""
@@ -256,6 +260,7 @@ class OpenClipImage(Embedder):
         "the option or the file name, else ViT-B-32) or an open_clip model folder"
     )
     needs_weights = True
+    warm_up_stage = LOAD_MODEL
     batch_size = 32
     fallback: str | None = "image-efficientnet"
     default_architecture = "ViT-B-32"
@@ -339,6 +344,9 @@ class OpenClipImage(Embedder):
             return str(chosen)
         prefixes = [name for name in known if path.name.lower().startswith(name.lower())]
         return max(prefixes, key=len) if prefixes else self.default_architecture
+
+    def warm_up(self) -> None:
+        self._ensure_model()
 
     def _ensure_model(self) -> Any:
         if self._model is not None:

@@ -45,6 +45,13 @@ class PictureEmbedder(Embedder):
         """The image model's note on which runtime embedded the pictures."""
         return getattr(self._image, "runtime_note", None)
 
+    @property
+    def warm_up_stage(self) -> str | None:  # the image model's (none for raw pixels)
+        return self.image_embedder().warm_up_stage
+
+    def warm_up(self) -> None:
+        self.image_embedder().warm_up()
+
     def readiness(self) -> Readiness:
         instead = f" Until then {self.fallback} is used instead." if self.fallback else ""
         try:

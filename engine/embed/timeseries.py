@@ -17,7 +17,7 @@ from engine.embed.audio import standardise_blocks
 from engine.embed.cache import configure_numba_cache
 from engine.embed.pictures import PictureEmbedder
 from engine.items import Collection, Item, ItemError
-from engine.progress import CancelToken, Progress
+from engine.progress import COMPILE, LOAD_MODEL, CancelToken, Progress
 
 
 def _majority_channels(collection: Collection) -> int:
@@ -136,6 +136,11 @@ class Catch22Features(_SeriesEmbedder):
     def params(self) -> dict[str, Any]:
         return {"features": "catch24", "version": 2}
 
+    warm_up_stage = COMPILE
+
+    def warm_up(self) -> None:
+        self.embed_batch([np.sin(np.arange(32.0))[:, None]])  # numba compiles (or reads its cache) here
+
     def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
         configure_numba_cache()
         from aeon.transformations.collection.feature_based import Catch22
@@ -207,6 +212,15 @@ class MiniRocketFeatures(_SeriesEmbedder):
         rocket = MiniRocket(n_kernels=self.params()["kernels"], random_state=0)
         self._rocket = rocket.fit(self._scaled(series))
 
+    warm_up_stage = COMPILE
+
+    def warm_up(self) -> None:
+        configure_numba_cache()
+        from aeon.transformations.collection.convolution_based import MiniRocket
+
+        tiny = np.sin(np.arange(64.0, dtype=np.float32) * np.arange(1, 3)[:, None])[:, None, :]
+        MiniRocket(n_kernels=84, random_state=0).fit(tiny).transform(tiny)  # numba compiles here
+
     def _scaled(self, series: np.ndarray) -> np.ndarray:
         centre, spread = self._scaling
         return ((series - centre) / spread).astype(np.float32)
@@ -261,6 +275,11 @@ class SeriesAsText(_SeriesEmbedder):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._text: Embedder | None = None
+
+    warm_up_stage = LOAD_MODEL
+
+    def warm_up(self) -> None:
+        self._text_embedder().warm_up()
 
     def _text_embedder(self) -> Embedder:
         if self._text is None:

@@ -90,6 +90,10 @@ def test_compare_scores_every_embedder_on_labelled_series(tmp_path):
     assert [r["embedder"] for r in rows] == ["ts-resampled", "ts-catch22"]
     ari = {r["embedder"]: float(r["ARI"]) for r in rows}
     assert ari["ts-catch22"] > 0.9 > ari["ts-resampled"]
+    # progress on stderr: each combination, its stages, and catch22's compiling as a step of its own
+    assert "[1/2] ts-resampled + kmeans" in done.stderr and "[2/2] ts-catch22 + kmeans" in done.stderr
+    assert "compiling (ts-catch22, first use only)" in done.stderr
+    assert "embed (ts-catch22): " in done.stderr and "k-means: " in done.stderr
 
 
 def test_every_method_runs_from_the_command_line(tmp_path):
