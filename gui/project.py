@@ -206,6 +206,7 @@ class ProjectController(QObject):
             self.window.cancel()  # a run still going would replace the project when it ends
             self.window.settings_panel.set_spec(result.spec)
             self.window.show_result(result, f"Opened {path.name}")
+            self.window.worker.adopt(result, str(path))  # the engine re-clusters from this file's vectors
             apply_view_state(self.window.view_state, view_state)
         finally:
             self._loading = False
