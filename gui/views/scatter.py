@@ -4,9 +4,11 @@ lasso and name selection, more like this, and a dimmed look while a new result i
 Selection, hover, hidden clusters, names, colours and the outlier threshold live in the shared
 :class:`gui.view_state.ViewState`: the map writes the user's clicks there and redraws from it.
 
-Built for 100 000 points: one ``ScatterPlotItem`` per cluster with a single brush and pen (the
-fast path of pyqtgraph), no per-point Python objects, and hover answered by a KD-tree lookup
-throttled by a timer instead of pyqtgraph's per-spot hover machinery.
+Up to ``density_above`` shown points: one ``ScatterPlotItem`` per cluster with a single brush and
+pen (the fast path of pyqtgraph), no per-point Python objects. Above it the map is a density image
+(:mod:`gui.views.density`) rendered off the GUI thread for each view, and markers come back for the
+points in view once few enough are there. Hover is answered by a KD-tree (built off the GUI thread;
+a vectorised search until it is ready) throttled by a timer instead of pyqtgraph's per-spot hover.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from gui.view_state import ViewState
+from gui.views.density import DENSITY_ABOVE, Density, LatestRunner, Markers, density_or_points
 from gui.views.map_actions import MapActions
 from gui.views.map_legend import MapLegend
 from gui.views.map_tools import (
     MapToolBar,
+    padded_range,
     QueryRunner,
     SelectingViewBox,
     StaleOverlay,
@@ -47,6 +51,10 @@ Describe = Callable[[int], tuple[str, str | None]]
 UNCERTAIN_BELOW = 0.8
 """Items whose top mixture probability is below this get an uncertainty ring."""
 
+MARK_LIMIT = 5_000
+"""At most this many rings (the highest-scoring outliers) or selection marks over a density image."""
+EMPTY = np.zeros(0, dtype=np.intp)
+
 AXIS_NAMES = {"pca": "PC", "tsne": "t-SNE", "umap": "UMAP"}
 STALE_TEXT = "Showing the previous result — analysing…"
 
@@ -60,9 +68,14 @@ class ScatterView(MapActions, QWidget):
 
     message = Signal(str)
     """Something the status bar should say (how many were selected, why nothing happened)."""
+    density_ready = Signal()
+    """The density layer (image or markers for the points in view) now shows the current view."""
 
-    def __init__(self, state: ViewState | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, state: ViewState | None = None, parent: QWidget | None = None, density_above: int = DENSITY_ABOVE
+    ) -> None:
         super().__init__(parent)
+        self.density_above = density_above
         self.state = state if state is not None else ViewState(self)
         self.result: Result | None = None
         self.view_box = SelectingViewBox(self.select_in_shape)
@@ -108,6 +121,28 @@ class ScatterView(MapActions, QWidget):
         self._describe: Describe | None = None
         self._tree: Any = None
         self._cluster_items: dict[int, pg.ScatterPlotItem] = {}
+        self._colours = np.zeros((0, 3), dtype=np.float32)
+        """Each point's cluster colour, for the density image."""
+        self._counts, self._label_offset, self._cluster_ids = EMPTY, 0, EMPTY
+        self._visible_mask = np.ones(0, dtype=bool)
+        self._drawn: np.ndarray | None = EMPTY
+        """Which points have markers: None for all, else their indices (none under the image)."""
+        self._covered: tuple | None = None
+        """The view rectangle the partial markers cover (a pan inside it needs nothing new)."""
+        self._density_on = False
+        self._image_shown = False
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setZValue(-2)
+        self._image.hide()
+        self.plot.addItem(self._image, ignoreBounds=True)
+        self._density_runner = LatestRunner(self)
+        self._density_runner.done.connect(self._apply_density)
+        self._tree_runner = LatestRunner(self)
+        self._tree_runner.done.connect(self._on_tree)
+        self._shape_runner = LatestRunner(self)
+        self._shape_runner.done.connect(lambda found: self._select_inside(*found))
+        self.view_box.sigRangeChanged.connect(lambda *_: self._on_view_changed())
+        self.view_box.sigResized.connect(lambda *_: self._on_view_changed())
         self._uncertain_flags: np.ndarray | None = None
         self._highlight = pg.ScatterPlotItem(
             size=14, pen=pg.mkPen(0, 0, 0, width=2), brush=None, pxMode=True, hoverable=False
@@ -134,7 +169,7 @@ class ScatterView(MapActions, QWidget):
         scene = self.plot.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
-        self.state.selection_changed.connect(lambda *_: self._draw_selection())
+        self.state.selection_changed.connect(lambda *_: self._on_selection())
         self.state.hidden_changed.connect(lambda hidden, _: self._show_hidden())
         self.state.labels_changed.connect(lambda labels, _: self._redraw(labels))
         self.state.clusters_changed.connect(lambda _: self._redraw(self._labels))
@@ -160,36 +195,53 @@ class ScatterView(MapActions, QWidget):
         probabilities = result.clustering.probabilities
         self._uncertain_flags = None if probabilities is None else probabilities.max(axis=1) < UNCERTAIN_BELOW
         self._fill_legend()
-        self._show_hidden()
+        self._show_rings()
 
     def _redraw(self, labels: np.ndarray) -> None:
         """New labels, names or colours for the same points; the view and the rings stay."""
         rect, uncertain = self.view_box.viewRect(), self._uncertain_flags
-        self.set_points(self._coords, labels, self._describe)
-        self.view_box.setRange(rect, padding=0)
+        self.set_points(self._coords, labels, self._describe, view=rect)
         self._uncertain_flags = uncertain
         self._fill_legend()
-        self._show_hidden()
+        self._show_rings()
 
     def _show_rings(self) -> None:
-        """Ring the visible outliers (at the state's threshold) and uncertain mixture members."""
-        visible = self._visible()
-        for ring, flags in (
-            (self._outliers, self.state.outlier_flags()),
-            (self._uncertain, self._uncertain_flags),
+        """Ring the visible outliers (at the state's threshold) and uncertain mixture members; over a
+        density image only the highest-scoring outliers, with markers those among them."""
+        anomaly = None if self.result is None else self.result.anomaly
+        for ring, flags, priority in (
+            (self._outliers, self.state.outlier_flags(), None if anomaly is None else anomaly.scores),
+            (self._uncertain, self._uncertain_flags, None),
         ):
             shown = flags is not None and len(flags) == len(self._coords)
-            ring.setData(pos=self._coords[flags & visible] if shown else np.zeros((0, 2)))
+            marked = self._marks(flags, priority) if shown else EMPTY
+            ring.setData(pos=self._coords[marked] if len(marked) else np.zeros((0, 2)))
+
+    def _marks(self, flags: np.ndarray, priority: np.ndarray | None = None) -> np.ndarray:
+        """Which of the flagged visible points get a mark: those with markers, or over the image the
+        ``MARK_LIMIT`` of highest ``priority`` (none when there is no priority and more are flagged)."""
+        chosen = np.flatnonzero(flags & self._visible())
+        if self._image_shown:
+            if len(chosen) > MARK_LIMIT:
+                top = np.argsort(-priority[chosen], kind="stable")[:MARK_LIMIT] if priority is not None else EMPTY
+                chosen = np.sort(chosen[top])
+        elif self._drawn is not None:
+            chosen = chosen[np.isin(chosen, self._drawn, assume_unique=True)]
+        return chosen
 
     def _visible(self) -> np.ndarray:
-        hidden = list(self.state.hidden)
-        return ~np.isin(self._labels, hidden) if hidden else np.ones(len(self._labels), dtype=bool)
+        """Per point: whether its cluster is shown."""
+        return self._visible_mask
 
     def _show_hidden(self) -> None:
         """Hide the points (and their rings and highlight) of the clusters the state hides."""
+        hidden = list(self.state.hidden)
+        self._visible_mask = ~np.isin(self._labels, hidden) if hidden else np.ones(len(self._labels), dtype=bool)
         for cluster, item in self._cluster_items.items():
             item.setVisible(cluster not in self.state.hidden)
         self.legend.set_visible_clusters(self.state.hidden)
+        if len(self._coords):
+            self._refresh_map()
         self._show_rings()
         self._draw_selection()
 
@@ -205,32 +257,127 @@ class ScatterView(MapActions, QWidget):
 
     def _draw_selection(self) -> None:
         chosen = self.state.selected
-        chosen = chosen[chosen < len(self._coords)]
-        chosen = chosen[self._visible()[chosen]]
-        self._highlight.setData(pos=self._coords[chosen] if len(chosen) else np.zeros((0, 2)))
+        flags = np.zeros(len(self._coords), dtype=bool)
+        flags[chosen[chosen < len(flags)]] = True
+        marked = self._marks(flags)
+        self._highlight.setData(pos=self._coords[marked] if len(marked) else np.zeros((0, 2)))
+
+    def _on_selection(self) -> None:
+        self._draw_selection()
+        if self._image_shown:  # the image dims what is not selected
+            self._refresh_map()
 
     def ringed(self) -> tuple[int, int]:
         """How many items carry an outlier ring and an uncertainty ring (for tests and the status bar)."""
         return len(self._outliers.data), len(self._uncertain.data)
 
-    def set_points(self, coords: np.ndarray, labels: np.ndarray, describe: Describe | None = None) -> None:
-        """Replace every point; ``labels`` are cluster ids with -1 for noise."""
+    def set_points(
+        self, coords: np.ndarray, labels: np.ndarray, describe: Describe | None = None, view: QRectF | None = None
+    ) -> None:
+        """Replace every point; ``labels`` are cluster ids with -1 for noise. The view fits every
+        point, or stays at ``view`` (new labels for the same points)."""
         coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
         labels = np.asarray(labels, dtype=int).reshape(-1)
         if len(coords) != len(labels):
             raise ValueError(f"{len(coords)} coordinates but {len(labels)} labels")
         self._clear_items()
+        self._density_on = False  # until the new points are in place, a range change draws nothing
         self._coords, self._labels, self._describe = coords, labels, describe
         self._tree = None
+        self._shape_runner.forget()
+        if len(coords):
+            self._tree_runner.request(lambda: (coords, _kd_tree(coords)))
         self._uncertain_flags = None
         for ring in (self._outliers, self._uncertain):
             ring.setData(pos=np.zeros((0, 2)))
+        self._image.hide()
+        self._image_shown, self._covered = False, None
+        offset = min(int(labels.min()), 0) if len(labels) else 0
+        ids = np.arange(offset, int(labels.max()) + 1 if len(labels) else 0)
+        self._counts, self._label_offset = np.bincount(labels - offset, minlength=len(ids)), offset
+        palette = np.array([self.state.colour_of(int(c)) for c in ids], dtype=np.float32).reshape(-1, 3)
+        self._colours = palette[labels - offset]
+        self._cluster_ids = ids[self._counts > 0]
+        self._fill_legend()
+        self._highlight.setData(pos=np.zeros((0, 2)))
+        if view is not None:
+            self.view_box.setRange(view, padding=0)
+        elif len(coords):
+            self.fit_all()
+        self._show_hidden()
+
+    def fit_all(self) -> None:
+        """Show every point (a small margin around them)."""
+        x_range, y_range = padded_range(self._coords, self._coords, margin=0.05)
+        self.view_box.setRange(xRange=tuple(x_range), yRange=tuple(y_range), padding=0)
+
+    def _refresh_map(self) -> None:
+        """Markers for every point when few enough are shown, else the density layer for the view
+        (at once when nothing is drawn yet, else off the GUI thread while the old image stretches)."""
+        self._density_on = int(np.count_nonzero(self._visible())) > self.density_above
+        if not self._density_on:
+            self._density_runner.forget()
+            self._image.hide()
+            self._image_shown = False
+            if self._drawn is not None:
+                self._draw_points(None)
+            return
+        coords, colours, rect = self._coords, self._colours, self.view_box.viewRange()
+        shown = None if not self.state.hidden else self._visible()
+        selected = None
+        if len(self.state.selected):
+            selected = np.zeros(len(coords), dtype=bool)
+            selected[self.state.selected[self.state.selected < len(coords)]] = True
+        size = (max(int(self.view_box.width()), 64), max(int(self.view_box.height()), 64))
+        rect = ((rect[0][0], rect[0][1]), (rect[1][0], rect[1][1]))
+
+        def work() -> Density | Markers:
+            return density_or_points(coords, colours, shown, selected, rect, size, self.density_above)
+
+        if not self._image_shown and not self._cluster_items:
+            self._density_runner.forget()
+            self._apply_density(work())
+        else:
+            self._density_runner.request(work)
+
+    def _on_view_changed(self) -> None:
+        if not self._density_on:
+            return
+        if self._covered is not None and not self._image_shown:
+            (x0, x1), (y0, y1) = self._covered
+            (a0, a1), (b0, b1) = self.view_box.viewRange()
+            if x0 <= a0 and a1 <= x1 and y0 <= b0 and b1 <= y1:
+                return  # the markers drawn already cover this view
+        self._refresh_map()
+
+    def _apply_density(self, answer: Density | Markers) -> None:
+        if isinstance(answer, Density):
+            (x0, x1), (y0, y1) = answer.rect
+            self._image.setImage(answer.rgba, autoLevels=False)
+            self._image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+            self._image.show()
+            self._image_shown, self._covered = True, None
+            if self._cluster_items:
+                self._clear_items()
+        else:
+            self._image.hide()
+            self._image_shown = False
+            self._draw_points(answer.indices)
+            self._covered = answer.rect
+        self._show_rings()
+        self._draw_selection()
+        self.density_ready.emit()
+
+    def _draw_points(self, indices: np.ndarray | None) -> None:
+        """One marker item per cluster for the points at ``indices`` (None: every point)."""
+        self._clear_items()
+        coords = self._coords if indices is None else self._coords[indices]
+        labels = self._labels if indices is None else self._labels[indices]
         n = len(coords)
         size = _point_size(n)
         pen = pg.mkPen(255, 255, 255, 160, width=0.8) if n <= 5_000 else pg.mkPen(None)
-        ids, counts = np.unique(labels, return_counts=True)
-        order = sorted(zip(ids.tolist(), counts.tolist(), strict=True), key=lambda ic: (ic[0] < 0, ic[0]))
-        for cluster, _count in order:  # clusters in id order, noise last (drawn first)
+        order = sorted(self._cluster_ids.tolist(), key=lambda c: (c < 0, c))
+        for cluster in order:  # clusters in id order, noise last (drawn first)
             r, g, b = self.state.colour_of(cluster)
             alpha = 150 if cluster < 0 else 230
             item = pg.ScatterPlotItem(
@@ -243,12 +390,10 @@ class ScatterView(MapActions, QWidget):
                 antialias=n <= 20_000,
             )
             item.setZValue(-1 if cluster < 0 else 0)
+            item.setVisible(cluster not in self.state.hidden)
             self.plot.addItem(item)
             self._cluster_items[cluster] = item
-        self._fill_legend()
-        self._highlight.setData(pos=np.zeros((0, 2)))
-        if n:
-            self.view_box.autoRange(padding=0.05)
+        self._drawn = indices
 
     def clear(self) -> None:
         """Remove every point (an empty collection or a new, still running analysis)."""
@@ -258,15 +403,24 @@ class ScatterView(MapActions, QWidget):
         for item in self._cluster_items.values():
             self.plot.removeItem(item)
         self._cluster_items.clear()
+        self._drawn = EMPTY
+
+    def _on_tree(self, built: tuple[np.ndarray, Any]) -> None:
+        if built[0] is self._coords:
+            self._tree = built[1]
 
     # ---- facts the tests and other views read ------------------------------------------------
     def point_count(self) -> int:
-        """How many points are drawn."""
+        """How many points are drawn as markers (none where the density image stands for them)."""
         return int(sum(len(item.data) for item in self._cluster_items.values()))
 
+    def density_shown(self) -> bool:
+        """Whether the map shows the density image rather than markers."""
+        return self._image_shown
+
     def cluster_counts(self) -> dict[int, int]:
-        """Points drawn per cluster id (noise is -1)."""
-        return {c: len(item.data) for c, item in self._cluster_items.items()}
+        """Points per cluster id (noise is -1)."""
+        return {int(c): int(self._counts[c - self._label_offset]) for c in self._cluster_ids}
 
     def legend_entries(self) -> list[str]:
         """The legend's cluster entries, in order (the ring entries follow them in the legend)."""
@@ -289,17 +443,14 @@ class ScatterView(MapActions, QWidget):
         """The visible point nearest to view coordinates (x, y) within ``radius_px`` screen pixels."""
         if not len(self._coords):
             return None
-        if self._tree is None:
-            from scipy.spatial import cKDTree  # lazy: scipy must not load at window start-up
-
-            self._tree = cKDTree(self._coords)
         px, py = self.view_box.viewPixelSize()
         px, py = max(px, 1e-12), max(py, 1e-12)
-        # The ball in data units covers the pixel-radius ellipse; pick the nearest in screen pixels.
-        candidates = np.asarray(self._tree.query_ball_point((x, y), radius_px * max(px, py)), dtype=int)
-        if not len(candidates):
-            return None
-        candidates = candidates[self._visible()[candidates]]
+        if self._tree is None:  # still being built off the GUI thread: search every point
+            candidates = np.flatnonzero(self._visible())
+        else:  # the ball in data units covers the pixel-radius ellipse
+            found = self._tree.query_ball_point((x, y), radius_px * max(px, py))
+            candidates = np.asarray(found, dtype=np.intp)
+            candidates = candidates[self._visible()[candidates]]
         if not len(candidates):
             return None
         d = np.hypot((self._coords[candidates, 0] - x) / px, (self._coords[candidates, 1] - y) / py)
@@ -384,3 +535,9 @@ class ScatterView(MapActions, QWidget):
             self.state.select([], source=self)
             return
         super().keyPressEvent(event)
+
+
+def _kd_tree(coords: np.ndarray) -> Any:
+    from scipy.spatial import cKDTree  # lazy: scipy must not load at window start-up
+
+    return cKDTree(coords)
