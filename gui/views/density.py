@@ -10,6 +10,7 @@ goes back to real markers for them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,49 +46,57 @@ class Markers:
     rect: Rect
 
 
-def bin_points(coords: np.ndarray, rect: Rect, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(flat pixel index ``row * width + column``, point index) of the points inside ``rect``
-    divided into ``size`` = (width, height) pixels; row 0 is the bottom (smallest y)."""
+def pixel_index(xy: np.ndarray, rect: Rect, size: tuple[int, int]) -> np.ndarray:
+    """Per point, its flat pixel index ``row * width + column`` in ``rect`` divided into ``size`` =
+    (width, height) pixels, row 0 at the bottom (smallest y); ``width * height`` for points outside.
+
+    ``xy`` is (2, n): the x and the y of every point, each contiguous (one pass per operation).
+    """
     (x0, x1), (y0, y1) = rect
     width, height = size
-    column = (coords[:, 0] - x0) * (width / (x1 - x0))
-    row = (coords[:, 1] - y0) * (height / (y1 - y0))
-    inside = np.flatnonzero((column >= 0) & (column < width) & (row >= 0) & (row < height))
-    return row[inside].astype(np.intp) * width + column[inside].astype(np.intp), inside
+    column = xy[0] - x0
+    column *= width / (x1 - x0)
+    row = xy[1] - y0
+    row *= height / (y1 - y0)
+    outside = column < 0
+    outside |= column >= width
+    outside |= row < 0
+    outside |= row >= height
+    flat = row.astype(np.intp)
+    flat *= width
+    flat += column.astype(np.intp)
+    np.copyto(flat, width * height, where=outside)
+    return flat
 
 
 def render_density(
-    coords: np.ndarray,
-    colours: np.ndarray,
-    shown: np.ndarray | None,
-    rect: Rect,
+    pixels: np.ndarray,
+    channels: np.ndarray,
     size: tuple[int, int],
+    rect: Rect,
     selected: np.ndarray | None = None,
 ) -> Density:
-    """Aggregate the ``shown`` points (a mask; None: all) into an image of ``rect``.
+    """Aggregate points by their ``pixels`` (from :func:`pixel_index`, hidden points set outside).
 
-    ``colours`` is (n, 3) float32, each point's cluster colour; ``selected`` a mask of the selected
-    points: while it has any, pixels without a selected point are dimmed.
+    ``channels`` is (3, n) float64 (what ``bincount`` weighs with), each point's cluster colour;
+    ``selected`` a mask of the selected points: while it has any in view, pixels without a selected
+    point are dimmed.
     """
     width, height = size
-    pixels, index = bin_points(coords, rect, size)
-    if shown is not None:
-        keep = shown[index]
-        pixels, index = pixels[keep], index[keep]
     n_pixels = width * height
-    counts = np.bincount(pixels, minlength=n_pixels)
-    filled = counts > 0
+    counts = np.bincount(pixels, minlength=n_pixels + 1)[:n_pixels]
+    filled = np.flatnonzero(counts)
     rgba = np.zeros((n_pixels, 4), dtype=np.uint8)
-    point_colours = colours[index]
     for channel in range(3):
-        sums = np.bincount(pixels, weights=point_colours[:, channel], minlength=n_pixels)
-        rgba[filled, channel] = np.rint(sums[filled] / counts[filled]).astype(np.uint8)
-    if filled.any():
+        sums = np.bincount(pixels, weights=channels[channel], minlength=n_pixels + 1)[filled]
+        rgba[filled, channel] = np.rint(sums / counts[filled]).astype(np.uint8)
+    if len(filled):
         level = np.log1p(counts[filled]) / np.log1p(counts.max())
         alpha = LEAST_ALPHA + (255 - LEAST_ALPHA) * level
-        if selected is not None and selected[index].any():
-            chosen = np.bincount(pixels[selected[index]], minlength=n_pixels)[filled] > 0
-            alpha = np.where(chosen, alpha, alpha * DIMMED)
+        if selected is not None:
+            chosen = np.bincount(pixels[selected], minlength=n_pixels + 1)[filled] > 0
+            if chosen.any():
+                alpha = np.where(chosen, alpha, alpha * DIMMED)
         rgba[filled, 3] = alpha.astype(np.uint8)
     return Density(counts.reshape(height, width), rgba.reshape(height, width, 4), rect)
 
@@ -99,31 +108,32 @@ def grown(rect: Rect, by: float) -> Rect:
     return (x0 - dx, x1 + dx), (y0 - dy, y1 + dy)
 
 
-def in_rect(coords: np.ndarray, rect: Rect, shown: np.ndarray | None) -> np.ndarray:
-    """Mask of the ``shown`` points inside ``rect``."""
-    (x0, x1), (y0, y1) = rect
-    x, y = coords[:, 0], coords[:, 1]
-    mask = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
-    return mask if shown is None else mask & shown
-
-
 def density_or_points(
-    coords: np.ndarray,
-    colours: np.ndarray,
+    xy: np.ndarray,
+    channels: np.ndarray,
     shown: np.ndarray | None,
     selected: np.ndarray | None,
     rect: Rect,
     size: tuple[int, int],
     above: int,
 ) -> Density | Markers:
-    """What the map draws for this view: markers for the shown points around it (a margin of half
-    the view, so a short pan finds them drawn) when at most ``above`` are there, else the image."""
-    for margin in (0.5, 0.0):
-        around = grown(rect, margin)
-        near = in_rect(coords, around, shown)
-        if np.count_nonzero(near) <= above:
-            return Markers(np.flatnonzero(near), around)
-    return render_density(coords, colours, shown, rect, size, selected)
+    """What the map draws for this view: markers for the ``shown`` points (a mask; None: all) around
+    it when at most ``above`` are there, else the image. The markers cover a margin of half the view
+    when that holds few enough, so a short pan finds them drawn."""
+    outside = size[0] * size[1]
+    pixels = pixel_index(xy, rect, size)
+    if shown is not None:
+        pixels[~shown] = outside
+    in_view = pixels < outside
+    if np.count_nonzero(in_view) > above:
+        return render_density(pixels, channels, size, rect, selected)
+    (x0, x1), (y0, y1) = around = grown(rect, 0.5)
+    near = (xy[0] >= x0) & (xy[0] <= x1) & (xy[1] >= y0) & (xy[1] <= y1)
+    if shown is not None:
+        near &= shown
+    if np.count_nonzero(near) <= above:
+        return Markers(np.flatnonzero(near), around)
+    return Markers(np.flatnonzero(in_view), rect)
 
 
 class _Job(QRunnable):
@@ -134,7 +144,9 @@ class _Job(QRunnable):
     def run(self) -> None:
         if self.ticket != self.runner.ticket:  # a newer request came in while this one waited
             return
-        self.runner.answered.emit(self.ticket, self.work())
+        answer = self.work()
+        with contextlib.suppress(RuntimeError):  # the view closed while this ran: nobody waits
+            self.runner.answered.emit(self.ticket, answer)
 
 
 class LatestRunner(QObject):

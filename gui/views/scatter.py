@@ -29,10 +29,10 @@ from gui.views.map_actions import MapActions
 from gui.views.map_legend import MapLegend
 from gui.views.map_tools import (
     MapToolBar,
-    padded_range,
     QueryRunner,
     SelectingViewBox,
     StaleOverlay,
+    padded_range,
 )
 from gui.views.preview import PreviewLoader, PreviewPopup, item_preview
 from gui.views.widgets import plain_plot
@@ -72,7 +72,10 @@ class ScatterView(MapActions, QWidget):
     """The density layer (image or markers for the points in view) now shows the current view."""
 
     def __init__(
-        self, state: ViewState | None = None, parent: QWidget | None = None, density_above: int = DENSITY_ABOVE
+        self,
+        state: ViewState | None = None,
+        parent: QWidget | None = None,
+        density_above: int = DENSITY_ABOVE,
     ) -> None:
         super().__init__(parent)
         self.density_above = density_above
@@ -121,8 +124,10 @@ class ScatterView(MapActions, QWidget):
         self._describe: Describe | None = None
         self._tree: Any = None
         self._cluster_items: dict[int, pg.ScatterPlotItem] = {}
-        self._colours = np.zeros((0, 3), dtype=np.float32)
-        """Each point's cluster colour, for the density image."""
+        self._xy = np.zeros((2, 0))
+        """The coordinates as two contiguous rows (x, y), for the density image."""
+        self._channels = np.zeros((3, 0))
+        """Each point's cluster colour as three contiguous rows (red, green, blue)."""
         self._counts, self._label_offset, self._cluster_ids = EMPTY, 0, EMPTY
         self._visible_mask = np.ones(0, dtype=bool)
         self._drawn: np.ndarray | None = EMPTY
@@ -223,7 +228,11 @@ class ScatterView(MapActions, QWidget):
         chosen = np.flatnonzero(flags & self._visible())
         if self._image_shown:
             if len(chosen) > MARK_LIMIT:
-                top = np.argsort(-priority[chosen], kind="stable")[:MARK_LIMIT] if priority is not None else EMPTY
+                top = (
+                    np.argsort(-priority[chosen], kind="stable")[:MARK_LIMIT]
+                    if priority is not None
+                    else EMPTY
+                )
                 chosen = np.sort(chosen[top])
         elif self._drawn is not None:
             chosen = chosen[np.isin(chosen, self._drawn, assume_unique=True)]
@@ -236,7 +245,9 @@ class ScatterView(MapActions, QWidget):
     def _show_hidden(self) -> None:
         """Hide the points (and their rings and highlight) of the clusters the state hides."""
         hidden = list(self.state.hidden)
-        self._visible_mask = ~np.isin(self._labels, hidden) if hidden else np.ones(len(self._labels), dtype=bool)
+        self._visible_mask = (
+            ~np.isin(self._labels, hidden) if hidden else np.ones(len(self._labels), dtype=bool)
+        )
         for cluster, item in self._cluster_items.items():
             item.setVisible(cluster not in self.state.hidden)
         self.legend.set_visible_clusters(self.state.hidden)
@@ -272,11 +283,18 @@ class ScatterView(MapActions, QWidget):
         return len(self._outliers.data), len(self._uncertain.data)
 
     def set_points(
-        self, coords: np.ndarray, labels: np.ndarray, describe: Describe | None = None, view: QRectF | None = None
+        self,
+        coords: np.ndarray,
+        labels: np.ndarray,
+        describe: Describe | None = None,
+        view: QRectF | None = None,
     ) -> None:
         """Replace every point; ``labels`` are cluster ids with -1 for noise. The view fits every
         point, or stays at ``view`` (new labels for the same points)."""
-        coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+        coords = np.asarray(coords).reshape(-1, 2)
+        xy = np.empty((2, len(coords)))  # x and y each contiguous: one fast pass per density operation
+        xy[0], xy[1] = coords[:, 0], coords[:, 1]
+        coords = xy.T
         labels = np.asarray(labels, dtype=int).reshape(-1)
         if len(coords) != len(labels):
             raise ValueError(f"{len(coords)} coordinates but {len(labels)} labels")
@@ -294,9 +312,10 @@ class ScatterView(MapActions, QWidget):
         self._image_shown, self._covered = False, None
         offset = min(int(labels.min()), 0) if len(labels) else 0
         ids = np.arange(offset, int(labels.max()) + 1 if len(labels) else 0)
-        self._counts, self._label_offset = np.bincount(labels - offset, minlength=len(ids)), offset
-        palette = np.array([self.state.colour_of(int(c)) for c in ids], dtype=np.float32).reshape(-1, 3)
-        self._colours = palette[labels - offset]
+        slots = labels - offset if offset else labels
+        self._counts, self._label_offset = np.bincount(slots, minlength=len(ids)), offset
+        palette = np.array([self.state.colour_of(int(c)) for c in ids], dtype=np.float64).reshape(-1, 3)
+        self._xy, self._channels = xy, np.ascontiguousarray(palette.T)[:, slots]
         self._cluster_ids = ids[self._counts > 0]
         self._fill_legend()
         self._highlight.setData(pos=np.zeros((0, 2)))
@@ -308,7 +327,8 @@ class ScatterView(MapActions, QWidget):
 
     def fit_all(self) -> None:
         """Show every point (a small margin around them)."""
-        x_range, y_range = padded_range(self._coords, self._coords, margin=0.05)
+        corners = np.stack([self._xy.min(axis=1), self._xy.max(axis=1)])
+        x_range, y_range = padded_range(corners, corners, margin=0.05)
         self.view_box.setRange(xRange=tuple(x_range), yRange=tuple(y_range), padding=0)
 
     def _refresh_map(self) -> None:
@@ -322,17 +342,17 @@ class ScatterView(MapActions, QWidget):
             if self._drawn is not None:
                 self._draw_points(None)
             return
-        coords, colours, rect = self._coords, self._colours, self.view_box.viewRange()
+        xy, channels, rect = self._xy, self._channels, self.view_box.viewRange()
         shown = None if not self.state.hidden else self._visible()
         selected = None
         if len(self.state.selected):
-            selected = np.zeros(len(coords), dtype=bool)
-            selected[self.state.selected[self.state.selected < len(coords)]] = True
+            selected = np.zeros(len(self._coords), dtype=bool)
+            selected[self.state.selected[self.state.selected < len(selected)]] = True
         size = (max(int(self.view_box.width()), 64), max(int(self.view_box.height()), 64))
         rect = ((rect[0][0], rect[0][1]), (rect[1][0], rect[1][1]))
 
         def work() -> Density | Markers:
-            return density_or_points(coords, colours, shown, selected, rect, size, self.density_above)
+            return density_or_points(xy, channels, shown, selected, rect, size, self.density_above)
 
         if not self._image_shown and not self._cluster_items:
             self._density_runner.forget()
