@@ -136,6 +136,7 @@ class ScatterView(MapActions, QWidget):
         """The view rectangle the partial markers cover (a pan inside it needs nothing new)."""
         self._density_on = False
         self._image_shown = False
+        self._density: Density | None = None
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setZValue(-2)
         self._image.hide()
@@ -372,6 +373,7 @@ class ScatterView(MapActions, QWidget):
 
     def _apply_density(self, answer: Density | Markers) -> None:
         if isinstance(answer, Density):
+            self._density = answer
             (x0, x1), (y0, y1) = answer.rect
             self._image.setImage(answer.rgba, autoLevels=False)
             self._image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
@@ -437,6 +439,10 @@ class ScatterView(MapActions, QWidget):
     def density_shown(self) -> bool:
         """Whether the map shows the density image rather than markers."""
         return self._image_shown
+
+    def density_image(self) -> Density | None:
+        """The density image shown (per-pixel counts and colours), None when markers are."""
+        return self._density if self._image_shown else None
 
     def cluster_counts(self) -> dict[int, int]:
         """Points per cluster id (noise is -1)."""

@@ -41,6 +41,7 @@ def build_result(
     problems: list[Problem] | None = None,
     k_curve: object | None = None,
     seed: int = 0,
+    silhouette: bool = True,
 ) -> Result:
     """A Result of ``n`` table rows in ``k`` well separated blobs, plus ``noise`` noise points."""
     rng = np.random.default_rng(seed)
@@ -66,7 +67,7 @@ def build_result(
         clustering=Clustering(labels=labels, curve=k_curve),
         coords=coords,
         metrics={"n_items": float(n), "n_clusters": float(k), "silhouette": 0.81, "ari": 1.0},
-        silhouettes=silhouettes(coords, labels),
+        silhouettes=silhouettes(coords, labels) if silhouette else None,
         timings={"cluster": 0.01},
     )
 
