@@ -11,7 +11,9 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui.views.density import LatestRunner
+from engine.anomaly import Anomalies
+from gui.views.density import LatestRunner, density_or_points
+from gui.views.map_layers import MARK_LIMIT
 from gui.views.scatter import ScatterView
 
 ABOVE = 2_000
@@ -180,3 +182,42 @@ def test_only_the_latest_request_is_answered(qtbot):
         runner.request(lambda i=i: i)
     assert runner.wait()
     qtbot.waitUntil(lambda: answers == [19], timeout=3000)
+
+
+def test_over_the_image_only_the_top_outliers_are_ringed_and_zoomed_in_those_in_view(
+    qtbot, view, make_result
+):
+    coords, labels = blobs(30_000, seed=4)
+    result = make_result(n=len(coords), k=4, silhouette=False)
+    result.coords, result.clustering.labels = coords, labels
+    scores = np.random.default_rng(0).random(len(coords))
+    result.anomaly = Anomalies("ecod", 0.3, scores, 0.7, scores > 0.7)
+    view.set_result(result)
+    assert view.density_shown()
+    ringed = view._outliers.data
+    top = np.argsort(-scores)[:MARK_LIMIT]
+    assert len(ringed) == MARK_LIMIT < (scores > 0.7).sum()
+    assert np.allclose(np.sort(ringed["x"]), np.sort(coords[top, 0]))
+    with qtbot.waitSignal(view.density_ready, timeout=10_000):
+        view.view_box.setRange(xRange=(3.8, 4.2), yRange=(-0.2, 0.2), padding=0)
+    assert not view.density_shown()
+    drawn = np.zeros(len(coords), dtype=bool)
+    drawn[view._drawn] = True
+    assert view.ringed()[0] == (drawn & (scores > 0.7)).sum() > 0
+
+
+def test_a_selection_over_the_image_dims_the_pixels_without_selected_points(qtbot, view):
+    coords, labels = blobs(20_000, seed=6)
+    view.show_points(coords, labels)
+    chosen = np.flatnonzero(labels == 2)
+    with qtbot.waitSignal(view.density_ready, timeout=10_000):
+        view.state.select(chosen)
+    image = view.density_image()
+    height, width = image.counts.shape
+    unselected = density_or_points(view._xy, view._channels, None, None, image.rect, (width, height), ABOVE)
+    before = unselected.rgba[..., 3]
+    has_chosen = histogram(coords[chosen], image.rect, image.counts.shape) > 0
+    others = (image.counts > 0) & ~has_chosen
+    assert (image.rgba[..., 3][has_chosen] == before[has_chosen]).all()
+    assert (image.rgba[..., 3][others] < before[others]).all() and others.sum() > 100
+    assert view.ringed() == (0, 0) and len(view._highlight.data) == len(chosen) <= MARK_LIMIT
