@@ -62,9 +62,11 @@ def pixel_index(xy: np.ndarray, rect: Rect, size: tuple[int, int]) -> np.ndarray
     outside |= column >= width
     outside |= row < 0
     outside |= row >= height
+    # floor(row) * width + column truncates to the flat index of every point inside: one conversion.
+    np.floor(row, out=row)
+    row *= width
+    row += column
     flat = row.astype(np.intp)
-    flat *= width
-    flat += column.astype(np.intp)
     np.copyto(flat, width * height, where=outside)
     return flat
 
@@ -75,8 +77,10 @@ def render_density(
     size: tuple[int, int],
     rect: Rect,
     selected: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
 ) -> Density:
-    """Aggregate points by their ``pixels`` (from :func:`pixel_index`, hidden points set outside).
+    """Aggregate points by their ``pixels`` (from :func:`pixel_index`, hidden points set outside);
+    ``counts`` is their ``bincount`` with the outside bin last, when already made.
 
     ``channels`` is (3, n) float64 (what ``bincount`` weighs with), each point's cluster colour;
     ``selected`` a mask of the selected points: while it has any in view, pixels without a selected
@@ -84,7 +88,9 @@ def render_density(
     """
     width, height = size
     n_pixels = width * height
-    counts = np.bincount(pixels, minlength=n_pixels + 1)[:n_pixels]
+    if counts is None:
+        counts = np.bincount(pixels, minlength=n_pixels + 1)
+    counts = counts[:n_pixels]
     filled = np.flatnonzero(counts)
     rgba = np.zeros((n_pixels, 4), dtype=np.uint8)
     for channel in range(3):
@@ -124,16 +130,16 @@ def density_or_points(
     pixels = pixel_index(xy, rect, size)
     if shown is not None:
         pixels[~shown] = outside
-    in_view = pixels < outside
-    if np.count_nonzero(in_view) > above:
-        return render_density(pixels, channels, size, rect, selected)
+    counts = np.bincount(pixels, minlength=outside + 1)
+    if len(pixels) - counts[outside] > above:
+        return render_density(pixels, channels, size, rect, selected, counts)
     (x0, x1), (y0, y1) = around = grown(rect, 0.5)
     near = (xy[0] >= x0) & (xy[0] <= x1) & (xy[1] >= y0) & (xy[1] <= y1)
     if shown is not None:
         near &= shown
     if np.count_nonzero(near) <= above:
         return Markers(np.flatnonzero(near), around)
-    return Markers(np.flatnonzero(in_view), rect)
+    return Markers(np.flatnonzero(pixels < outside), rect)
 
 
 class _Job(QRunnable):
