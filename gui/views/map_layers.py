@@ -178,20 +178,25 @@ class MapLayers:
     ) -> None:
         """Replace every point; ``labels`` are cluster ids with -1 for noise. The view fits every
         point, or stays at ``view`` (new labels for the same points)."""
-        coords = np.asarray(coords).reshape(-1, 2)
-        xy = np.empty((2, len(coords)))  # x and y each contiguous: one fast pass per density operation
-        xy[0], xy[1] = coords[:, 0], coords[:, 1]
-        coords = xy.T
+        same_points = coords is self._coords  # new labels only: keep the copy and the KD-tree
+        if same_points:
+            xy = self._xy
+        else:
+            coords = np.asarray(coords).reshape(-1, 2)
+            xy = np.empty((2, len(coords)))  # x and y each contiguous: one pass per density operation
+            xy[0], xy[1] = coords[:, 0], coords[:, 1]
+            coords = xy.T
         labels = np.asarray(labels, dtype=int).reshape(-1)
         if len(coords) != len(labels):
             raise ValueError(f"{len(coords)} coordinates but {len(labels)} labels")
         self._clear_items()
         self._density_on = False  # until the new points are in place, a range change draws nothing
         self._coords, self._labels, self._describe = coords, labels, describe
-        self._tree = None
         self._shape_runner.forget()
-        if len(coords):
-            self._tree_runner.request(lambda: (coords, _kd_tree(coords)))
+        if not same_points:
+            self._tree = None
+            if len(coords):
+                self._tree_runner.request(lambda: (coords, _kd_tree(coords)))
         self._uncertain_flags = None
         for ring in (self._outliers, self._uncertain):
             ring.setData(pos=np.zeros((0, 2)))

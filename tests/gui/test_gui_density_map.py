@@ -221,3 +221,14 @@ def test_a_selection_over_the_image_dims_the_pixels_without_selected_points(qtbo
     assert (image.rgba[..., 3][has_chosen] == before[has_chosen]).all()
     assert (image.rgba[..., 3][others] < before[others]).all() and others.sum() > 100
     assert view.ringed() == (0, 0) and len(view._highlight.data) == len(chosen) <= MARK_LIMIT
+
+
+def test_new_labels_for_the_same_points_keep_the_kd_tree_and_recolour_the_image(qtbot, view):
+    coords, labels = blobs(20_000, seed=7)
+    view.show_points(coords, labels)
+    qtbot.waitUntil(lambda: view._tree is not None, timeout=10_000)
+    tree = view._tree
+    view.state.set_labels(np.zeros(len(coords), dtype=int))  # what a moved dendrogram cut does
+    image = view.density_image()
+    assert view._tree is tree and view.legend_entries() == ["cluster 0  (20000)"]
+    assert (image.rgba[image.counts > 0][:, :3] == view.state.colour_of(0)).all()
