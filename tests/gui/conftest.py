@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from engine.cluster import Clustering  # noqa: E402
@@ -85,6 +86,25 @@ def gui_thread_garbage_collection(qapp):
 @pytest.fixture
 def make_result() -> Callable[..., Result]:
     return build_result
+
+
+def settle_map(view) -> None:
+    """Let a map finish laying out (its axes resize after a range change) before points are mapped
+    to the screen or clicked."""
+    last = None
+    for _ in range(50):
+        QApplication.processEvents()
+        now = view.scene_pos_of(0).toPoint()
+        if now == last:
+            return
+        last = now
+        QTest.qWait(10)
+
+
+@pytest.fixture
+def settle() -> Callable[..., None]:
+    """``settle(map_view)``: see :func:`settle_map`."""
+    return settle_map
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 from matplotlib.path import Path as MplPath
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 from engine.anomaly import Anomalies
 from gui.views.density import LatestRunner, density_or_points
@@ -56,18 +54,6 @@ def histogram(coords: np.ndarray, rect, shape: tuple[int, int]) -> np.ndarray:
         range=((x0, x1), (y0, y1)),
     )  # fmt: skip
     return counts.T
-
-
-def settle(view: ScatterView) -> None:
-    """Let the plot finish laying out (axes resize after a range change) before mapping points."""
-    last = None
-    for _ in range(50):
-        QApplication.processEvents()
-        now = view.scene_pos_of(0).toPoint()
-        if now == last:
-            return
-        last = now
-        QTest.qWait(10)
 
 
 def test_density_counts_equal_numpy_histogram_and_colours_come_from_the_clusters(view):
@@ -119,7 +105,7 @@ def brute_nearest(view: ScatterView, coords: np.ndarray, x: float, y: float, rad
     return best if d[best] <= radius else None
 
 
-def test_hover_and_click_find_the_true_nearest_point(qtbot, view):
+def test_hover_and_click_find_the_true_nearest_point(qtbot, view, settle):
     coords, labels = blobs(60_000, seed=3)
     view.show_points(coords, labels)
     exact = coords.astype(np.float64)
