@@ -35,6 +35,10 @@ class MapActions:
     _coords: np.ndarray
     _describe: Callable[[int], tuple[str, str | None]] | None
     _names_lower: list[str] | None
+    _shape_runner: Any
+    """Finds the points inside a shape off the GUI thread (a :class:`gui.views.density.LatestRunner`)."""
+    density_above: int
+    fit_all: Callable[[], None]
     _visible: Callable[[], np.ndarray]
     """Per item: whether its cluster is shown."""
 
@@ -56,8 +60,15 @@ class MapActions:
         self.tools.set_mode(mode)
 
     def select_in_shape(self, shape: str, polygon: np.ndarray, additive: bool = False) -> None:
-        """Select the visible points inside a rectangle or lasso drawn in view coordinates."""
-        inside = points_in_shape(self._coords, shape, polygon)
+        """Select the visible points inside a rectangle or lasso drawn in view coordinates (off the
+        GUI thread for a density map, where the points inside can be hundreds of thousands)."""
+        coords = self._coords
+        if len(coords) > self.density_above:
+            self._shape_runner.request(lambda: (shape, additive, points_in_shape(coords, shape, polygon)))
+        else:
+            self._select_inside(shape, additive, points_in_shape(coords, shape, polygon))
+
+    def _select_inside(self, shape: str, additive: bool, inside: np.ndarray) -> None:
         inside = inside[self._visible()[inside]]
         chosen = np.union1d(self.state.selected, inside) if additive else inside
         self.state.select(chosen, source=self)
@@ -117,4 +128,4 @@ class MapActions:
     def reset_view(self) -> None:
         """Show every point again."""
         if len(self._coords):
-            self.view_box.autoRange(padding=0.05)
+            self.fit_all()

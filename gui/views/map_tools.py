@@ -30,6 +30,9 @@ MODES = ("pan", "rect", "lasso")
 SEARCH_DELAY_MS = 200
 """Selecting by name waits for a pause in typing, so a long list is not searched at every key."""
 
+LASSO_PIECE = 65_536
+"""Points tested against a lasso per call (each call holds the interpreter lock)."""
+
 OnSelect = Callable[[str, np.ndarray, bool], None]
 """(shape "rect" or "lasso", polygon as an (m, 2) array in view coordinates, add to the selection)."""
 
@@ -48,7 +51,10 @@ def points_in_shape(coords: np.ndarray, shape: str, polygon: np.ndarray) -> np.n
         return np.zeros(0, dtype=np.intp)
     from matplotlib.path import Path  # lazy: not needed until the first lasso
 
-    return in_box[Path(polygon).contains_points(coords[in_box])]
+    # In pieces: one call over a million points would hold the interpreter lock for a second.
+    path, pieces = Path(polygon), range(0, len(in_box), LASSO_PIECE)
+    inside = [path.contains_points(coords[in_box[i : i + LASSO_PIECE]]) for i in pieces]
+    return in_box[np.concatenate(inside)]
 
 
 def padded_range(points: np.ndarray, everything: np.ndarray, margin: float = 0.1) -> np.ndarray:

@@ -4,15 +4,14 @@ lasso and name selection, more like this, and a dimmed look while a new result i
 Selection, hover, hidden clusters, names, colours and the outlier threshold live in the shared
 :class:`gui.view_state.ViewState`: the map writes the user's clicks there and redraws from it.
 
-Built for 100 000 points: one ``ScatterPlotItem`` per cluster with a single brush and pen (the
-fast path of pyqtgraph), no per-point Python objects, and hover answered by a KD-tree lookup
-throttled by a timer instead of pyqtgraph's per-spot hover machinery.
+What is drawn (markers per cluster, or a density image above ``density_above`` shown points) lives
+in :mod:`gui.views.map_layers`. Hover is answered by a KD-tree (built off the GUI thread; a
+vectorised search until it is ready) throttled by a timer instead of pyqtgraph's per-spot hover.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +21,9 @@ from PySide6.QtGui import QCursor, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from gui.view_state import ViewState
+from gui.views.density import DENSITY_ABOVE
 from gui.views.map_actions import MapActions
+from gui.views.map_layers import MapLayers
 from gui.views.map_legend import MapLegend
 from gui.views.map_tools import (
     MapToolBar,
@@ -40,9 +41,6 @@ HOVER_RADIUS_PX = 8.0
 HOVER_INTERVAL_MS = 40
 """At most ~25 nearest-point lookups a second however fast the mouse moves."""
 
-Describe = Callable[[int], tuple[str, str | None]]
-"""Index -> (display name, known label or None)."""
-
 
 UNCERTAIN_BELOW = 0.8
 """Items whose top mixture probability is below this get an uncertainty ring."""
@@ -51,18 +49,22 @@ AXIS_NAMES = {"pca": "PC", "tsne": "t-SNE", "umap": "UMAP"}
 STALE_TEXT = "Showing the previous result — analysing…"
 
 
-def _point_size(n: int) -> int:
-    return 8 if n <= 2_000 else 6 if n <= 20_000 else 4
-
-
-class ScatterView(MapActions, QWidget):
+class ScatterView(MapLayers, MapActions, QWidget):
     """Scatter of ``Result.coords`` coloured by the state's labels; selection is by item index."""
 
     message = Signal(str)
     """Something the status bar should say (how many were selected, why nothing happened)."""
+    density_ready = Signal()
+    """The density layer (image or markers for the points in view) now shows the current view."""
 
-    def __init__(self, state: ViewState | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        state: ViewState | None = None,
+        parent: QWidget | None = None,
+        density_above: int = DENSITY_ABOVE,
+    ) -> None:
         super().__init__(parent)
+        self.density_above = density_above
         self.state = state if state is not None else ViewState(self)
         self.result: Result | None = None
         self.view_box = SelectingViewBox(self.select_in_shape)
@@ -107,29 +109,7 @@ class ScatterView(MapActions, QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(lambda slot=slot: slot())
         self._names_lower: list[str] | None = None
-
-        self._coords = np.zeros((0, 2), dtype=np.float32)
-        self._labels = np.zeros(0, dtype=int)
-        self._describe: Describe | None = None
-        self._tree: Any = None
-        self._cluster_items: dict[int, pg.ScatterPlotItem] = {}
-        self._uncertain_flags: np.ndarray | None = None
-        self._highlight = pg.ScatterPlotItem(
-            size=14, pen=pg.mkPen(0, 0, 0, width=2), brush=None, pxMode=True, hoverable=False
-        )
-        self._highlight.setZValue(10)
-        self.plot.addItem(self._highlight, ignoreBounds=True)
-        # Outliers get a red ring, uncertain mixture members a grey one; both sit above the points.
-        self._outliers = pg.ScatterPlotItem(
-            size=12, pen=pg.mkPen(200, 30, 30, width=1.6), brush=None, pxMode=True, hoverable=False
-        )
-        self._uncertain = pg.ScatterPlotItem(
-            size=11, pen=pg.mkPen(60, 60, 60, 200, width=1.0, style=Qt.PenStyle.DotLine), brush=None,
-            pxMode=True, hoverable=False,
-        )  # fmt: skip
-        for ring, z in ((self._outliers, 5), (self._uncertain, 4)):
-            ring.setZValue(z)
-            self.plot.addItem(ring, ignoreBounds=True)
+        self._init_layers()
 
         self._hover_pos: QPointF | None = None
         self._hover_timer = QTimer(self)
@@ -139,7 +119,7 @@ class ScatterView(MapActions, QWidget):
         scene = self.plot.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
-        self.state.selection_changed.connect(lambda *_: self._draw_selection())
+        self.state.selection_changed.connect(lambda *_: self._on_selection())
         self.state.hidden_changed.connect(lambda hidden, _: self._show_hidden())
         self.state.labels_changed.connect(lambda labels, _: self._redraw(labels))
         self.state.clusters_changed.connect(lambda _: self._redraw(self._labels))
@@ -165,38 +145,15 @@ class ScatterView(MapActions, QWidget):
         probabilities = result.clustering.probabilities
         self._uncertain_flags = None if probabilities is None else probabilities.max(axis=1) < UNCERTAIN_BELOW
         self._fill_legend()
-        self._show_hidden()
+        self._show_rings()
 
     def _redraw(self, labels: np.ndarray) -> None:
         """New labels, names or colours for the same points; the view and the rings stay."""
         rect, uncertain = self.view_box.viewRect(), self._uncertain_flags
-        self.set_points(self._coords, labels, self._describe)
-        self.view_box.setRange(rect, padding=0)
+        self.set_points(self._coords, labels, self._describe, view=rect)
         self._uncertain_flags = uncertain
         self._fill_legend()
-        self._show_hidden()
-
-    def _show_rings(self) -> None:
-        """Ring the visible outliers (at the state's threshold) and uncertain mixture members."""
-        visible = self._visible()
-        for ring, flags in (
-            (self._outliers, self.state.outlier_flags()),
-            (self._uncertain, self._uncertain_flags),
-        ):
-            shown = flags is not None and len(flags) == len(self._coords)
-            ring.setData(pos=self._coords[flags & visible] if shown else np.zeros((0, 2)))
-
-    def _visible(self) -> np.ndarray:
-        hidden = list(self.state.hidden)
-        return ~np.isin(self._labels, hidden) if hidden else np.ones(len(self._labels), dtype=bool)
-
-    def _show_hidden(self) -> None:
-        """Hide the points (and their rings and highlight) of the clusters the state hides."""
-        for cluster, item in self._cluster_items.items():
-            item.setVisible(cluster not in self.state.hidden)
-        self.legend.set_visible_clusters(self.state.hidden)
         self._show_rings()
-        self._draw_selection()
 
     def _fill_legend(self) -> None:
         """One entry per cluster in id order, noise last, then the rings the map can draw."""
@@ -208,71 +165,7 @@ class ScatterView(MapActions, QWidget):
         outliers = self.result is not None and self.result.anomaly is not None
         self.legend.set_entries(clusters, outliers, self._uncertain_flags is not None)
 
-    def _draw_selection(self) -> None:
-        chosen = self.state.selected
-        chosen = chosen[chosen < len(self._coords)]
-        chosen = chosen[self._visible()[chosen]]
-        self._highlight.setData(pos=self._coords[chosen] if len(chosen) else np.zeros((0, 2)))
-
-    def ringed(self) -> tuple[int, int]:
-        """How many items carry an outlier ring and an uncertainty ring (for tests and the status bar)."""
-        return len(self._outliers.data), len(self._uncertain.data)
-
-    def set_points(self, coords: np.ndarray, labels: np.ndarray, describe: Describe | None = None) -> None:
-        """Replace every point; ``labels`` are cluster ids with -1 for noise."""
-        coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
-        labels = np.asarray(labels, dtype=int).reshape(-1)
-        if len(coords) != len(labels):
-            raise ValueError(f"{len(coords)} coordinates but {len(labels)} labels")
-        self._clear_items()
-        self._coords, self._labels, self._describe = coords, labels, describe
-        self._tree = None
-        self._uncertain_flags = None
-        for ring in (self._outliers, self._uncertain):
-            ring.setData(pos=np.zeros((0, 2)))
-        n = len(coords)
-        size = _point_size(n)
-        pen = pg.mkPen(255, 255, 255, 160, width=0.8) if n <= 5_000 else pg.mkPen(None)
-        ids, counts = np.unique(labels, return_counts=True)
-        order = sorted(zip(ids.tolist(), counts.tolist(), strict=True), key=lambda ic: (ic[0] < 0, ic[0]))
-        for cluster, _count in order:  # clusters in id order, noise last (drawn first)
-            r, g, b = self.state.colour_of(cluster)
-            alpha = 150 if cluster < 0 else 230
-            item = pg.ScatterPlotItem(
-                pos=coords[labels == cluster],
-                size=size if cluster >= 0 else max(3, size - 2),
-                pen=pen,
-                brush=pg.mkBrush(r, g, b, alpha),
-                pxMode=True,
-                hoverable=False,
-                antialias=n <= 20_000,
-            )
-            item.setZValue(-1 if cluster < 0 else 0)
-            self.plot.addItem(item)
-            self._cluster_items[cluster] = item
-        self._fill_legend()
-        self._highlight.setData(pos=np.zeros((0, 2)))
-        if n:
-            self.view_box.autoRange(padding=0.05)
-
-    def clear(self) -> None:
-        """Remove every point (an empty collection or a new, still running analysis)."""
-        self.set_points(np.zeros((0, 2)), np.zeros(0, dtype=int))
-
-    def _clear_items(self) -> None:
-        for item in self._cluster_items.values():
-            self.plot.removeItem(item)
-        self._cluster_items.clear()
-
     # ---- facts the tests and other views read ------------------------------------------------
-    def point_count(self) -> int:
-        """How many points are drawn."""
-        return int(sum(len(item.data) for item in self._cluster_items.values()))
-
-    def cluster_counts(self) -> dict[int, int]:
-        """Points drawn per cluster id (noise is -1)."""
-        return {c: len(item.data) for c, item in self._cluster_items.items()}
-
     def legend_entries(self) -> list[str]:
         """The legend's cluster entries, in order (the ring entries follow them in the legend)."""
         return self.legend.cluster_texts()
@@ -294,17 +187,14 @@ class ScatterView(MapActions, QWidget):
         """The visible point nearest to view coordinates (x, y) within ``radius_px`` screen pixels."""
         if not len(self._coords):
             return None
-        if self._tree is None:
-            from scipy.spatial import cKDTree  # lazy: scipy must not load at window start-up
-
-            self._tree = cKDTree(self._coords)
         px, py = self.view_box.viewPixelSize()
         px, py = max(px, 1e-12), max(py, 1e-12)
-        # The ball in data units covers the pixel-radius ellipse; pick the nearest in screen pixels.
-        candidates = np.asarray(self._tree.query_ball_point((x, y), radius_px * max(px, py)), dtype=int)
-        if not len(candidates):
-            return None
-        candidates = candidates[self._visible()[candidates]]
+        if self._tree is None:  # still being built off the GUI thread: search every point
+            candidates = np.flatnonzero(self._visible())
+        else:  # the ball in data units covers the pixel-radius ellipse
+            found = self._tree.query_ball_point((x, y), radius_px * max(px, py))
+            candidates = np.asarray(found, dtype=np.intp)
+            candidates = candidates[self._visible()[candidates]]
         if not len(candidates):
             return None
         d = np.hypot((self._coords[candidates, 0] - x) / px, (self._coords[candidates, 1] - y) / py)

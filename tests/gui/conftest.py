@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from engine.cluster import Clustering  # noqa: E402
@@ -41,6 +42,7 @@ def build_result(
     problems: list[Problem] | None = None,
     k_curve: object | None = None,
     seed: int = 0,
+    silhouette: bool = True,
 ) -> Result:
     """A Result of ``n`` table rows in ``k`` well separated blobs, plus ``noise`` noise points."""
     rng = np.random.default_rng(seed)
@@ -66,7 +68,7 @@ def build_result(
         clustering=Clustering(labels=labels, curve=k_curve),
         coords=coords,
         metrics={"n_items": float(n), "n_clusters": float(k), "silhouette": 0.81, "ari": 1.0},
-        silhouettes=silhouettes(coords, labels),
+        silhouettes=silhouettes(coords, labels) if silhouette else None,
         timings={"cluster": 0.01},
     )
 
@@ -84,6 +86,25 @@ def gui_thread_garbage_collection(qapp):
 @pytest.fixture
 def make_result() -> Callable[..., Result]:
     return build_result
+
+
+def settle_map(view) -> None:
+    """Let a map finish laying out (its axes resize after a range change) before points are mapped
+    to the screen or clicked."""
+    last = None
+    for _ in range(50):
+        QApplication.processEvents()
+        now = view.scene_pos_of(0).toPoint()
+        if now == last:
+            return
+        last = now
+        QTest.qWait(10)
+
+
+@pytest.fixture
+def settle() -> Callable[..., None]:
+    """``settle(map_view)``: see :func:`settle_map`."""
+    return settle_map
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ NO_MODS = Qt.KeyboardModifier.NoModifier
 
 
 @pytest.fixture
-def shown(qtbot):
+def shown(qtbot, settle):
     """``shown(result)``: a ScatterView on screen (offscreen) showing ``result``, axes settled."""
 
     def make(result) -> ScatterView:
@@ -32,14 +32,7 @@ def shown(qtbot):
         view.show()
         qtbot.waitExposed(view)
         view.set_result(result)
-        last = None
-        for _ in range(50):
-            QApplication.processEvents()
-            now = view.scene_pos_of(0).toPoint()
-            if now == last:
-                break
-            last = now
-            QTest.qWait(10)
+        settle(view)
         return view
 
     return make
