@@ -75,3 +75,10 @@ def test_mixture_falls_back_to_a_shape_the_items_can_estimate():
     # 40 items per cluster cannot estimate a 64-dimensional full covariance; the note says what won.
     assert "cannot be estimated" in result.info["note"] and "lowest BIC" in result.info["note"]
     assert adjusted_rand_score(y, result.labels) > 0.99
+
+
+@pytest.mark.parametrize("algorithm", ["dbscan", "hdbscan"])
+def test_density_methods_with_automatic_settings_find_the_demo_segments(algorithm):
+    result = run(Spec(paths=(str(DEMO / "tables"),), algorithm=algorithm, use_cache=False))
+    assert result.n_clusters == 3 and result.metrics["ari"] > 0.9
+    assert "chosen automatically" in result.clustering.info["note"]
