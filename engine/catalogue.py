@@ -203,11 +203,13 @@ PARAMETERS: dict[str, Parameter] = {
         ),
         Parameter(
             "min_samples",
-            5,
-            "dbscan: neighbours of a core item; hdbscan: smallest cluster size",
+            None,
+            "dbscan: neighbours of a core item; hdbscan: smallest cluster size (default: auto, the "
+            "setting whose clusters match the groups that are stable between random halves)",
             (),
             ("dbscan", "hdbscan"),
             minimum=1,
+            kind=int,
         ),
         Parameter(
             "dbscan_backend",

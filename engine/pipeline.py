@@ -81,7 +81,8 @@ class Spec:
     # Density-based clustering
     eps: float | None = default("eps")
     """DBSCAN neighbourhood radius; ``None`` takes the knee of the k-distance curve."""
-    min_samples: int = default("min_samples")
+    min_samples: int | None = default("min_samples")
+    """DBSCAN/HDBSCAN scale; ``None`` chooses it (see :mod:`engine.cluster.density_auto`)."""
     dbscan_backend: str = default("dbscan_backend")
     """auto (PyCaret when installed, else scikit-learn), pycaret or sklearn."""
     # Anomaly detection

@@ -159,7 +159,8 @@ class SettingsPanel(QWidget):
         self._rows["eps"] = eps_row
 
         self.min_samples = QSpinBox()
-        self.min_samples.setRange(2, 10_000)
+        self.min_samples.setRange(1, 10_000)
+        self.min_samples.setSpecialValueText("auto")  # 1 stands for None: chosen by the engine
         self.min_samples.setToolTip("DBSCAN: neighbours a core item needs. HDBSCAN: smallest cluster size.")
         form.addRow("Min samples", self.min_samples)
         self._rows["min_samples"] = self.min_samples
@@ -219,7 +220,7 @@ class SettingsPanel(QWidget):
         self.embedder.currentIndexChanged.connect(lambda _: self._edit(embedder=self.embedder.currentData()))
         self.eps_auto.toggled.connect(self._on_eps_auto)
         self.eps.valueChanged.connect(lambda v: self._edit(eps=float(v)))
-        self.min_samples.valueChanged.connect(lambda v: self._edit(min_samples=int(v)))
+        self.min_samples.valueChanged.connect(lambda v: self._edit(min_samples=int(v) if v > 1 else None))
         self.contamination.valueChanged.connect(lambda v: self._edit(contamination=float(v)))
         # Typed names count when the user presses Enter or leaves the box, not at every keystroke.
         self.label_column.activated.connect(self._on_label_column)
@@ -389,7 +390,7 @@ class SettingsPanel(QWidget):
             if spec.eps is not None:
                 self.eps.setValue(spec.eps)
             self.eps.setEnabled(spec.eps is not None)
-            self.min_samples.setValue(spec.min_samples)
+            self.min_samples.setValue(spec.min_samples or 1)
             self.contamination.setValue(spec.contamination)
             self.contamination.setEnabled(spec.detector is not None)
             self._form.setRowVisible(self.contamination, spec.detector is not None)

@@ -305,21 +305,38 @@ def fit_dbscan(
     vectors: np.ndarray,
     *,
     eps: float | None = None,
-    min_samples: int = 5,
+    min_samples: int | None = None,
     backend: str = "auto",
     random_state: Any = 0,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> Clustering:
-    """The pipeline's DBSCAN: ``eps`` given or (None) the k-distance knee, memory checked first."""
+    """The pipeline's DBSCAN: ``eps`` given or (None) the k-distance knee, memory checked first.
+
+    ``min_samples`` None with ``eps`` None chooses both (:mod:`engine.cluster.density_auto`);
+    with a given ``eps`` it is 5.
+    """
+    from engine.cluster.density_auto import DEFAULT, choose_scale
+
     progress = progress or no_progress
     cancel = cancel or NEVER_CANCELLED
-    _check_params(min_samples, eps)
+    _check_params(DEFAULT if min_samples is None else min_samples, eps)
     chosen, backend = backend, _resolve_backend(backend)
     X = np.asarray(vectors, dtype=np.float64)
     if len(X) < 2:
         raise ValueError("DBSCAN needs at least 2 items.")
-    info: dict[str, Any] = {"min_samples": int(min_samples), "backend": backend}
+    auto_note = None
+    if min_samples is None and eps is None:
+
+        def trial(ms: int) -> np.ndarray:
+            _, knee_eps = k_distance_curve(X, ms, random_state=random_state, cancel=cancel)
+            return dbscan_sklearn(X, knee_eps, ms)[0] if knee_eps > 0 else np.full(len(X), -1)
+
+        min_samples, _, auto_note = choose_scale(X, trial, "min_samples", random_state, cancel)
+    min_samples = DEFAULT if min_samples is None else int(min_samples)
+    info: dict[str, Any] = {"min_samples": min_samples, "backend": backend}
+    if auto_note:
+        info["note"] = auto_note
     experiment = None
     if backend == "pycaret":
         progress(PYCARET_SETUP, 0, 1)
@@ -329,7 +346,8 @@ def fit_dbscan(
             if chosen == "pycaret":
                 raise
             backend = info["backend"] = "sklearn"  # installed but broken (a missing `six`, say)
-            info["note"] = f"PyCaret could not be used, so scikit-learn ran DBSCAN: {err}"
+            fallback = f"PyCaret could not be used, so scikit-learn ran DBSCAN: {err}"
+            info["note"] = f"{auto_note} {fallback}" if auto_note else fallback
         else:
             X = transformed(experiment)
     cancel.raise_if_cancelled()
@@ -363,12 +381,13 @@ def fit_dbscan(
 def fit_hdbscan(
     vectors: np.ndarray,
     *,
-    min_samples: int = 5,
+    min_samples: int | None = None,
     random_state: Any = 0,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> Clustering:
-    """scikit-learn's HDBSCAN: no eps; ``min_samples`` is the smallest cluster size.
+    """scikit-learn's HDBSCAN: no eps; ``min_samples`` is the smallest cluster size (None: chosen,
+    see :mod:`engine.cluster.density_auto`).
 
     Each item's membership strength (0 for noise, 1 in a cluster's core) is kept in
     ``info["membership"]``; ``random_state`` is accepted for a uniform call and unused (HDBSCAN
@@ -378,22 +397,34 @@ def fit_hdbscan(
     cancel = cancel or NEVER_CANCELLED
     from sklearn.cluster import HDBSCAN as SklearnHDBSCAN
 
-    _check_params(min_samples)
+    from engine.cluster.density_auto import choose_scale
+
+    if min_samples is not None:
+        _check_params(min_samples)
     X = np.asarray(vectors, dtype=np.float64)
     if len(X) < 2:
         raise ValueError("HDBSCAN needs at least 2 items.")
-    size = int(min(max(2, min_samples), len(X)))
     cancel.raise_if_cancelled()
     progress(HDBSCAN, 0, 1)
-    model = SklearnHDBSCAN(min_cluster_size=size, copy=True).fit(X)
+
+    def fitted(size: int) -> Any:
+        return SklearnHDBSCAN(min_cluster_size=int(min(max(2, size), len(X))), copy=True).fit(X)
+
+    note = None
+    if min_samples is None:
+        min_samples, _, note = choose_scale(
+            X, lambda m: fitted(m).labels_, "min_cluster_size", random_state, cancel
+        )
+    size = int(min(max(2, min_samples), len(X)))
+    model = fitted(size)
     progress(HDBSCAN, 1, 1)
     labels = model.labels_.astype(int)
-    return Clustering(
-        labels=labels,
-        info={
-            "min_cluster_size": size,
-            "membership": model.probabilities_.astype(np.float32),
-            "n_clusters": int(len(set(labels.tolist()) - {-1})),
-            "n_noise": int(np.sum(labels == -1)),
-        },
-    )
+    info = {
+        "min_cluster_size": size,
+        "membership": model.probabilities_.astype(np.float32),
+        "n_clusters": int(len(set(labels.tolist()) - {-1})),
+        "n_noise": int(np.sum(labels == -1)),
+    }
+    if note:
+        info["note"] = note
+    return Clustering(labels=labels, info=info)

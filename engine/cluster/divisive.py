@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine import catalogue
+from engine.cluster.starts import n_starts
 from engine.cluster.tree import PCA_DIMS, Tree, principal_components
 from engine.progress import DIVISIVE, NEVER_CANCELLED, REDUCE, CancelToken, Progress, no_progress
 
@@ -69,6 +70,9 @@ def divisive_tree(
         )
     rng = np.random.default_rng(random_state if isinstance(random_state, int | np.integer) else None)
     target = min(n, max_leaves)
+    # Every level of the tree splits about all n items in two, so the whole tree costs about
+    # log2(leaves) K-Means fits at k = 2 on n items: the start budget is shared by all of them.
+    starts = n_starts(n, 2 * max(1, int(np.ceil(np.log2(max(2, target))))), X.shape[1])
 
     members: list[np.ndarray] = [np.arange(n)]
     sse: list[float] = [_sse(X)]
@@ -92,9 +96,7 @@ def divisive_tree(
             labels = np.array([0, 1])
         else:
             seed = int(rng.integers(2**31 - 1))
-            _, labels, _, _ = k_means(
-                X[idx], 2, n_init=3 if len(idx) >= 200 else 1, max_iter=SPLIT_MAX_ITER, random_state=seed
-            )
+            _, labels, _, _ = k_means(X[idx], 2, n_init=starts, max_iter=SPLIT_MAX_ITER, random_state=seed)
         left, right = idx[labels == 0], idx[labels == 1]
         if not len(left) or not len(right):  # cannot happen with distinct points; be safe
             continue

@@ -45,15 +45,16 @@ def cut_curve(
 ) -> KCurve:
     """Score the tree's cuts at k = k_min..k_max: silhouette (on a fixed sample) and within-cluster SSE.
 
-    ``best_k`` is the cut with the highest silhouette (the largest-gap rule prefers k = 2 far too
-    often on real data); ``elbow_k`` is the elbow of the SSE curve. k_max is clipped to the
-    number of items - 1 and to the number of leaves.
+    ``best_k`` is the largest k the data holds stably (prediction strength of K-Means, the same rule
+    as :mod:`engine.cluster.choose_k`), else the cut with the highest silhouette (the largest-gap
+    rule prefers k = 2 far too often on real data); ``elbow_k`` is the elbow of the SSE curve.
+    k_max is clipped to the number of items - 1 and to the number of leaves.
     """
     import scipy.sparse as sp
     from sklearn.metrics import pairwise_distances
     from sklearn.utils import check_random_state
 
-    from engine.cluster.choose_k import KCurve, _silhouette
+    from engine.cluster.choose_k import KCurve, _silhouette, prediction_strength
 
     cancel = cancel or NEVER_CANCELLED
     n, m = tree.n_items, tree.n_leaves
@@ -82,7 +83,8 @@ def cut_curve(
         labels = leaf_labels[tree.leaf_of_item]
         silhouette.append(_silhouette(distances, labels[sample]))
         all_labels.append(labels)
-    return KCurve.scored(ks, inertia, silhouette, all_labels)
+    stability = prediction_strength(X, ks, random_state=random_state, cancel=cancel)
+    return KCurve.scored(ks, inertia, silhouette, all_labels, stability)
 
 
 def tree_clustering(
@@ -113,7 +115,7 @@ def tree_clustering(
             )
         labels = tree.cut_k(k)
     info = {
-        "note": tree.note,
+        "note": " ".join(n for n in (tree.note, curve.reason if curve is not None else "") if n),
         "method": tree.method,
         "approximate": tree.approximate,
         "leaves": tree.n_leaves,

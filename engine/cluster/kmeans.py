@@ -344,6 +344,7 @@ def fit_kmeans(
 ) -> Clustering:
     """K-Means with a fixed ``k``, or (``k`` None) the best silhouette of ``k_min..k_max``."""
     from engine.cluster.choose_k import choose_k
+    from engine.cluster.starts import describe, n_starts
 
     n = len(vectors)
     check_k(k, n)
@@ -352,8 +353,12 @@ def fit_kmeans(
         curve = choose_k(
             vectors, min(k_min, k_max), k_max, random_state=random_state, progress=progress, cancel=cancel
         )
-        return Clustering(labels=np.asarray(curve.labels), curve=curve)
+        return Clustering(labels=np.asarray(curve.labels), curve=curve, info={"note": curve.reason})
+    starts = n_starts(n, k, np.shape(vectors)[1])
     _, labels, inertia, n_iter = k_means(
-        vectors, k, random_state=random_state, progress=progress, cancel=cancel
+        vectors, k, n_init=starts, random_state=random_state, progress=progress, cancel=cancel
     )
-    return Clustering(labels=labels, info={"inertia": float(inertia), "iterations": int(n_iter)})
+    info = {"inertia": float(inertia), "iterations": int(n_iter), "starts": starts}
+    if k > 1:
+        info["note"] = f"K-Means kept the best of {describe(starts)}."
+    return Clustering(labels=labels, info=info)
