@@ -60,6 +60,13 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         help="table column holding known classes (default: a column named class, label, target...); "
         "'' for none. Labels are left out of the features and used for ARI/NMI",
     )
+    parser.add_argument(
+        "--csv-group",
+        default=None,
+        metavar="FILE",
+        help="CSV files with different columns are separate inputs and the largest is analysed; "
+        "name a file (or its path) of the kind to analyse instead",
+    )
     for name in ("csv_kind", "modality"):
         _option(parser, name)
     parser.add_argument(
@@ -175,6 +182,7 @@ def _spec_from(args: argparse.Namespace, **more: object):
         modality=args.modality,
         csv_kind=args.csv_kind,
         label_column=args.label_column,
+        csv_group=args.csv_group,
         model=args.model,
         device=args.device,
         use_cache=not args.no_cache,

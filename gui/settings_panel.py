@@ -26,7 +26,7 @@ from engine.layout import available_layouts
 from engine.pipeline import Spec
 
 if TYPE_CHECKING:
-    from engine.items import CsvFile
+    from engine.items import CsvFile, CsvGroup
     from engine.pipeline import Result
 
 AUTO = "(auto)"
@@ -99,6 +99,15 @@ class SettingsPanel(QWidget):
             _choices(catalogue.CSV_KINDS),
             "auto guesses per file: a table (a row per item) or time series.",
         )
+
+        # Shown only when the CSV files hold several kinds of table (different columns).
+        self.csv_group = QComboBox()
+        self.csv_group.setToolTip(
+            "CSV files with different columns are never merged: each kind is its own input.\n"
+            "The largest is analysed unless you choose another here."
+        )
+        form.addRow("CSV input", self.csv_group)
+        form.setRowVisible(self.csv_group, False)
 
         self.label_column = QComboBox()
         self.label_column.setEditable(True)
@@ -223,6 +232,7 @@ class SettingsPanel(QWidget):
         self.min_samples.valueChanged.connect(lambda v: self._edit(min_samples=int(v) if v > 1 else None))
         self.contamination.valueChanged.connect(lambda v: self._edit(contamination=float(v)))
         # Typed names count when the user presses Enter or leaves the box, not at every keystroke.
+        self.csv_group.activated.connect(lambda _: self._edit(csv_group=self.csv_group.currentData()))
         self.label_column.activated.connect(self._on_label_column)
         self.label_column.lineEdit().editingFinished.connect(self._on_label_column)
         self.k_auto.toggled.connect(self._on_k_auto)
@@ -263,7 +273,11 @@ class SettingsPanel(QWidget):
             counts[item.modality] = counts.get(item.modality, 0) + 1
         self.set_modalities(counts)
         self.set_label_choices(_label_candidates(collection.csv_files.values()))
+        self.set_csv_groups([g for g in collection.groups if g.modality == result.modality])
         self.set_embedders(result.modality, result.embedder)
+        if self._spec.k is None:
+            with QSignalBlocker(self.k):
+                self.k.setValue(max(self.k.minimum(), result.n_clusters))  # greyed out: the k auto chose
         eps_used = result.clustering.info.get("eps")
         if self._spec.eps is None and isinstance(eps_used, float):
             with QSignalBlocker(self.eps):
@@ -299,6 +313,16 @@ class SettingsPanel(QWidget):
             self.label_column.clear()
             self.label_column.addItems([AUTO, NONE, *names])
         self._show_spec()
+
+    def set_csv_groups(self, groups: list[CsvGroup]) -> None:
+        """Offer the kinds of CSV file found (the row appears only when there are two or more)."""
+        with QSignalBlocker(self.csv_group):
+            self.csv_group.clear()
+            for group in groups:
+                self.csv_group.addItem(group.label, group.key)
+                if group.analysed:
+                    self.csv_group.setCurrentIndex(self.csv_group.count() - 1)
+        self._form.setRowVisible(self.csv_group, len(groups) > 1)
 
     def edit(self, **changes: Any) -> None:
         """Change Spec fields from elsewhere (a view), show them, and announce the new Spec."""

@@ -1,0 +1,56 @@
+"""CSV files of different kinds are separate inputs, offered in the settings panel and on the command line."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris, load_wine
+
+from engine import cli
+from engine.pipeline import Spec, run
+from gui.settings_panel import SettingsPanel
+
+
+@pytest.fixture
+def two_kinds(tmp_path) -> Path:
+    for name, loader in (("iris.csv", load_iris), ("wine.csv", load_wine)):
+        data = loader(as_frame=True)
+        data.frame.rename(columns={"target": "class"}).to_csv(tmp_path / name, index=False)
+    return tmp_path
+
+
+def test_the_panel_offers_the_other_kind_of_csv_and_runs_it(qtbot, two_kinds):
+    result = run(Spec(paths=(str(two_kinds),), k=3, use_cache=False))
+    assert len(result.analysed.items) == 178  # the larger kind: wine
+    panel = SettingsPanel(result.spec)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_result(result)
+    box = panel.csv_group
+    assert panel._form.isRowVisible(box) and box.count() == 2
+    assert "wine.csv" in box.currentText()
+    iris = next(i for i in range(box.count()) if "iris.csv" in box.itemText(i))
+    with qtbot.waitSignal(panel.spec_changed) as changed:
+        box.setCurrentIndex(iris)
+        box.activated.emit(iris)
+    spec = changed.args[0]
+    assert spec.csv_group == box.itemData(iris)
+    assert len(run(spec.replace(use_cache=False)).analysed.items) == 150
+
+
+def test_one_kind_of_csv_shows_no_choice(qtbot, two_kinds):
+    (two_kinds / "iris.csv").unlink()
+    result = run(Spec(paths=(str(two_kinds),), k=3, use_cache=False))
+    panel = SettingsPanel(result.spec)
+    qtbot.addWidget(panel)
+    panel.set_result(result)
+    assert not panel._form.isRowVisible(panel.csv_group)
+
+
+def test_the_command_line_analyses_the_kind_it_is_told(two_kinds, tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    status = cli.main(
+        ["analyze", str(two_kinds), "--csv-group", "iris.csv", "--k", "3", "--out", str(out), "--quiet"]
+    )
+    assert status == cli.EXIT_OK
+    assert len(pd.read_csv(out / "assignments.csv")) == 150
