@@ -16,4 +16,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # First thing: in the packaged app, a spawned engine process re-runs this executable, and
+    # freeze_support() turns it into that child instead of a second window.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     raise SystemExit(main())

@@ -187,22 +187,22 @@ class EfficientNetLite0(Embedder):
         return self._device, self._session
 
     def _onnx_session(self, ort: Any) -> Any:
-        import torch
-
         ort.require()
         path, _ = self._weights()
         size = self.input_size
         key = ort.settings_key(path, f"{self.architecture}|features-mean|nchw{size}")
 
-        class Features(torch.nn.Module):
-            def __init__(self, net: Any) -> None:
-                super().__init__()
-                self.net = net
-
-            def forward(self, x: Any) -> Any:
-                return self.net.extract_features(x).mean((2, 3))
-
         def export() -> bytes:
+            import torch  # only here: a packaged ONNX file needs no torch at all
+
+            class Features(torch.nn.Module):
+                def __init__(self, net: Any) -> None:
+                    super().__init__()
+                    self.net = net
+
+                def forward(self, x: Any) -> Any:
+                    return self.net.extract_features(x).mean((2, 3))
+
             net = Features(self._ensure_model().cpu())
             write = ort.torch_export(net, (torch.zeros(1, 3, size, size),), ["x"], {"x": {0: "n"}})
             return write()
