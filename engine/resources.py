@@ -6,6 +6,7 @@ bundle is read-only: anything written (caches, settings, exported models) goes t
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -29,3 +30,15 @@ def resource_path(*parts: str) -> Path:
 def bundled_models(*parts: str) -> Path:
     """A path under the bundle's read-only ``models/`` folder (exported at build time; absent from source)."""
     return bundle_root().joinpath("models", *parts)
+
+
+def has_torch() -> bool:
+    """Whether PyTorch can be imported here (the lean packaged app leaves it out)."""
+    return importlib.util.find_spec("torch") is not None
+
+
+def install_hint(pip_names: str) -> str:
+    """What a missing library needs, to follow "needs": pip from source, the full app when packaged."""
+    if is_bundled():
+        return "the full DataMining6 app (this lean build leaves PyTorch and what is built on it out)"
+    return f"pip install {pip_names}"

@@ -92,6 +92,13 @@ def _shipped_model(prefix: str) -> Path | None:
     return None
 
 
+def has_shipped(name: str) -> bool:
+    """Whether the packaged app ships an ONNX file of model ``name`` (a cheap look, no hashing)."""
+    from engine.resources import bundled_models
+
+    return any(bundled_models("onnx").glob(f"{name}-*.onnx"))
+
+
 def exported_model(name: str, key: str, export: Callable[[], bytes], folder: Path | None = None) -> Path:
     """The ONNX file for model ``name`` whose weights and settings hash to ``key``; exported if needed.
 
