@@ -21,22 +21,13 @@ case "$(uname -s)" in
 esac
 [ "$(uname -s)" = Darwin ] && "$python" build_scripts/make_icon.py  # the .icns only macOS needs
 
-# The default models' ONNX files, exported now into a scratch cache and shipped read-only inside
-# the bundle (models/onnx), so the app never exports them on a user's machine (and needs no torch).
-export_dir=build/onnx-export
-rm -rf "$export_dir" build/models-onnx
-mkdir -p build/models-onnx
-DATAMINING6_CACHE_DIR="$export_dir" "$python" -c \
-  "from engine.embed.warm import warm_onnx; print('onnx:', warm_onnx())"
-cp "$export_dir"/onnx/*.onnx build/models-onnx/
-
 distpath=dist
 suffix=""
 if [ "$lean" = 1 ]; then distpath=dist/lean; suffix="-lean"; fi
 start=$(date +%s)
-DM6_LEAN=$lean DM6_ONNX_DIR="$(pwd)/build/models-onnx" "$python" -m PyInstaller --noconfirm --clean \
+DM6_LEAN=$lean "$python" -m PyInstaller --noconfirm --clean \
   --log-level WARN --distpath "$distpath" --workpath "build/pyinstaller$suffix" build_scripts/DataMining6.spec
-echo "PyInstaller took $(($(date +%s) - start)) s"
+echo "PyInstaller (with the ONNX export) took $(($(date +%s) - start)) s"
 
 app="$distpath/DataMining6"
 [ -d "$app" ] || app="$distpath/DataMining6.app"

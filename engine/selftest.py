@@ -54,7 +54,9 @@ def _check_demo(demo: Path) -> list[str]:
 def _check_models(require_onnx: bool) -> list[str]:
     """Embed the samples with each model-backed default embedder; it must be ready and give vectors."""
     from engine.embed import default_embedder, get_embedder
+    from engine.embed.onnx_runtime import onnx_folder
 
+    exported_before = set(onnx_folder().glob("*.onnx"))
     parts = []
     for modality, sample in MODEL_SAMPLES.items():
         name = default_embedder(modality)
@@ -70,6 +72,9 @@ def _check_models(require_onnx: bool) -> list[str]:
         if require_onnx and not onnx:
             raise SelfTestFailed(f"{name} did not use its packaged ONNX model ({note})")
         parts.append(f"{name} {vectors.shape[1]}-d on {'onnx' if onnx else 'torch'}")
+    exported = sorted(p.name for p in set(onnx_folder().glob("*.onnx")) - exported_before)
+    if require_onnx and exported:
+        raise SelfTestFailed(f"exported {', '.join(exported)} instead of using the packaged ONNX files")
     return parts
 
 
