@@ -31,6 +31,12 @@ echo "PyInstaller (with the ONNX export) took $(($(date +%s) - start)) s"
 
 app="$distpath/DataMining6"
 [ -d "$app" ] || app="$distpath/DataMining6.app"
+if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null; then
+  # Symbol tables nothing reads at run time: about 100 MB. Only these two, which no tool patched.
+  for lib in "$app"/_internal/torch/lib/libtorch_cpu.so "$app"/_internal/llvmlite/binding/libllvmlite.so; do
+    [ -f "$lib" ] && strip --strip-unneeded "$lib"
+  done
+fi
 lean_flag=""
 [ "$lean" = 1 ] && lean_flag="--lean"
 "$python" build_scripts/third_party.py "$app/THIRD_PARTY.md" $lean_flag  # the table of what this bundle ships
