@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="DataMining6: cluster folders of CSV tables and time series, documents, images "
         "and audio. Run without arguments to open the window.",
     )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="analyse the bundled demo and run the default models headless; one line, exit 0 if all works",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     analyze = commands.add_parser(
         "analyze",
@@ -403,6 +408,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the headless commands; returns the process exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from engine.selftest import main as self_test
+
+        return self_test()
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from engine.resources import resource_path
 from gui.main_window import MainWindow
 
 ORGANIZATION = "DataMining6"
@@ -22,17 +24,9 @@ APPLICATION = "DataMining6"
 DEMO_SHOWN_KEY = "demo_shown"
 
 
-def resources_dir() -> Path:
-    """The bundled resources: beside the code, or inside a PyInstaller bundle."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[1] / "resources"
-
-
 def demo_folder() -> Path:
     """The small demo collection opened on first start."""
-    return resources_dir() / "demo"
+    return resource_path("demo")
 
 
 def open_demo_once(window: MainWindow, settings: QSettings, folder: Path | None = None) -> bool:
@@ -74,7 +68,10 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
     collect_garbage_on_gui_thread()
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    style = resources_dir() / "style.qss"
+    icon = resource_path("icon.png")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    style = resource_path("style.qss")
     if style.is_file():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
     return app

@@ -9,11 +9,20 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 
 
 def choose_device(preference: str = "auto") -> str:
-    """The torch device to use; asking for one that is not there is a clear error, not a crash."""
-    import torch
+    """The torch device to use; asking for one that is not there is a clear error, not a crash.
 
+    Without torch (the lean packaged app) the answer is the CPU, where ONNX Runtime runs the models.
+    """
     if preference not in DEVICES:
         raise ValueError(f"Unknown device {preference!r}; choose one of: {', '.join(DEVICES)}.")
+    from engine.resources import has_torch, install_hint
+
+    if not has_torch():
+        if preference in ("auto", "cpu"):
+            return "cpu"
+        raise ValueError(f"Device {preference!r} needs PyTorch, which is not here: {install_hint('torch')}.")
+    import torch
+
     has_cuda = torch.cuda.is_available()
     has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
     if preference == "cuda" and not has_cuda:

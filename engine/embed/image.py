@@ -18,9 +18,10 @@ from PIL import Image
 from engine.embed import Embedder, Readiness, register
 from engine.embed.device import choose_device
 from engine.embed.models import configured_model, hf_cached_snapshot
-from engine.embed.onnx_runtime import OnnxUnavailable, unit_rows
+from engine.embed.onnx_runtime import OnnxUnavailable, has_shipped, unit_rows
 from engine.items import Collection, Item
 from engine.progress import LOAD_MODEL, CancelToken, Progress
+from engine.resources import install_hint
 
 _SET_MODEL = "the Models dialog or `main.py models --set {name} PATH`"
 
@@ -106,13 +107,12 @@ class EfficientNetLite0(Embedder):
 
     def readiness(self) -> Readiness:
         instead = f"Until then {self.fallback} (raw pixels) is used instead."
-        if importlib.util.find_spec("efficientnet_lite_pytorch") is None:
-            return Readiness(
-                False,
-                "missing package",
-                f"Install the model code: pip install efficientnet-lite-pytorch. {instead}",
-            )
         path, packaged = self._weights()
+        if importlib.util.find_spec("efficientnet_lite_pytorch") is None:
+            if packaged and path is not None and has_shipped(self.architecture):
+                return Readiness(True, "packaged ONNX export of EfficientNet-Lite0, run by ONNX Runtime")
+            hint = install_hint("efficientnet-lite-pytorch")
+            return Readiness(False, "missing package", f"The model code needs {hint}. {instead}")
         if path is None:
             return Readiness(
                 False,
@@ -147,6 +147,9 @@ class EfficientNetLite0(Embedder):
         """The torch network (loaded once): the torch runtime, and the source of the ONNX export."""
         if self._model is not None:
             return self._model
+        if importlib.util.find_spec("efficientnet_lite_pytorch") is None:
+            hint = install_hint("efficientnet-lite-pytorch")
+            raise ValueError(f"{self.name}'s PyTorch runtime needs {hint}.")
         import torch
 
         from engine.embed.device import configure_torch_threads
@@ -191,22 +194,22 @@ class EfficientNetLite0(Embedder):
         return self._device, self._session
 
     def _onnx_session(self, ort: Any) -> Any:
-        import torch
-
         ort.require()
         path, _ = self._weights()
         size = self.input_size
         key = ort.settings_key(path, f"{self.architecture}|features-mean|nchw{size}")
 
-        class Features(torch.nn.Module):
-            def __init__(self, net: Any) -> None:
-                super().__init__()
-                self.net = net
-
-            def forward(self, x: Any) -> Any:
-                return self.net.extract_features(x).mean((2, 3))
-
         def export() -> bytes:
+            import torch  # only here: a packaged ONNX file needs no torch at all
+
+            class Features(torch.nn.Module):
+                def __init__(self, net: Any) -> None:
+                    super().__init__()
+                    self.net = net
+
+                def forward(self, x: Any) -> Any:
+                    return self.net.extract_features(x).mean((2, 3))
+
             net = Features(self._ensure_model().cpu())
             write = ort.torch_export(net, (torch.zeros(1, 3, size, size),), ["x"], {"x": {0: "n"}})
             return write()
@@ -300,7 +303,7 @@ class OpenClipImage(Embedder):
         instead = f"Until then {self.fallback} is used instead."
         where = _SET_MODEL.format(name=self.name)
         if importlib.util.find_spec("open_clip") is None:
-            message = f"Install OpenCLIP: pip install open_clip_torch. {instead}"
+            message = f"OpenCLIP needs {install_hint('open_clip_torch')}. {instead}"
             return Readiness(False, "missing package", message)
         kind, location = self._where()
         if kind == "file":

@@ -73,21 +73,49 @@ def onnx_folder() -> Path:
     return default_cache_dir() / "onnx"
 
 
+def _intact(path: Path, prefix: str) -> bool:
+    """Whether the file's content still hashes to the digest its name ends with."""
+    try:
+        return file_digest(path) == path.stem.removeprefix(prefix)
+    except OSError:
+        return False
+
+
+def _shipped_model(prefix: str) -> Path | None:
+    """The packaged app's copy of a model (exported at build time, read-only), if it is intact."""
+    from engine.resources import bundled_models
+
+    for found in sorted(bundled_models("onnx").glob(f"{prefix}*.onnx")):
+        if _intact(found, prefix):
+            return found
+        _LOG.warning("The packaged ONNX model %s is damaged; using an export in the user cache.", found)
+    return None
+
+
+def has_shipped(name: str) -> bool:
+    """Whether the packaged app ships an ONNX file of model ``name`` (a cheap look, no hashing)."""
+    from engine.resources import bundled_models
+
+    return any(bundled_models("onnx").glob(f"{name}-*.onnx"))
+
+
 def exported_model(name: str, key: str, export: Callable[[], bytes], folder: Path | None = None) -> Path:
     """The ONNX file for model ``name`` whose weights and settings hash to ``key``; exported if needed.
 
+    The packaged app's read-only ``models/onnx`` folder is looked in first (unless ``folder`` is
+    given); exports always go to the user cache, never into the bundle.
     The file is ``<name>-<key>-<digest>.onnx``, ``digest`` being the hash of the file itself: a file
     whose content no longer matches its name is deleted and exported again. ``export()`` returns the
     model's bytes, written in one atomic rename so that a crash never leaves half a file.
     """
-    folder = Path(folder) if folder is not None else onnx_folder()
     prefix = f"{name}-{key}-"
+    shipped = _shipped_model(prefix) if folder is None else None
+    if shipped is not None:
+        return shipped
+    folder = Path(folder) if folder is not None else onnx_folder()
     for found in sorted(folder.glob(f"{prefix}*.onnx")):
-        try:
-            if file_digest(found) == found.stem.removeprefix(prefix):
-                return found
-        except OSError:
-            pass
+        if _intact(found, prefix):
+            return found
         _LOG.warning("The cached ONNX model %s is damaged; exporting it again.", found)
         found.unlink(missing_ok=True)
     from engine.atomic import atomic_write

