@@ -77,7 +77,7 @@ class Space:
         loglik -= 0.5 * n * float(np.sum(np.log(2 * np.pi * rest) + 1))
         n_params += len(rest)
         penalty = np.log(n) if criterion == "bic" else 2.0
-        return -2 * loglik + n_params * penalty
+        return float(-2 * loglik + n_params * penalty)  # a plain float: info goes into JSON
 
 
 def estimable(covariance_type: str, n: int, k: int, p: int) -> bool:
