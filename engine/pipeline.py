@@ -221,27 +221,34 @@ def _timed(timings: dict[str, float], stage: str, fn: Callable[[], Any]) -> Any:
     return value
 
 
-def _choose_embedder(spec: Spec, modality: str) -> tuple[Embedder, list[str]]:
-    """The embedder the spec asks for, or its weight-free fallback when its model is missing."""
+def _choose_embedder(spec: Spec, modality: str, collection: Collection) -> tuple[Embedder, list[str]]:
+    """The embedder the spec asks for (or the one the collection needs), else its weight-free fallback."""
     from engine import embed
 
     if spec.embedder:
         catalogue.check_embedder(spec.embedder, modality)
     name = spec.embedder or embed.default_embedder(modality)
+    suggested: list[str] = []
+    if modality == "image":
+        from engine.embed.suggest import image_embedder
+
+        better, why = image_embedder(collection, spec.embedder)
+        name, suggested = better or name, [why] if why else []
     options: dict[str, Any] = {"device": spec.device}
     if spec.model:
         options["model"] = spec.model
     embedder = embed.get_embedder(name, modality, **options)
     ready = embedder.readiness()
     if ready.ready:
-        return embedder, [f"{name}: model from {ready.source}"] if embedder.needs_weights else []
+        source = [f"{name}: model from {ready.source}"] if embedder.needs_weights else []
+        return embedder, [*suggested, *source]
     from engine.embed.models import models_file_note
 
     unread = models_file_note()  # a broken models.json is why a chosen model seems missing
     if embedder.fallback is None:
         raise PipelineError(f"The embedder {name} cannot run here: {ready.message} {unread or ''}".strip())
     fallback = embed.get_embedder(embedder.fallback, modality, device=spec.device)
-    notes = [f"{name} is not ready: {ready.message} Using {fallback.name} instead."]
+    notes = [*suggested, f"{name} is not ready: {ready.message} Using {fallback.name} instead."]
     return fallback, [unread, *notes] if unread else notes
 
 
@@ -332,7 +339,7 @@ def run(
         raise PipelineError(
             f"No {modality} items were found; the input holds: {', '.join(collection.modalities)}."
         )
-    embedder, embed_notes = _choose_embedder(spec, modality)
+    embedder, embed_notes = _choose_embedder(spec, modality, collection)
     # The resolved model (a file chosen in the Models dialog, say) changes the vectors too.
     keys["embed"] += (embedder.name, repr(embedder.params()))
     if reusable("embed", upstream="ingest"):

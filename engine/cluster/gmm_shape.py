@@ -5,9 +5,12 @@ a tied one (shared by all clusters) from ``k + p`` items in all; a diagonal one 
 cluster. When the chosen covariance type can be estimated in all the data's dimensions (at most
 :data:`MAX_DIMS` principal components, a cost cap), it is used as it is: that is scikit-learn's
 ``GaussianMixture`` default, which the standardised iris, wine, breast cancer and digits tables
-cluster best with at the true k (bench_quality.py). When it cannot, the candidates are the chosen
-type in fewer principal components (2, 4, 8, ... as many as can be estimated) and the simpler types
-(tied, diagonal) in all of them, and the candidate with the lowest criterion wins.
+cluster best with at the true k (bench_quality.py). When full covariances cannot be estimated (few
+items per cluster, long vectors), tied ones are used in as many principal components as the items
+support (:func:`tied_instead`): measured, that beats both scikit-learn's default and a BIC choice.
+For the other types, and when even that is too much, the candidates are the chosen type in fewer
+principal components (2, 4, 8, ... as many as can be estimated) and the simpler types (tied,
+diagonal) in all of them, and the candidate with the lowest criterion wins.
 
 Candidates in different dimensions are compared on the same data: every model lives in the space
 of all principal components, the mixture in the first ``p`` and one Gaussian shared by all items in
@@ -74,7 +77,7 @@ class Space:
         loglik -= 0.5 * n * float(np.sum(np.log(2 * np.pi * rest) + 1))
         n_params += len(rest)
         penalty = np.log(n) if criterion == "bic" else 2.0
-        return float(-2 * loglik + n_params * penalty)
+        return float(-2 * loglik + n_params * penalty)  # a plain float: info goes into JSON
 
 
 def estimable(covariance_type: str, n: int, k: int, p: int) -> bool:
@@ -88,10 +91,27 @@ def estimable(covariance_type: str, n: int, k: int, p: int) -> bool:
     return True
 
 
+def tied_instead(n: int, k: int, top: int) -> int | None:
+    """The dimensions for tied covariances where full ones cannot be estimated, or None when too few items.
+
+    The most principal components (a power of two, or all) whose shared covariance has at most
+    ``2 n`` entries (``p (p + 1) / 2``). Measured on 300 digit images (EfficientNet 1280-d and
+    pixels 64-d, k = 10) and 80 texts (384-d, k = 4): BIC between the full and tied candidates
+    picks too few dimensions (ARI 0.20 and 0.50 against scikit-learn's 0.35 and 0.69), while tied
+    in 16 or 32 components beats scikit-learn over three seeds on all three (0.35-0.47, 0.70-0.74, 1.0).
+    """
+    fits = [p for p in (*(2**i for i in range(1, 7)), top) if p <= top and p * (p + 1) <= 4 * n]
+    fits = [p for p in fits if estimable("tied", n, k, p)]
+    return max(fits) if fits else None
+
+
 def candidates(covariance_type: str, n: int, k: int, top: int) -> list[tuple[int, str]]:
     """(dimensions, covariance type) pairs to compare (see the module docstring)."""
     if estimable(covariance_type, n, k, top):
         return [(top, covariance_type)]
+    tied = tied_instead(n, k, top) if covariance_type == "full" else None
+    if tied is not None:
+        return [(tied, "tied")]
     ladder = [p for p in (2**i for i in range(1, 7)) if p < top and estimable(covariance_type, n, k, p)]
     if not ladder and estimable(covariance_type, n, k, 1):
         ladder = [1]
@@ -101,7 +121,13 @@ def candidates(covariance_type: str, n: int, k: int, top: int) -> list[tuple[int
 
 
 def describe(
-    space: Space, n: int, k: int, chosen: tuple[int, str], tried: list[tuple[int, str]], criterion: str
+    space: Space,
+    n: int,
+    k: int,
+    chosen: tuple[int, str],
+    tried: list[tuple[int, str]],
+    criterion: str,
+    asked: str,
 ) -> str:
     """One note: which shape, and why."""
     p, shape = chosen
@@ -109,9 +135,13 @@ def describe(
     kept = float(space.variances[:p].sum() / space.variances.sum()) if space.variances.sum() > 0 else 1.0
     if p < space.d:
         where += f" of {space.d} ({kept:.0%} of the variance)"
-    if len(tried) == 1:
+    if len(tried) == 1 and shape == asked:
         return f"Mixture of {k} with {shape} covariances in {where}."
-    asked = tried[0][1]
+    if len(tried) == 1:
+        return (
+            f"{asked} covariances in {space.top} dimensions cannot be estimated from {n} items in {k} "
+            f"clusters; {shape} covariances in {where} can (at most {2 * n} covariance entries)."
+        )
     options = ", ".join(f"{t} in {q}" for q, t in tried)
     return (
         f"{asked} covariances in {space.top} dimensions cannot be estimated from {n} items in {k} "
@@ -140,4 +170,4 @@ def fit_shaped(
         if best is None or value < best[2]:
             best = (model, (p, shape), value)
     assert best is not None
-    return best[0], best[1], best[2], describe(space, n, k, best[1], tried, criterion)
+    return best[0], best[1], best[2], describe(space, n, k, best[1], tried, criterion, covariance_type)
