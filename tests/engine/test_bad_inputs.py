@@ -94,13 +94,16 @@ def test_catch22_failing_on_one_spiky_series_leaves_out_that_series_only(tmp_pat
     for n in range(5):
         values = np.sin(np.arange(60) / (n + 1))
         if n == 2:
-            values[30] = 1e30  # within float32's range, yet aeon's catch22 divides by zero on it
+            values[30] = 1e30  # within float32's range, yet aeon's catch22 fails on it
         np.savetxt(tmp_path / f"s{n}.csv", values, header="value", comments="")
     problems = []
     vectors = get_embedder("ts-catch22").embed(scan([tmp_path], csv_kind="timeseries"), problems=problems)
     assert np.isfinite(vectors).all(axis=1).sum() == 4
     (problem,) = problems
-    assert problem.path.name == "s2.csv" and "ZeroDivisionError" in problem.message
+    # Newer aeon divides by zero on it, the older one (PyCaret's stack) returns NaN: either way
+    # that one series is left out, with a line saying why.
+    assert problem.path.name == "s2.csv"
+    assert "ZeroDivisionError" in problem.message or "not finite numbers" in problem.message
 
 
 def test_no_row_is_dropped_without_a_line_in_the_problems(tmp_path, monkeypatch):
