@@ -8,7 +8,6 @@ window opens fast; the engine process (see gui.worker) imports the heavy engine 
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,13 +29,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QStackedWidget,
     QWidget,
 )
 
-from engine import progress
 from engine.pipeline import Spec
 from gui.analysis_docks import AnalysisDocks
 from gui.exports import ExportActions
@@ -45,6 +41,7 @@ from gui.item_dock import ItemDock
 from gui.models_dialog import ModelsDialog
 from gui.project import SUFFIX as PROJECT_SUFFIX
 from gui.project import ProjectController
+from gui.run_status import RunStatus
 from gui.settings_panel import SettingsPanel
 from gui.settings_store import RememberedSettings, default_values
 from gui.shown_state import spec_changes, window_title
@@ -61,33 +58,6 @@ if TYPE_CHECKING:
 
 RERUN_DELAY_MS = 300
 """A burst of setting edits (typing a number, spinning a box) causes one re-run, not many."""
-
-STAGE_NAMES: dict[str, str] = {
-    progress.INGEST: "Reading files",
-    progress.LOAD_MODEL: "Loading model",
-    progress.COMPILE: "Compiling",
-    progress.EMBED: "Embedding",
-    progress.FEATURES: "Computing features",
-    progress.ALIGN: "Aligning clips",
-    progress.REDUCE: "Reducing dimensions",
-    progress.CHOOSE_K: "Choosing k",
-    progress.KMEANS: "Clustering (K-Means)",
-    progress.LINKAGE: "Building the tree",
-    progress.DIVISIVE: "Splitting clusters",
-    progress.MIXTURE_PREPARE: "Preparing the mixture",
-    progress.MIXTURE_FIT: "Fitting the mixture",
-    progress.PYCARET_SETUP: "Setting up PyCaret",
-    progress.K_DISTANCE: "k-distance curve",
-    progress.MEMORY_CHECK: "Checking DBSCAN's memory",
-    progress.DBSCAN: "Clustering (DBSCAN)",
-    progress.HDBSCAN: "Clustering (HDBSCAN)",
-    progress.LAYOUT: "Drawing the map",
-    progress.ANOMALY: "Scoring outliers",
-    progress.NAME: "Naming clusters",
-    progress.METRICS: "Measuring cluster quality",
-    progress.DONE: "Finishing",
-}
-"""The status bar's words for each stage the engine reports (:data:`engine.progress.STAGES`)."""
 
 DROP_HINT = (
     "<p style='font-size:15pt'>Drop folders or files here</p>"
@@ -157,8 +127,6 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
 
-        self._meter = progress.Meter()
-        """Rate and time left of the stage the status bar shows."""
         self._rerun_timer = QTimer(self)
         self._rerun_timer.setSingleShot(True)
         self._rerun_timer.setInterval(RERUN_DELAY_MS)
@@ -192,37 +160,20 @@ class MainWindow(QMainWindow):
         self.resize(min(1600, int(room.width() * 0.94)), min(1000, int(room.height() * 0.92)))
 
     def _build_status_bar(self) -> None:
-        self.stage_label = QLabel("Ready")
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setFixedWidth(220)
-        self.progress_bar.setRange(0, 1)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setTextVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.setToolTip("Stop the running analysis (Esc)")
+        self.status = status = RunStatus(self.statusBar())
+        # The widgets by their old names: tests and the flow below read them.
+        self.stage_label, self.progress_bar = status.stage_label, status.progress_bar
+        self.cancel_button, self.run_button = status.cancel_button, status.run_button
+        self.selection_label, self.pending_label = status.selection_label, status.pending_label
         self.cancel_button.clicked.connect(self.cancel)
-        self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Analyse again with the current settings (Enter)")
         self.run_button.clicked.connect(self.run_now)
+        self.pending_label.linkActivated.connect(self._on_pending_link)
         # One Esc for the window: stop a run, else clear the selection (never two ambiguous shortcuts).
         self.escape_action = QAction(
             "Cancel or clear selection", self, shortcut=QKeySequence(Qt.Key.Key_Escape)
         )
         self.escape_action.triggered.connect(self._escape)
         self.addAction(self.escape_action)
-        self.selection_label = QLabel("")
-        self.pending_label = QLabel("")
-        self.pending_label.setStyleSheet("background: #fff3c4; color: #5a4500; padding: 1px 6px;")
-        self.pending_label.linkActivated.connect(self._on_pending_link)
-        self.pending_label.hide()
-        bar = self.statusBar()
-        bar.addWidget(self.stage_label, 1)
-        bar.addPermanentWidget(self.pending_label)
-        bar.addPermanentWidget(self.selection_label)
-        bar.addPermanentWidget(self.progress_bar)
-        bar.addPermanentWidget(self.run_button)
-        bar.addPermanentWidget(self.cancel_button)
 
     def _build_menus(self) -> None:
         self.project = ProjectController(self, self.settings)
@@ -379,8 +330,7 @@ class MainWindow(QMainWindow):
         self._rerun_timer.stop()
         if self.worker.running:
             self.worker.cancel()
-            self.stage_label.setText("Cancelling…")
-            self.cancel_button.setEnabled(False)
+            self.status.cancelling()
         self._show_honest_state()
 
     def _escape(self) -> None:
@@ -405,10 +355,7 @@ class MainWindow(QMainWindow):
         self._show_honest_state()
 
     def _on_started(self) -> None:
-        self._meter = progress.Meter()
-        self.stage_label.setText("Starting…")
-        self.progress_bar.setRange(0, 0)  # busy until the first progress report
-        self.cancel_button.setEnabled(True)
+        self.status.started()
         self._show_honest_state()
 
     def _show_honest_state(self) -> None:
@@ -423,13 +370,12 @@ class MainWindow(QMainWindow):
         self.scatter.set_stale(running and shown is not None)
         idle = not running and not self._rerun_timer.isActive()
         changes = spec_changes(shown.spec, spec) if idle and shown is not None else []
-        self.pending_label.setVisible(bool(changes))
-        if changes:
-            self.pending_label.setText(
-                f"Not run yet: {html.escape('; '.join(changes))} — "
-                "<a href='run'>Run</a> (Enter) · <a href='revert'>Revert</a>"
-            )
-            self.pending_label.setToolTip("The map and every view show the result of the previous settings.")
+        self.status.show_pending(
+            f"Not run yet: {html.escape('; '.join(changes))} — "
+            "<a href='run'>Run</a> (Enter) · <a href='revert'>Revert</a>"
+            if changes
+            else None
+        )
 
     def _on_pending_link(self, link: str) -> None:
         if link == "run":
@@ -439,22 +385,10 @@ class MainWindow(QMainWindow):
             self._show_honest_state()
 
     def _on_selection(self, selected: object, _source: object) -> None:
-        count = len(selected)
-        self.selection_label.setText(f"{count} selected" if count else "")
+        self.status.show_selected(len(selected))
 
     def _on_progress(self, stage: str, done: int, total: int) -> None:
-        name = progress.stage_of(stage)
-        text = STAGE_NAMES.get(name, name.capitalize()) + stage[len(name) :]
-        if total > 0:
-            self.progress_bar.setRange(0, total)
-            self.progress_bar.setValue(min(done, total))
-            self.progress_bar.setTextVisible(True)
-            counts = self._meter.describe(stage, done, total, time.monotonic())
-            text += f" {counts}" if counts else ""
-        else:
-            self.progress_bar.setRange(0, 0)
-            self.progress_bar.setTextVisible(False)
-        self.stage_label.setText(text)
+        self.status.progressed(stage, done, total)
 
     def _on_finished(self, result: Result) -> None:
         n = len(result.analysed.items)
@@ -513,12 +447,7 @@ class MainWindow(QMainWindow):
         self._show_honest_state()
 
     def _idle(self, text: str) -> None:
-        self.stage_label.setText(text)
-        self.stage_label.setToolTip("")
-        self.progress_bar.setRange(0, 1)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setTextVisible(False)
-        self.cancel_button.setEnabled(False)
+        self.status.idle(text)
 
     def _on_problem_count(self, count: int) -> None:
         self.problems_dock.setWindowTitle(f"Problems ({count})")

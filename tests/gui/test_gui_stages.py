@@ -1,7 +1,8 @@
 """The status bar has words for every stage the engine reports, and keeps a stage's detail."""
 
 from engine import progress
-from gui.main_window import STAGE_NAMES, MainWindow
+from gui.main_window import MainWindow
+from gui.run_status import STAGE_NAMES
 
 
 def test_every_engine_stage_has_a_label_and_no_label_names_an_unknown_stage():
