@@ -127,7 +127,10 @@ def wait(app, predicate, timeout_s: float) -> bool:
 
 def make_window(in_process: bool):
     from engine import pipeline
+    from gui import project
     from gui.main_window import MainWindow
+
+    project.ask_unsaved = lambda *_: project.Answer.Discard  # a benchmark throws its windows away
 
     window = MainWindow(settings=None, run_fn=pipeline.run if in_process else None)
     window.show()
