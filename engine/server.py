@@ -29,6 +29,7 @@ import threading
 import time
 import traceback
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 
 KEEP = "keep"
 """``previous`` of a run request: the engine's own last result."""
+
+HANDOVER_PREFIX = "datamining6-result-"
+"""Result files are named ``datamining6-result-<pid of the writer>-<random>.dm6``."""
 
 PROGRESS_INTERVAL_S = 0.05
 """The engine sends at most ~20 progress messages a second (and every new stage at once)."""
@@ -82,7 +86,7 @@ def write_handover(result: Result) -> Path:
     folders = handover_dirs()
     for n, folder in enumerate(folders, 1):
         folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix="datamining6-result-", suffix=".dm6", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=f"{HANDOVER_PREFIX}{os.getpid()}-", suffix=".dm6", dir=folder)
         os.close(fd)
         try:
             store.save(result, Path(name), {})
@@ -92,6 +96,38 @@ def write_handover(result: Result) -> Path:
             if not isinstance(error, OSError) or n == len(folders):
                 raise
     raise OSError("no folder to hand the result over in")
+
+
+def sweep_handovers(pids: Iterable[int] = ()) -> int:
+    """Delete result files that nobody will read: those of ``pids`` (an engine just killed) and of
+    processes that are gone (a window or engine that crashed). Returns how many were deleted.
+
+    A result waiting in ``/dev/shm`` is RAM: a 100 000 x 384 result holds about 160 MB of it.
+    """
+    gone = 0
+    for folder in handover_dirs():
+        for path in folder.glob(f"{HANDOVER_PREFIX}*.dm6"):
+            pid = path.name.removeprefix(HANDOVER_PREFIX).split("-", 1)[0]
+            if not pid.isdigit() or (int(pid) not in pids and _running(int(pid))):
+                continue
+            with contextlib.suppress(OSError):
+                path.unlink()
+                gone += 1
+    return gone
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists. Where that cannot be asked safely (Windows, whose
+    ``os.kill`` would end it), every process counts as running and only named pids are swept."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
 
 
 def read_handover(path: Path) -> Result:
@@ -209,6 +245,7 @@ class EngineProcess:
             if self.alive:
                 return
             self._discard()
+            sweep_handovers()  # left behind by a window or engine that crashed in an earlier session
             import multiprocessing  # here, not at import: the window opens ~20 ms sooner
 
             context = multiprocessing.get_context("spawn")
@@ -266,13 +303,16 @@ class EngineProcess:
         raise EngineDied(_death_message(code))
 
     def kill(self) -> None:
-        """End the process now (it did not stop when asked, or it died); the next start is a fresh one."""
+        """End the process now (it did not stop when asked, or it died); the next start is a fresh one.
+
+        A result it wrote but nobody read is deleted with it."""
         with self._lock:
             process = self._process
             if process is not None and process.is_alive():
                 process.kill()
             if process is not None:
                 process.join(2.0)
+                sweep_handovers({process.pid})
             self._discard()
 
     def stop(self, timeout_s: float = 2.0) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
@@ -130,7 +131,11 @@ class _EngineRunThread(_RunThread):
                 self.stopped.emit(self.run_id)
                 return
             message = self._engine.receive(POLL_S)
-            if message is None or message[0] == "ready" or message[1] != self.run_id:
+            if message is None or message[0] == "ready":
+                continue
+            if message[1] != self.run_id:
+                if message[0] == "result":  # an earlier run's, finished as it was cancelled
+                    Path(message[2]).unlink(missing_ok=True)
                 continue
             kind = message[0]
             if kind == "progress":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 
 import numpy as np
 
@@ -32,3 +33,38 @@ def test_a_full_ram_folder_hands_over_through_the_cache_and_the_reader_deletes_t
     back = server.read_handover(path)
     assert not path.exists()
     assert np.array_equal(back.labels, result.labels) and np.array_equal(back.embeddings, result.embeddings)
+
+
+def _handover_file(folder, pid: int):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{server.HANDOVER_PREFIX}{pid}-abc123.dm6"
+    path.write_bytes(b"result")
+    return path
+
+
+def test_result_files_of_gone_or_killed_processes_are_swept_and_live_ones_kept(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(server, "handover_dirs", lambda: [tmp_path / "shm", tmp_path / "cache"])
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(ended.stdout)
+    dead = _handover_file(tmp_path / "shm", dead_pid)
+    mine = _handover_file(tmp_path / "cache", os.getpid())
+    named = _handover_file(tmp_path / "shm", os.getppid())  # alive, but named as just killed
+    unrelated = tmp_path / "shm" / "someone-else.dm6"
+    unrelated.write_bytes(b"x")
+    assert server.sweep_handovers({os.getppid()}) == 2
+    assert not dead.exists() and not named.exists()
+    assert mine.exists() and unrelated.exists()
+
+
+def test_killing_the_engine_deletes_the_result_it_wrote_but_nobody_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(server, "handover_dirs", lambda: [tmp_path])
+    engine = server.EngineProcess()
+    engine.start()
+    left = _handover_file(tmp_path, engine.pid)
+    engine.kill()
+    assert not left.exists() and not engine.alive
