@@ -6,8 +6,10 @@ apart from :mod:`engine.store` (which knows every part of a result) so that low 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +45,28 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
+    _remove_stale_temporaries(path)
+
+
+STALE_TEMPORARY_S = 600.0
+"""A temporary file of ours untouched this long belongs to a write that was killed, not a live one."""
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete the hidden ``.<name>.*.tmp`` files a killed write of ``path`` left beside it.
+
+    A live write keeps touching its file, so only ones idle for :data:`STALE_TEMPORARY_S` go.
+    """
+    prefix, limit = f".{path.name}.", time.time() - STALE_TEMPORARY_S
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                if entry.stat().st_mtime < limit:
+                    os.unlink(entry.path)
 
 
 def _fsync_folder(folder: Path) -> None:

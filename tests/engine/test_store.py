@@ -18,3 +18,24 @@ def test_atomic_write_replaces_on_success_and_keeps_the_old_file_on_failure(tmp_
     with atomic_write(target, "wb") as handle:
         handle.write(b"\x89PNG")
     assert target.read_bytes() == b"\x89PNG"
+
+
+def test_a_save_removes_what_a_killed_save_left_beside_its_file_but_not_a_live_one(tmp_path):
+    import os
+    import time
+
+    from engine.atomic import STALE_TEMPORARY_S
+
+    target = tmp_path / "work.dm6"
+    killed = tmp_path / ".work.dm6.k1ll3d_.tmp"  # what mkstemp named the write that was killed
+    live = tmp_path / ".work.dm6.l1v3xx_.tmp"  # another window saving the same file right now
+    other = tmp_path / ".notes.txt.zzzzzzzz.tmp"  # another file's
+    for path in (killed, live, other):
+        path.write_bytes(b"partial")
+    old = time.time() - STALE_TEMPORARY_S - 60
+    for path in (killed, other):
+        os.utime(path, (old, old))
+    with atomic_write(target) as handle:
+        handle.write("saved")
+    assert target.read_text() == "saved"
+    assert not killed.exists() and live.exists() and other.exists()
