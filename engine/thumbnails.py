@@ -9,8 +9,10 @@ files are only ever read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import itertools
 import os
 import tempfile
 from collections.abc import Callable
@@ -26,6 +28,10 @@ AUDIO_SECONDS = 10.0
 """A clip's small spectrogram shows its first seconds: enough to tell a bark from a bell, and fast."""
 SNIPPET_CHARS = 600
 """Characters of a document kept for its preview: the title and a few lines."""
+CACHE_LIMIT_BYTES = 512 * 1024**2
+"""The thumbnail cache's size: about 150 000 photo thumbnails. Beyond it the least recently shown go."""
+TRIM_EVERY = 2000
+"""New thumbnails between two checks of the cache's size (a check lists the folder: ~0.3 s at the limit)."""
 
 
 @functools.cache
@@ -108,24 +114,30 @@ class ThumbnailCache:
     never see half a file. A damaged entry is decoded as a miss and written again.
     """
 
-    def __init__(self, folder: Path | str | None = None) -> None:
+    def __init__(self, folder: Path | str | None = None, limit_bytes: int = CACHE_LIMIT_BYTES) -> None:
         if folder is None:
             from engine.embed.cache import default_cache_dir
 
             folder = default_cache_dir() / "thumbnails"
         self.folder = Path(folder)
+        self.limit_bytes = limit_bytes
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / (key + _format()[1])
 
     def get(self, key: str) -> np.ndarray | None:
+        """The cached picture, or None; a hit counts as a use, so trimming keeps it longer."""
         from PIL import Image
 
+        path = self._path(key)
         try:
-            with Image.open(self._path(key)) as image:
-                return np.asarray(image.convert("RGB"), dtype=np.uint8)
+            with Image.open(path) as image:
+                pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
         except (OSError, ValueError, SyntaxError):
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return pixels
 
     def put(self, key: str, pixels: np.ndarray) -> None:
         from PIL import Image
@@ -139,10 +151,48 @@ class ThumbnailCache:
             os.replace(temporary, target)
         except OSError:
             return  # a read-only or full cache folder only costs speed
+        if next(_puts) % TRIM_EVERY == TRIM_EVERY - 1:
+            self.trim()
+
+    def _files(self) -> list[tuple[float, int, str]]:
+        """(last use, bytes, path) of every cached picture (and of writes a kill left behind)."""
+        found = []
+        for sub in _scandir(self.folder):
+            for entry in _scandir(Path(sub.path)) if sub.is_dir() else ():
+                with contextlib.suppress(OSError):
+                    stat = entry.stat()
+                    found.append((stat.st_mtime, stat.st_size, entry.path))
+        return found
 
     def size_bytes(self) -> int:
         """Bytes the cached thumbnails take (for a Clear-cache message)."""
-        return sum(p.stat().st_size for p in self.folder.rglob("*" + _format()[1]) if p.is_file())
+        return sum(size for _, size, _ in self._files())
+
+    def trim(self, limit_bytes: int | None = None) -> int:
+        """Delete the least recently used pictures until the cache is under ``limit_bytes`` (its own
+        limit by default); returns the bytes freed. ``trim(0)`` empties it (the Clear-cache action)."""
+        limit = self.limit_bytes if limit_bytes is None else limit_bytes
+        files = sorted(self._files())
+        total = sum(size for _, size, _ in files)
+        freed = 0
+        for _, size, path in files:
+            if total - freed <= limit:
+                break
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                freed += size
+        return freed
+
+
+_puts = itertools.count()
+"""Thumbnails written by this process (the windows make a cache object per use; next() is atomic)."""
+
+
+def _scandir(folder: Path) -> list[os.DirEntry]:
+    try:
+        return list(os.scandir(folder))
+    except OSError:
+        return []
 
 
 def cached_picture(

@@ -64,8 +64,8 @@ def about_html(settings: QSettings | None) -> str:
     settings_file = settings.fileName() if settings is not None else "(not kept in this session)"
     places = [
         (
-            "Vector cache",
-            f"{default_cache_dir()} (DATAMINING6_CACHE_DIR moves it; Tools › Clear vector cache)",
+            "Cache (vectors, thumbnails, compiled code, exported models)",
+            f"{default_cache_dir()} (DATAMINING6_CACHE_DIR moves it; Tools › Clear cache)",
         ),
         ("Settings", settings_file),
         ("Logs", "none kept on disk: messages go to the terminal the app was started from (standard error)"),

@@ -210,7 +210,8 @@ class MainWindow(QMainWindow):
         tools_menu = self.menuBar().addMenu("&Tools")
         self.models_action = QAction("&Models…", self)
         self.models_action.triggered.connect(self.show_models)
-        self.clear_cache_action = QAction("&Clear vector cache", self)
+        self.clear_cache_action = QAction("&Clear cache", self)
+        self.clear_cache_action.setToolTip("Forget cached vectors and thumbnails; the next run embeds again.")
         self.clear_cache_action.triggered.connect(self.clear_cache)
         tools_menu.addActions([self.models_action, self.clear_cache_action])
         help_menu = self.menuBar().addMenu("&Help")
@@ -233,17 +234,21 @@ class MainWindow(QMainWindow):
         return dialog
 
     def clear_cache(self) -> None:
-        """Forget every cached vector; the next run embeds again."""
+        """Forget every cached vector and thumbnail; the next run embeds again."""
         import sqlite3
 
         from engine.embed.cache import clear_cache
+        from engine.thumbnails import ThumbnailCache
 
         try:
-            size = clear_cache()
+            vectors = clear_cache()
         except (OSError, sqlite3.Error) as error:
-            QMessageBox.critical(self, "Clear vector cache", f"The vector cache cannot be cleared: {error}")
+            QMessageBox.critical(self, "Clear cache", f"The vector cache cannot be cleared: {error}")
             return
-        self.stage_label.setText(f"Vector cache cleared ({size / 1e6:.1f} MB freed)")
+        pictures = ThumbnailCache().trim(0)
+        self.stage_label.setText(
+            f"Cache cleared ({vectors / 1e6:.1f} MB of vectors, {pictures / 1e6:.1f} MB of thumbnails freed)"
+        )
 
     # ---- opening input ----------------------------------------------------------------------
     def open_paths(self, paths: Iterable[str | Path]) -> None:

@@ -117,3 +117,27 @@ def test_series_band_and_column_deviation():
     table = np.array([[1.0, 5.0], [3.0, 5.0], [2.0, np.nan]])
     z = column_deviation(table)
     assert z[1, 0] > 0 > z[0, 0] and z[2, 0] == 0 and np.all(z[:, 1] == 0)
+
+
+def test_the_cache_stays_under_its_limit_dropping_the_least_recently_shown_first(tmp_path, monkeypatch):
+    import engine.thumbnails as thumbnails
+
+    monkeypatch.setattr(thumbnails, "TRIM_EVERY", 5)
+    monkeypatch.setattr(thumbnails, "_puts", iter(range(10**6)))
+    rng = np.random.default_rng(0)
+    noise = [rng.integers(0, 255, (96, 96, 3), dtype=np.uint8) for _ in range(4)]
+    cache = ThumbnailCache(tmp_path / "cache", limit_bytes=10**9)
+    cache.put("aa01", noise[0])
+    one = cache.size_bytes()
+    cache.limit_bytes = int(3.5 * one)  # room for three pictures
+    for n, key in enumerate(("bb02", "cc03"), 1):
+        cache.put(key, noise[n])
+        old = 1_000_000 + n
+        os.utime(cache._path(key), (old, old))  # written long ago...
+    assert cache.get("bb02") is not None  # ...but bb02 was just shown again
+    cache.put("dd04", noise[3])
+    cache.put("ee05", noise[0])  # the fifth write checks the size
+    kept = {key for key in ("aa01", "bb02", "cc03", "dd04", "ee05") if cache.get(key) is not None}
+    assert cache.size_bytes() <= cache.limit_bytes
+    assert kept == {"bb02", "dd04", "ee05"}
+    assert cache.trim(0) > 0 and cache.size_bytes() == 0  # the Clear-cache action

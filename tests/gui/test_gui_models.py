@@ -52,17 +52,21 @@ def test_embedder_choice_edits_the_spec(qtbot, make_result):
     assert blocker.args[0].device == "cpu" and panel.spec.embedder == "table-standardized"
 
 
-def test_clear_cache_empties_the_vector_cache(qtbot):
+def test_clear_cache_empties_the_vector_cache_and_the_thumbnails(qtbot):
+    from engine.thumbnails import ThumbnailCache
+
     cache = VectorCache()
     cache.put_many({"a": np.ones(4, np.float32)})
     cache.close()
+    ThumbnailCache().put("ab12", np.zeros((8, 8, 3), np.uint8))
     window = MainWindow(settings=None)
     qtbot.addWidget(window)
     window.clear_cache_action.trigger()
     cache = VectorCache()
     assert len(cache) == 0
     cache.close()
-    assert "cleared" in window.stage_label.text()
+    assert ThumbnailCache().get("ab12") is None and ThumbnailCache().size_bytes() == 0
+    assert "cleared" in window.stage_label.text() and "thumbnails freed" in window.stage_label.text()
 
 
 def test_clear_cache_repairs_a_damaged_cache_and_shows_a_failure_in_a_dialog(qtbot, tmp_path, monkeypatch):
