@@ -6,6 +6,7 @@ torch, scikit-learn, scipy or pandas, so the window appears well under two secon
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -159,7 +160,11 @@ def main(argv: Sequence[str] | None = None, settings: QSettings | None = None) -
     code = app.exec()
     if headless:
         # The summary is out; skip the interpreter's teardown, where native destructors (Qt's, the
-        # worker's libraries') have crashed the process at exit now and then with a segfault.
+        # worker's libraries') have crashed the process at exit now and then with a segfault. The
+        # engine process is stopped first, and its cancel flag's semaphores released with it.
+        window.worker.shutdown(timeout_ms=2000)
+        del window
+        gc.collect()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(int(code))
