@@ -48,7 +48,9 @@ def measure(name: str, n: int, fn: Callable[[Recorder], Any], rows: list[dict]) 
     end = time.perf_counter()
     times = [start, *(t for t, *_ in recorder.reports), end]
     gaps = np.diff(times)
-    stages = sorted({stage_of(s) + (" (estimate)" if "estimate" in s else "") for _, s, _, _ in recorder.reports})
+    stages = sorted(
+        {stage_of(s) + (" (estimate)" if "estimate" in s else "") for _, s, _, _ in recorder.reports}
+    )
     rows.append(
         {
             "stage": name,
@@ -100,7 +102,10 @@ def main() -> None:
     from engine.ingest import scan
 
     rows: list[dict] = []
-    print(f"{args.n:,} x {args.d} table, slow methods on {args.small:,} rows; target: a report every {TARGET_GAP_S:g} s")
+    print(
+        f"{args.n:,} x {args.d} table, slow methods on {args.small:,} rows; "
+        f"target: a report every {TARGET_GAP_S:g} s"
+    )
     print("| stage                  |   items |  total s |   longest gap  | reports | stages reported |")
     print("|---|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:
@@ -108,7 +113,10 @@ def main() -> None:
         write_csv(path, args.n, args.d)
         collection = measure("ingest (CSV)", args.n, lambda p: scan([path], progress=p), rows)
     vectors = measure(
-        "embed (table)", args.n, lambda p: get_embedder("table-standardized", "table").embed(collection, progress=p), rows
+        "embed (table)",
+        args.n,
+        lambda p: get_embedder("table-standardized", "table").embed(collection, progress=p),
+        rows,
     )
     small = np.ascontiguousarray(vectors[: args.small])
 
@@ -127,14 +135,29 @@ def main() -> None:
     for group, data in ((big_methods, vectors), (small_methods, small)):
         for name, (algorithm, params) in group.items():
             if want(name):
-                found = measure(name, len(data), lambda p, a=algorithm, k=params, x=data: cluster(x, a, progress=p, **k), rows)
+                found = measure(
+                    name,
+                    len(data),
+                    lambda p, a=algorithm, k=params, x=data: cluster(x, a, progress=p, **k),
+                    rows,
+                )
                 labels = found.labels if len(data) == len(vectors) else labels
     for method, data in (("pca", vectors), ("tsne", small)):
         if want(f"layout {method}"):
-            measure(f"layout {method}", len(data), lambda p, m=method, x=data: layout.embed_2d(x, m, progress=p), rows)
+            measure(
+                f"layout {method}",
+                len(data),
+                lambda p, m=method, x=data: layout.embed_2d(x, m, progress=p),
+                rows,
+            )
     for detector in ("iforest", "ecod", "copod", "knn", "lof", "ocsvm"):
         if want(f"anomaly {detector}"):
-            measure(f"anomaly {detector}", len(vectors), lambda p, dt=detector: detect(vectors, dt, progress=p), rows)
+            measure(
+                f"anomaly {detector}",
+                len(vectors),
+                lambda p, dt=detector: detect(vectors, dt, progress=p),
+                rows,
+            )
     if want("metrics") and labels is not None:
 
         def score(p: Recorder) -> Any:
