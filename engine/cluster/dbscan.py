@@ -340,7 +340,7 @@ def fit_dbscan(
     if min_samples is None and eps is None:
 
         def trial(ms: int) -> np.ndarray:
-            _, knee_eps = k_distance_curve(X, ms, random_state=random_state, cancel=cancel)
+            _, knee_eps = k_distance_curve(X, ms, random_state=random_state, progress=progress, cancel=cancel)
             if knee_eps <= 0:
                 return np.full(len(X), -1)
             with estimated(progress, DBSCAN, DBSCAN_COST, *X.shape, detail=f"trying min_samples {ms}"):

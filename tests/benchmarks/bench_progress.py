@@ -95,11 +95,12 @@ def main() -> None:
     args = parser.parse_args()
     only = {s.strip() for s in args.only.split(",") if s.strip()}
 
-    from engine import layout, metrics
+    from engine import layout
     from engine.anomaly import detect
     from engine.cluster import cluster
     from engine.embed import get_embedder
     from engine.ingest import scan
+    from engine.pipeline import score_clusters
 
     rows: list[dict] = []
     print(
@@ -159,15 +160,7 @@ def main() -> None:
                 rows,
             )
     if want("metrics") and labels is not None:
-
-        def score(p: Recorder) -> Any:
-            from engine.progress import METRICS
-
-            p(METRICS, 0, 1)
-            per_item = metrics.silhouettes(vectors, labels)
-            return metrics.evaluate(vectors, labels, None, 0, per_item)
-
-        measure("metrics", len(vectors), score, rows)
+        measure("metrics", len(vectors), lambda p: score_clusters(vectors, labels, None, 0, p), rows)
     slow = [r["stage"] for r in rows if r["gap"] > TARGET_GAP_S]
     print(f"\nstages with a gap over {TARGET_GAP_S:g} s: {', '.join(slow) if slow else 'none'}")
 
