@@ -123,11 +123,13 @@ def fit_mixture(
     reg_covar: float | None = None,
     max_iter: int = MAX_ITER,
     cancel: CancelToken | None = None,
-    report: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    stage: str = MIXTURE_FIT,
 ) -> GaussianMixture:
     """EM started from the best of ``n_init`` K-Means partitions, run in short steps so cancel answers fast.
 
-    ``report(iterations, max_iter)`` hears each step (EM on many items takes seconds).
+    ``progress`` hears ``stage (k = 3, full: K-Means starts)`` after each start, then each EM step
+    (on many items each takes seconds).
 
     Why one EM run from the best K-Means partition, not the likeliest of several EM runs: with full
     covariances the likeliest run is often a worse grouping (a component shrinking onto a few
@@ -147,8 +149,17 @@ def fit_mixture(
     reg = scaled_reg_covar(X) if reg_covar is None else float(reg_covar)
     seed = int(np.random.default_rng(random_state).integers(0, 2**31 - 1))
     cancel.raise_if_cancelled()
-    _, labels, _, _ = k_means(X, int(k), n_init=n_init, random_state=seed, cancel=cancel)
-    return _fit_once(X, int(k), covariance_type, labels, seed, reg, max_iter, cancel, report)
+    progress = progress or no_progress
+    label = f"{stage} (k = {k}, {covariance_type}: "
+
+    def starts(_stage: str, done: int, total: int) -> None:
+        progress(f"{label}K-Means starts)", done, total)
+
+    def steps(done: int, total: int) -> None:
+        progress(f"{label}EM steps)", done, total)
+
+    _, labels, _, _ = k_means(X, int(k), n_init=n_init, random_state=seed, progress=starts, cancel=cancel)
+    return _fit_once(X, int(k), covariance_type, labels, seed, reg, max_iter, cancel, steps)
 
 
 def _partition_start(X: np.ndarray, labels: np.ndarray, k: int, covariance_type: str, reg: float) -> dict:
@@ -244,12 +255,15 @@ def _fitter(random_state: Any, cancel: CancelToken, progress: Progress, stage: s
 
     def fit(Z: np.ndarray, k: int, covariance_type: str) -> GaussianMixture:
         starts = _starts(len(Z), k, Z.shape[1], covariance_type)
-
-        def report(done: int, most: int) -> None:
-            progress(f"{stage} (k = {k}, {covariance_type}: EM steps)", done, most)
-
         return fit_mixture(
-            Z, k, covariance_type, n_init=starts, random_state=random_state, cancel=cancel, report=report
+            Z,
+            k,
+            covariance_type,
+            n_init=starts,
+            random_state=random_state,
+            cancel=cancel,
+            progress=progress,
+            stage=stage,
         )
 
     return fit
