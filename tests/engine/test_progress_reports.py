@@ -217,3 +217,61 @@ def test_tsne_layout_reports_an_estimate_between_start_and_end() -> None:
     assert estimates and estimates[0] == (0, p.ESTIMATE_STEPS)
     assert all(d < t for d, t in estimates)
     assert seen.reports[-1] == (p.LAYOUT, 3, 3)
+
+
+def _blobs() -> np.ndarray:
+    from sklearn.datasets import make_blobs
+
+    return make_blobs(400, n_features=6, centers=3, random_state=2)[0].astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        (lambda X, rec: cluster_with(X, "gmm", rec, k=3), "mixture: fit (k = 3, full: EM steps)"),
+        (lambda X, rec: cluster_with(X, "gmm", rec, k=3), "mixture: fit (k = 3, full: K-Means starts)"),
+        (lambda X, rec: cluster_with(X, "agglomerative", rec, k=3), "linkage (estimate)"),
+        (lambda X, rec: cluster_with(X, "agglomerative", rec, k=None), "choose k (stability)"),
+        (lambda X, rec: cluster_with(X, "dbscan", rec, backend="sklearn"), "DBSCAN (estimate)"),
+        (
+            lambda X, rec: cluster_with(X, "hdbscan", rec, min_samples=None),
+            "HDBSCAN (choosing min_cluster_size)",
+        ),
+        (lambda X, rec: layout_with(X, rec), "layout (PCA, estimate)"),
+        (lambda X, rec: detect_with(X, rec), "anomaly (fitting iforest, estimate)"),
+    ],
+)
+def test_long_stages_report_between_their_start_and_end(run, expected: str) -> None:
+    seen = Recorder()
+    run(_blobs(), seen)
+    assert expected in {s for s, _, _ in seen.reports}
+    assert all(0 <= d <= t for _, d, t in seen.reports)
+
+
+def cluster_with(X: np.ndarray, algorithm: str, rec: Recorder, **params: object) -> None:
+    from engine.cluster import cluster
+
+    cluster(X, algorithm, progress=rec, **params)
+
+
+def layout_with(X: np.ndarray, rec: Recorder) -> None:
+    from engine.layout import embed_2d
+
+    embed_2d(X, "pca", progress=rec)
+
+
+def detect_with(X: np.ndarray, rec: Recorder) -> None:
+    from engine.anomaly import detect
+
+    detect(X, "iforest", progress=rec)
+
+
+def test_metrics_stage_reports_its_two_parts() -> None:
+    from engine.pipeline import score_clusters
+
+    X = _blobs()
+    labels = np.repeat([0, 1, 2, 3], 100)
+    seen = Recorder()
+    per_item, scores = score_clusters(X, labels, None, 0, seen)
+    assert per_item is not None and "silhouette" in scores
+    assert seen.reports == [(p.METRICS, 0, 2), (p.METRICS, 1, 2), (p.METRICS, 2, 2)]
