@@ -48,6 +48,8 @@ def measure(name: str, n: int, fn: Callable[[Recorder], Any], rows: list[dict]) 
     end = time.perf_counter()
     times = [start, *(t for t, *_ in recorder.reports), end]
     gaps = np.diff(times)
+    worst = int(np.argmax(gaps))
+    after = recorder.reports[worst - 1][1] if worst > 0 else "(start)"
     stages = sorted(
         {stage_of(s) + (" (estimate)" if "estimate" in s else "") for _, s, _, _ in recorder.reports}
     )
@@ -59,6 +61,7 @@ def measure(name: str, n: int, fn: Callable[[Recorder], Any], rows: list[dict]) 
             "gap": float(gaps.max()),
             "reports": len(recorder.reports),
             "stages": ", ".join(stages),
+            "after": after,
         }
     )
     print_row(rows[-1])
@@ -67,9 +70,10 @@ def measure(name: str, n: int, fn: Callable[[Recorder], Any], rows: list[dict]) 
 
 def print_row(row: dict) -> None:
     flag = "" if row["gap"] <= TARGET_GAP_S else "  > 1 s"
+    where = f" (after {row['after']})" if row["gap"] > TARGET_GAP_S else ""
     print(
         f"| {row['stage']:<22} | {row['n']:>7,} | {row['seconds']:>8.2f} | {row['gap']:>7.2f}{flag:<7} "
-        f"| {row['reports']:>7} | {row['stages']} |",
+        f"| {row['reports']:>7} | {row['stages']}{where} |",
         flush=True,
     )
 
