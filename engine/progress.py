@@ -55,6 +55,11 @@ STAGES: tuple[str, ...] = (
 """Every stage the engine reports."""
 
 
+def detailed(stage: str, detail: str) -> str:
+    """``"HDBSCAN (trying min_cluster_size 8: tree)"``: a stage constant and what it is doing now."""
+    return f"{stage} ({detail})"
+
+
 def stage_of(reported: str) -> str:
     """The stage constant of a reported stage (``"embed (text-minilm)"`` -> ``"embed"``)."""
     return reported.split(" (", 1)[0]
@@ -229,7 +234,7 @@ def estimated(
     progress: Progress, stage: str, model: CostModel, n: int, d: int, detail: str = ""
 ) -> Iterator[None]:
     """Runs the block under a :class:`Ticker` reporting ``stage (detail, estimate)``; learns its time."""
-    label = f"{stage} ({detail}, estimate)" if detail else f"{stage} (estimate)"
+    label = detailed(stage, f"{detail}, estimate" if detail else "estimate")
     start = time.monotonic()
     with Ticker(progress, label, model.expected_s(n, d)):
         yield

@@ -32,7 +32,7 @@ from sklearn.utils import check_array, check_random_state
 
 from engine.cluster.kmeans import k_means
 from engine.cluster.starts import n_starts
-from engine.progress import CHOOSE_K, NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import CHOOSE_K, NEVER_CANCELLED, CancelToken, Progress, detailed, no_progress
 
 STABLE = 0.8
 """Prediction strength at which a k counts as stable (Tibshirani and Walther suggest 0.8-0.9)."""
@@ -156,7 +156,7 @@ def prediction_strength(
         halves.append((order[: len(order) // 2], order[len(order) // 2 :]))
     out: list[float] = []
     for k in ks:
-        progress(f"{stage} (stability)", len(out), len(ks))  # before: a measured k takes seconds
+        progress(detailed(stage, "stability"), len(out), len(ks))  # before: a measured k takes seconds
         if k < 2 or len(rows) // 2 < 5 * k:
             out.append(float("nan"))
             continue
@@ -174,7 +174,7 @@ def prediction_strength(
                 predicted = np.argmin(pairwise_distances(X[(a, b)[test]], centres[train]), axis=1)
                 scores.append(_pair_agreement(labels[test], predicted))
         out.append(float(np.nanmean(scores)) if np.any(~np.isnan(scores)) else float("nan"))
-    progress(f"{stage} (stability)", len(out), len(ks))
+    progress(detailed(stage, "stability"), len(out), len(ks))
     return out
 
 

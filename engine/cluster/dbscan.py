@@ -431,7 +431,7 @@ def fit_hdbscan(
         if size not in fits:
             detail = f"{'trying ' if trying else ''}min_cluster_size {size}"
             if functions is not None:
-                fits[size] = hdbscan_fit(X, size, functions, progress, f"{HDBSCAN} ({detail}: ", cancel)
+                fits[size] = hdbscan_fit(X, size, functions, progress, HDBSCAN, detail, cancel)
             else:
                 with estimated(progress, HDBSCAN, HDBSCAN_COST, *X.shape, detail=detail):
                     model = SklearnHDBSCAN(min_cluster_size=size, copy=True).fit(X)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import NEVER_CANCELLED, CancelToken, Progress, detailed, no_progress
 
 DEFAULT = 5
 """min_samples (DBSCAN) or min_cluster_size (HDBSCAN) when no number of groups is stable."""
@@ -70,7 +70,7 @@ def choose_scale(
     best: tuple[tuple[int, int], int, np.ndarray] | None = None  # (gap to target, gap to default)
     tried = [v for v in CANDIDATES if v <= n // 2]
     for i, value in enumerate(tried):
-        progress(f"{stage} (choosing {what})", i, len(tried))
+        progress(detailed(stage, f"choosing {what}"), i, len(tried))
         cancel.raise_if_cancelled()
         labels = fit(value)
         found = len(set(labels.tolist()) - {-1})

@@ -36,6 +36,7 @@ from engine.progress import (
     NEVER_CANCELLED,
     CancelToken,
     Progress,
+    detailed,
     no_progress,
 )
 
@@ -150,13 +151,13 @@ def fit_mixture(
     seed = int(np.random.default_rng(random_state).integers(0, 2**31 - 1))
     cancel.raise_if_cancelled()
     progress = progress or no_progress
-    label = f"{stage} (k = {k}, {covariance_type}: "
+    fitting = f"k = {k}, {covariance_type}"
 
     def starts(_stage: str, done: int, total: int) -> None:
-        progress(f"{label}K-Means starts)", done, total)
+        progress(detailed(stage, f"{fitting}: K-Means starts"), done, total)
 
     def steps(done: int, total: int) -> None:
-        progress(f"{label}EM steps)", done, total)
+        progress(detailed(stage, f"{fitting}: EM steps"), done, total)
 
     _, labels, _, _ = k_means(X, int(k), n_init=n_init, random_state=seed, progress=starts, cancel=cancel)
     return _fit_once(X, int(k), covariance_type, labels, seed, reg, max_iter, cancel, steps)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.progress import CancelToken, Progress
+from engine.progress import CancelToken, Progress, detailed
 
 NEIGHBOUR_CHUNK = 2_000
 """Items whose core distance is found between two reports."""
@@ -103,16 +103,16 @@ def hdbscan_fit(
     functions: tuple[Any, Any, Any],
     progress: Progress,
     stage: str,
+    detail: str,
     cancel: CancelToken,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(labels, membership strengths) as ``sklearn.cluster.HDBSCAN(min_cluster_size)`` gives them.
 
-    ``stage`` is the reported stage with its detail open, e.g. ``"HDBSCAN (min_cluster_size 8: "``;
-    the steps add ``neighbours)`` and ``tree)``.
+    Reported as ``stage (detail: neighbours)``, then ``stage (detail: tree)``.
     """
     edge_dtype, make_single_linkage, tree_to_labels = functions
-    core = core_distances(X, min_cluster_size, progress, f"{stage}neighbours)", cancel)
-    edges = spanning_tree(X, core, edge_dtype, progress, f"{stage}tree)", cancel)
+    core = core_distances(X, min_cluster_size, progress, detailed(stage, f"{detail}: neighbours"), cancel)
+    edges = spanning_tree(X, core, edge_dtype, progress, detailed(stage, f"{detail}: tree"), cancel)
     edges = edges[np.argsort(edges["distance"], kind="stable")]
     labels, strengths = tree_to_labels(make_single_linkage(edges), min_cluster_size, "eom", False, 0.0, None)
     return np.asarray(labels), np.asarray(strengths)

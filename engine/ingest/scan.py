@@ -20,7 +20,7 @@ from engine.ingest.csv_file import CsvLoad, dialect_phrase, load_csv
 from engine.ingest.tables import TableBlock, align_tables
 from engine.ingest.timeseries import SeriesBlock
 from engine.items import Collection, Item, Problem
-from engine.progress import NEVER_CANCELLED, Cancelled, CancelToken, Progress, no_progress
+from engine.progress import NEVER_CANCELLED, Cancelled, CancelToken, Progress, detailed, no_progress
 
 STAGE = csv_reader.STAGE
 REPORTED_CSV_BYTES = 4 << 20
@@ -76,7 +76,7 @@ def _file_report(path: Path, progress: Progress, cancel: CancelToken) -> csv_rea
 
     def report(phase: str, done: int, total: int) -> None:
         cancel.raise_if_cancelled()
-        progress(f"{STAGE} ({path.name}: {phase})", done, total)
+        progress(detailed(STAGE, f"{path.name}: {phase}"), done, total)
 
     return report
 

@@ -183,7 +183,7 @@ def test_hdbscan_tree_gives_scikit_learns_clusters_and_counts_its_steps(
     X, _ = make_blobs(1500, n_features=20, centers=5, cluster_std=2.0, random_state=1)
     seen = Recorder()
     labels, strengths = hdbscan_tree.hdbscan_fit(
-        X, 8, hdbscan_tree.tree_functions(), seen, "HDBSCAN (min_cluster_size 8: ", p.NEVER_CANCELLED
+        X, 8, hdbscan_tree.tree_functions(), seen, p.HDBSCAN, "min_cluster_size 8", p.NEVER_CANCELLED
     )
     reference = HDBSCAN(min_cluster_size=8, copy=True).fit(X)
     np.testing.assert_array_equal(labels, reference.labels_)
