@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from engine.ingest import sniff
+from engine.ingest.csv_frame import Report, read_chunked, read_frame, silent
 from engine.items import Problem
 
 MAX_CSV_BYTES = 1 << 30
@@ -28,18 +28,10 @@ MAX_CSV_BYTES = 1 << 30
 NUMERIC_SHARE = 0.8
 """A text column whose filled cells are at least this share numbers is numeric; the rest is junk."""
 
-NA_VALUES = sorted(sniff.MISSING_TOKENS | {t.upper() for t in sniff.MISSING_TOKENS})
-"""Extra cells pandas reads as missing (its own defaults stay on)."""
-
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 """Vectors are float32: a larger value would become infinity and spoil the scaling of every row."""
 
 STAGE = "ingest"
-PARSE_CELLS = 800_000
-"""Cells pandas parses between two progress reports (about 0.1 s on a laptop core)."""
-
-Report = Callable[[str, int, int], None]
-"""``report(phase, done, total)`` from inside one file's reading; may raise Cancelled."""
 CHECK_STEPS = 4
 """Steps of the "checking rows" phase: read and decode, split into lines, count fields, drop."""
 
@@ -88,17 +80,13 @@ def listed(values: list, more_than: int = MAX_LISTED) -> str:
     return shown + (f" and {len(values) - more_than} more" if len(values) > more_than else "")
 
 
-def _silent(phase: str, done: int, total: int) -> None:
-    """The default :data:`Report`: small files are read between two reports of the whole scan."""
-
-
 def read_csv(path: Path, report: Report | None = None) -> RawTable:
     """Parse ``path``; raises :class:`CsvError` with a user message when nothing can be used.
 
     ``report`` hears the rows checked, parsed (chunk by chunk) and converted, so that a big file
     moves the progress bar and a Cancel is heard between chunks.
     """
-    report = report or _silent
+    report = report or silent
     report("checking rows", 0, CHECK_STEPS)
     raw = _read_bytes(path)
     try:
@@ -170,7 +158,7 @@ def _blank_leading_comments(text: str) -> str:
 
 
 def _drop_ragged(
-    path: Path, text: str, dialect: sniff.Dialect, problems: list[Problem], report: Report = _silent
+    path: Path, text: str, dialect: sniff.Dialect, problems: list[Problem], report: Report = silent
 ) -> tuple[str, np.ndarray]:
     """Remove blank lines and rows whose field count differs from the most common one.
 
@@ -285,15 +273,15 @@ def _records_quoted(lines: list[str], sep: str) -> tuple[list[tuple[int, int]], 
 
 
 def _parse(
-    text: str, dialect: sniff.Dialect, n_records: int = 0, report: Report = _silent
+    text: str, dialect: sniff.Dialect, n_records: int = 0, report: Report = silent
 ) -> tuple[pd.DataFrame, set[str]]:
     """One pass of pandas' C parser with the guessed dialect, in chunks of rows when reporting."""
     sep = dialect.delimiter or _unused_separator(text)
     try:
-        if report is _silent:
-            frame = _read_frame(text, dialect, sep)
+        if report is silent:
+            frame = read_frame(text, dialect, sep)
         else:
-            frame = _read_chunked(text, dialect, sep, n_records, report)
+            frame = read_chunked(text, dialect, sep, n_records, report)
     except pd.errors.ParserError as exc:
         if "EOF inside string" in str(exc):
             raise CsvError(
@@ -312,50 +300,6 @@ def _parse(
         names.append(name)
     frame.columns = _unique(names)
     return frame, {n for n in frame.columns if n in unnamed}
-
-
-def _read_chunked(
-    text: str, dialect: sniff.Dialect, sep: str, n_records: int, report: Report
-) -> pd.DataFrame:
-    """The rows parsed ``chunk`` at a time, each chunk reported; the same frame as one read.
-
-    A column typed differently in two chunks (numbers in one, text in another) would not be the
-    one-shot frame (``"1.50"`` would become ``1.5``), so such a file is parsed again in one go.
-    """
-    n_rows = max(n_records - (1 if dialect.header else 0), 1)
-    n_columns = max(1, text.count(sep, 0, text.find("\n")) + 1)
-    chunk = max(1000, PARSE_CELLS // n_columns)
-    report("parsing", 0, n_rows)
-    pieces: list[pd.DataFrame] = []
-    done = 0
-    with _read_frame(text, dialect, sep, chunksize=chunk) as reader:
-        for piece in reader:
-            pieces.append(piece)
-            done += len(piece)
-            report("parsing", min(n_rows, done), n_rows)
-    if len(pieces) == 1:
-        return pieces[0]
-    kinds = [{p[c].dtype.kind for p in pieces} for c in pieces[0].columns]
-    if any(len(k) > 1 and not k <= {"i", "f"} for k in kinds):
-        return _read_frame(text, dialect, sep)
-    return pd.concat(pieces, ignore_index=True)
-
-
-def _read_frame(text: str, dialect: sniff.Dialect, sep: str, chunksize: int | None = None) -> pd.DataFrame:
-    return pd.read_csv(
-        io.StringIO(text),
-        sep=sep,
-        decimal=dialect.decimal,
-        thousands=dialect.thousands,
-        header=0 if dialect.header else None,
-        engine="c",
-        skip_blank_lines=bool(dialect.delimiter),
-        skipinitialspace=True,
-        na_values=NA_VALUES,
-        low_memory=False,
-        quotechar='"',
-        chunksize=chunksize,
-    )
 
 
 def _unused_separator(text: str) -> str:
@@ -378,7 +322,7 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _coerce_numbers(table: RawTable, report: Report = _silent) -> None:
+def _coerce_numbers(table: RawTable, report: Report = silent) -> None:
     """Turn mostly-numeric text columns into floats, reporting the junk cells made missing."""
     frame = table.frame
     d = table.dialect

@@ -14,7 +14,7 @@ import pytest
 
 from engine import progress as p
 from engine.cluster import dbscan, hdbscan_tree
-from engine.ingest import csv_reader
+from engine.ingest import csv_frame, csv_reader
 from engine.progress import Cancelled, CancelToken, CostModel, Ticker, estimated, estimated_steps
 
 scan = importlib.import_module("engine.ingest.scan")  # the package exports the function under that name
@@ -46,7 +46,7 @@ def _table(path: Path, n: int = 5000) -> Path:
 
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(csv_reader, "PARSE_CELLS", 10_000)  # 1 000-row chunks on a 10-column file
+    monkeypatch.setattr(csv_frame, "PARSE_CELLS", 10_000)  # 1 000-row chunks on a 10-column file
 
 
 def test_chunked_read_counts_rows_and_gives_the_one_shot_frame(tmp_path: Path, small_chunks: None) -> None:
