@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine import catalogue
-from engine.progress import ANOMALY, NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import ANOMALY, NEVER_CANCELLED, CancelToken, CostModel, Progress, estimated, no_progress
 
 
 @dataclass
@@ -57,8 +57,31 @@ dimension both kept it unchanged.
 """
 REDUCE_TO = 100
 
-SCORE_CHUNK = 10_000
-"""Items scored per call when scoring the items left out of a sample fit."""
+
+def _linear(n: int, d: int) -> float:
+    return float(n) * d
+
+
+def _quadratic(n: int, d: int) -> float:
+    return float(n) * n * d
+
+
+FIT_COST = {
+    "iforest": CostModel(2.4e-7, _linear),
+    "ecod": CostModel(2.8e-7, _linear),
+    "copod": CostModel(1.3e-7, _linear),
+    "knn": CostModel(9e-11, _quadratic),
+    "lof": CostModel(9e-11, _quadratic),
+    "ocsvm": CostModel(3e-10, _quadratic),
+}
+"""A PyOD ``fit`` scores every fitted item in one call: its progress is a time estimate from these.
+
+Measured on 200 000 x 32 here: IForest 1.5 s, ECOD 1.8 s, COPOD 0.8 s; KNN 1.1 s on its 20 000-item
+sample.
+"""
+
+SCORE_CHUNK = 5_000
+"""Items scored per call when scoring the items left out of a sample fit (KNN: about 0.5 s a chunk)."""
 
 
 def check_contamination(contamination: float) -> float:
@@ -138,7 +161,8 @@ def detect(
                 f"{detector} was fitted on a random sample of {n_fit:,} of the {n:,} items; "
                 "the others were scored against that fit."
             )
-        model.fit(X_fit)
+        with estimated(progress, ANOMALY, FIT_COST[detector], *X_fit.shape, detail=f"fitting {detector}"):
+            model.fit(X_fit)
         cancel.raise_if_cancelled()
         progress(ANOMALY, 2, total)
         scores = np.empty(n)

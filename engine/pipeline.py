@@ -276,6 +276,24 @@ def _report_dropped(items: list, ok: np.ndarray, problems: list[Problem]) -> Non
         )
 
 
+def score_clusters(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    truth: list[str | None] | None,
+    random_state: int,
+    progress: Progress,
+) -> tuple[Silhouettes | None, dict[str, float]]:
+    """The metrics stage: per-item silhouettes of a sample, then the quality scores, in two reports."""
+    from engine import metrics
+
+    progress(METRICS, 0, 2)
+    per_item = metrics.silhouettes(vectors, labels, random_state)
+    progress(METRICS, 1, 2)
+    scores = metrics.evaluate(vectors, labels, truth, random_state, per_item)
+    progress(METRICS, 2, 2)
+    return per_item, scores
+
+
 def run(
     spec: Spec,
     progress: Progress | None = None,
@@ -288,7 +306,7 @@ def run(
     or once the number of items is known), :class:`PipelineError` when nothing can be analysed and
     :class:`engine.progress.Cancelled` when ``cancel`` is set.
     """
-    from engine import layout, metrics
+    from engine import layout
     from engine.anomaly import detect
     from engine.cluster import cluster
     from engine.embed.cache import open_cache
@@ -418,13 +436,11 @@ def run(
         )
     cancel.raise_if_cancelled()
 
-    progress(METRICS, 0, 1)
-
-    def score() -> tuple[Silhouettes | None, dict[str, float]]:
-        per_item = metrics.silhouettes(vectors, labels, spec.random_state)
-        return per_item, metrics.evaluate(vectors, labels, analysed.labels(), spec.random_state, per_item)
-
-    silhouettes, scores = _timed(timings, "metrics", score)
+    silhouettes, scores = _timed(
+        timings,
+        "metrics",
+        lambda: score_clusters(vectors, labels, analysed.labels(), spec.random_state, progress),
+    )
     result = Result(
         spec=spec,
         collection=collection,

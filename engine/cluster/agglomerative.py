@@ -29,7 +29,16 @@ import numpy as np
 
 from engine import catalogue
 from engine.cluster.tree import PCA_DIMS, Tree, principal_components
-from engine.progress import LINKAGE, NEVER_CANCELLED, REDUCE, CancelToken, Progress, no_progress
+from engine.progress import (
+    LINKAGE,
+    NEVER_CANCELLED,
+    REDUCE,
+    CancelToken,
+    CostModel,
+    Progress,
+    estimated,
+    no_progress,
+)
 
 LINKAGES = catalogue.names(catalogue.LINKAGES)
 METRICS = ("euclidean", "cosine")
@@ -38,6 +47,11 @@ EXACT_CONDENSED_BYTES = 1.6e9
 """Largest condensed distance matrix built for an exact tree (20 000 items)."""
 EXACT_VECTOR_WORK = 2.2e10
 """Largest n^2 x (d + 2) for fastcluster's linkage_vector (about 20 s: 20 000 x 50 ward here)."""
+VECTOR_COST = CostModel(1e-9, lambda n, d: float(n) * n * (d + 2))
+"""fastcluster's ``linkage_vector`` reports nothing until it returns: its progress is a time estimate
+from this model (20 000 x 50 ward took about 20 s here, EXACT_VECTOR_WORK's note)."""
+CONDENSED_COST = CostModel(1.75e-8, lambda n, d: float(n) * n)
+"""scipy's linkage on a condensed matrix, likewise estimated (20 000 items about 7 s here)."""
 N_MICRO = 2000
 """Micro-clusters (leaves) of an approximate tree."""
 _BLOCK_BYTES = 64 * 2**20
@@ -109,12 +123,14 @@ def agglomerative_tree(
     progress(LINKAGE, 0, 1)
     if route == "vector":
         data = np.asarray(work if linkage == "ward" else X, dtype=np.float64)
-        Z = _in_thread(lambda: _fastcluster().linkage_vector(data, method=linkage), cancel)
+        with estimated(progress, LINKAGE, VECTOR_COST, *data.shape):
+            Z = _in_thread(lambda: _fastcluster().linkage_vector(data, method=linkage), cancel)
         if metric == "cosine":  # chord length on unit vectors -> 1 - cos (same order, so same tree)
             Z[:, 2] = Z[:, 2] ** 2 / 2
     else:
         condensed = _condensed(X, metric, cancel)
-        Z = _in_thread(lambda: _linkage_in_place(condensed, linkage), cancel)
+        with estimated(progress, LINKAGE, CONDENSED_COST, n, d):
+            Z = _in_thread(lambda: _linkage_in_place(condensed, linkage), cancel)
         del condensed
     progress(LINKAGE, 1, 1)
     return Tree(

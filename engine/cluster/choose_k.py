@@ -32,7 +32,7 @@ from sklearn.utils import check_array, check_random_state
 
 from engine.cluster.kmeans import k_means
 from engine.cluster.starts import n_starts
-from engine.progress import CHOOSE_K, NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import CHOOSE_K, NEVER_CANCELLED, CancelToken, Progress, detailed, no_progress
 
 STABLE = 0.8
 """Prediction strength at which a k counts as stable (Tibshirani and Walther suggest 0.8-0.9)."""
@@ -135,15 +135,18 @@ def prediction_strength(
     *,
     random_state: Any = 0,
     cancel: CancelToken | None = None,
+    progress: Progress | None = None,
+    stage: str = CHOOSE_K,
 ) -> list[float]:
     """Prediction strength of K-Means at each k (Tibshirani and Walther 2005); NaN where not measurable.
 
     For each of :data:`STABILITY_SPLITS` random halvings of (a sample of) the items, each half is
     clustered; the other half's centres then classify its items, and the score is the smallest,
     over its clusters, share of same-cluster pairs that stay together. A k needs halves of at least
-    5 k items to be measured.
+    5 k items to be measured. ``progress`` hears ``stage (stability)`` after each k.
     """
     cancel = cancel or NEVER_CANCELLED
+    progress = progress or no_progress
     rng = np.random.default_rng(random_state if isinstance(random_state, Integral) else None)
     n = len(X)
     rows = np.sort(rng.choice(n, STABILITY_SAMPLE, replace=False)) if n > STABILITY_SAMPLE else np.arange(n)
@@ -151,8 +154,9 @@ def prediction_strength(
     for _ in range(STABILITY_SPLITS):
         order = rng.permutation(rows)
         halves.append((order[: len(order) // 2], order[len(order) // 2 :]))
-    out = []
+    out: list[float] = []
     for k in ks:
+        progress(detailed(stage, "stability"), len(out), len(ks))  # before: a measured k takes seconds
         if k < 2 or len(rows) // 2 < 5 * k:
             out.append(float("nan"))
             continue
@@ -170,6 +174,7 @@ def prediction_strength(
                 predicted = np.argmin(pairwise_distances(X[(a, b)[test]], centres[train]), axis=1)
                 scores.append(_pair_agreement(labels[test], predicted))
         out.append(float(np.nanmean(scores)) if np.any(~np.isnan(scores)) else float("nan"))
+    progress(detailed(stage, "stability"), len(out), len(ks))
     return out
 
 
@@ -251,5 +256,5 @@ def choose_k(
         all_labels.append(labels)
         progress(CHOOSE_K, i + 1, len(ks))
 
-    stability = prediction_strength(X, ks, random_state=random_state, cancel=cancel)
+    stability = prediction_strength(X, ks, random_state=random_state, cancel=cancel, progress=progress)
     return KCurve.scored(ks, inertia, silhouette, all_labels, stability)

@@ -21,19 +21,27 @@ from typing import Any
 
 import numpy as np
 
-from engine.progress import NEVER_CANCELLED, CancelToken
+from engine.progress import NEVER_CANCELLED, CancelToken, Progress, detailed, no_progress
 
 DEFAULT = 5
 """min_samples (DBSCAN) or min_cluster_size (HDBSCAN) when no number of groups is stable."""
 CANDIDATES = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
 
 
-def stable_k(X: np.ndarray, random_state: Any = 0, cancel: CancelToken | None = None) -> int | None:
+def stable_k(
+    X: np.ndarray,
+    random_state: Any = 0,
+    cancel: CancelToken | None = None,
+    progress: Progress | None = None,
+    stage: str = "",
+) -> int | None:
     """The largest k in 2..10 whose K-Means clusters are stable between random halves, or None."""
     from engine.cluster.choose_k import STABLE, prediction_strength
 
     ks = list(range(2, 11))
-    scores = prediction_strength(X, ks, random_state=random_state, cancel=cancel or NEVER_CANCELLED)
+    scores = prediction_strength(
+        X, ks, random_state=random_state, cancel=cancel or NEVER_CANCELLED, progress=progress, stage=stage
+    )
     stable = [k for k, v in zip(ks, scores, strict=True) if v >= STABLE]
     return stable[-1] if stable else None
 
@@ -44,21 +52,25 @@ def choose_scale(
     what: str,
     random_state: Any = 0,
     cancel: CancelToken | None = None,
+    progress: Progress | None = None,
+    stage: str = "",
 ) -> tuple[int, np.ndarray, str]:
     """(setting, labels, note): the candidate of ``fit(setting) -> labels`` matching the stable k.
 
-    ``what`` names the setting in the note (min_samples, min_cluster_size).
+    ``what`` names the setting in the note (min_samples, min_cluster_size); ``progress`` hears
+    ``stage (stability)`` and then ``stage (choosing what)`` before each candidate.
     """
     cancel = cancel or NEVER_CANCELLED
+    progress = progress or no_progress
     n = len(X)
-    target = stable_k(X, random_state, cancel) if n >= 20 else None
+    target = stable_k(X, random_state, cancel, progress, stage) if n >= 20 else None
     if target is None:
         value = min(DEFAULT, n)
         return value, fit(value), f"{what} = {value} (no number of groups was stable between random halves)."
     best: tuple[tuple[int, int], int, np.ndarray] | None = None  # (gap to target, gap to default)
-    for value in CANDIDATES:
-        if value > n // 2:
-            break
+    tried = [v for v in CANDIDATES if v <= n // 2]
+    for i, value in enumerate(tried):
+        progress(detailed(stage, f"choosing {what}"), i, len(tried))
         cancel.raise_if_cancelled()
         labels = fit(value)
         found = len(set(labels.tolist()) - {-1})
@@ -70,7 +82,6 @@ def choose_scale(
         return value, fit(value), f"{what} = {value} (too few items to compare settings)."
     _, value, labels = best
     found = len(set(labels.tolist()) - {-1})
-    tried = [v for v in CANDIDATES if v <= n // 2]
     note = (
         f"{what} = {value}, chosen automatically from {tried[0]}..{tried[-1]}: its {found} clusters are "
         f"closest to the {target} groups that stay the same between random halves of the items "

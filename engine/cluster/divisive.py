@@ -110,9 +110,7 @@ def divisive_tree(
         for child in children:
             push(child)
         n_leaves += 1
-        if n_leaves % 50 == 0:
-            progress(DIVISIVE, n_leaves, target)
-    progress(DIVISIVE, n_leaves, target)
+        progress(DIVISIVE, n_leaves, target)  # the first splits, of every item, take seconds each
     return _tree(members, splits, n, split_rule, bool(heap), note)
 
 

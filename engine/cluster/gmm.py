@@ -16,6 +16,7 @@ and only the chosen k is fitted on all. Cancel answers within one EM step (about
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from engine.progress import (
     NEVER_CANCELLED,
     CancelToken,
     Progress,
+    detailed,
     no_progress,
 )
 
@@ -122,8 +124,13 @@ def fit_mixture(
     reg_covar: float | None = None,
     max_iter: int = MAX_ITER,
     cancel: CancelToken | None = None,
+    progress: Progress | None = None,
+    stage: str = MIXTURE_FIT,
 ) -> GaussianMixture:
     """EM started from the best of ``n_init`` K-Means partitions, run in short steps so cancel answers fast.
+
+    ``progress`` hears ``stage (k = 3, full: K-Means starts)`` after each start, then each EM step
+    (on many items each takes seconds).
 
     Why one EM run from the best K-Means partition, not the likeliest of several EM runs: with full
     covariances the likeliest run is often a worse grouping (a component shrinking onto a few
@@ -143,8 +150,17 @@ def fit_mixture(
     reg = scaled_reg_covar(X) if reg_covar is None else float(reg_covar)
     seed = int(np.random.default_rng(random_state).integers(0, 2**31 - 1))
     cancel.raise_if_cancelled()
-    _, labels, _, _ = k_means(X, int(k), n_init=n_init, random_state=seed, cancel=cancel)
-    return _fit_once(X, int(k), covariance_type, labels, seed, reg, max_iter, cancel)
+    progress = progress or no_progress
+    fitting = f"k = {k}, {covariance_type}"
+
+    def starts(_stage: str, done: int, total: int) -> None:
+        progress(detailed(stage, f"{fitting}: K-Means starts"), done, total)
+
+    def steps(done: int, total: int) -> None:
+        progress(detailed(stage, f"{fitting}: EM steps"), done, total)
+
+    _, labels, _, _ = k_means(X, int(k), n_init=n_init, random_state=seed, progress=starts, cancel=cancel)
+    return _fit_once(X, int(k), covariance_type, labels, seed, reg, max_iter, cancel, steps)
 
 
 def _partition_start(X: np.ndarray, labels: np.ndarray, k: int, covariance_type: str, reg: float) -> dict:
@@ -175,6 +191,7 @@ def _fit_once(
     reg: float,
     max_iter: int,
     cancel: CancelToken,
+    report: Callable[[int, int], None] | None = None,
 ) -> GaussianMixture:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
@@ -193,6 +210,8 @@ def _fit_once(
             )
             done = 0
             while done < max_iter:
+                if report is not None:
+                    report(done, max_iter)
                 cancel.raise_if_cancelled()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -232,12 +251,21 @@ def _starts(n: int, k: int, p: int, covariance_type: str) -> int:
     return n_starts(n, k, p * p if covariance_type in ("full", "tied") else p)
 
 
-def _fitter(random_state: Any, cancel: CancelToken) -> Any:
-    """``fit(Z, k, covariance_type)``: the best of the budget's starts."""
+def _fitter(random_state: Any, cancel: CancelToken, progress: Progress, stage: str) -> Any:
+    """``fit(Z, k, covariance_type)``: the best of the budget's starts; EM's steps reported in ``stage``."""
 
     def fit(Z: np.ndarray, k: int, covariance_type: str) -> GaussianMixture:
         starts = _starts(len(Z), k, Z.shape[1], covariance_type)
-        return fit_mixture(Z, k, covariance_type, n_init=starts, random_state=random_state, cancel=cancel)
+        return fit_mixture(
+            Z,
+            k,
+            covariance_type,
+            n_init=starts,
+            random_state=random_state,
+            cancel=cancel,
+            progress=progress,
+            stage=stage,
+        )
 
     return fit
 
@@ -258,7 +286,7 @@ def _scan(
     progress: Progress,
     cancel: CancelToken,
 ) -> tuple[_Fit, CriterionCurve]:
-    fit = _fitter(random_state, cancel)
+    fit = _fitter(random_state, cancel, progress, CHOOSE_K)
     bic: list[float] = []
     aic: list[float] = []
     best: _Fit | None = None
@@ -353,7 +381,7 @@ def fit_gmm(
         if n > SCAN_SAMPLE:  # the chosen k and shape, fitted on every item
             progress(MIXTURE_FIT, 0, 1)
             p, shape = chosen.shape
-            model = _fitter(random_state, cancel)(space.Z[:, :p], curve.best_k, shape)
+            model = _fitter(random_state, cancel, progress, MIXTURE_FIT)(space.Z[:, :p], curve.best_k, shape)
             chosen = _Fit(model, chosen.shape, chosen.note)
             progress(MIXTURE_FIT, 1, 1)
             scan_note = (
@@ -362,7 +390,7 @@ def fit_gmm(
     else:
         progress(MIXTURE_FIT, 0, 1)
         model, shape, _, note = fit_shaped(
-            space, k, covariance_type, criterion, _fitter(random_state, cancel)
+            space, k, covariance_type, criterion, _fitter(random_state, cancel, progress, MIXTURE_FIT)
         )
         chosen = _Fit(model, shape, note)
         progress(MIXTURE_FIT, 1, 1)

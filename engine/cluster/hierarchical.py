@@ -42,8 +42,11 @@ def cut_curve(
     random_state: Any = 0,
     metric: str = "euclidean",
     cancel: CancelToken | None = None,
+    progress: Progress | None = None,
 ) -> KCurve:
     """Score the tree's cuts at k = k_min..k_max: silhouette (on a fixed sample) and within-cluster SSE.
+
+    ``progress(CHOOSE_K, i, n)`` hears each cut scored, then each k's stability.
 
     ``best_k`` is the largest k the data holds stably (prediction strength of K-Means, the same rule
     as :mod:`engine.cluster.choose_k`), else the cut with the highest silhouette (the largest-gap
@@ -57,6 +60,7 @@ def cut_curve(
     from engine.cluster.choose_k import KCurve, _silhouette, prediction_strength
 
     cancel = cancel or NEVER_CANCELLED
+    progress = progress or no_progress
     n, m = tree.n_items, tree.n_leaves
     k_max = min(k_max, n - 1, m)
     k_min = max(1, min(k_min, k_max))
@@ -73,7 +77,8 @@ def cut_curve(
     leaf_n = np.bincount(tree.leaf_of_item, minlength=m).astype(np.float64)
     total_sq = float(np.einsum("ij,ij->", X64, X64))
     inertia, silhouette, all_labels = [], [], []
-    for k in ks:
+    for i, k in enumerate(ks):
+        progress(CHOOSE_K, i, len(ks))
         cancel.raise_if_cancelled()
         leaf_labels = tree.leaf_labels(k)
         cluster_sum = sp.csr_array((np.ones(m), (leaf_labels, np.arange(m))), shape=(k, m)) @ leaf_sum
@@ -83,7 +88,8 @@ def cut_curve(
         labels = leaf_labels[tree.leaf_of_item]
         silhouette.append(_silhouette(distances, labels[sample]))
         all_labels.append(labels)
-    stability = prediction_strength(X, ks, random_state=random_state, cancel=cancel)
+    progress(CHOOSE_K, len(ks), len(ks))
+    stability = prediction_strength(X, ks, random_state=random_state, cancel=cancel, progress=progress)
     return KCurve.scored(ks, inertia, silhouette, all_labels, stability)
 
 
@@ -103,10 +109,10 @@ def tree_clustering(
     progress = progress or no_progress
     curve = None
     if k is None:
-        progress(CHOOSE_K, 0, 1)
-        curve = cut_curve(tree, X, k_min, k_max, random_state=random_state, metric=metric, cancel=cancel)
+        curve = cut_curve(
+            tree, X, k_min, k_max, random_state=random_state, metric=metric, cancel=cancel, progress=progress
+        )
         labels = np.asarray(curve.labels)
-        progress(CHOOSE_K, 1, 1)
     else:
         if k > tree.n_leaves:
             raise ValueError(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.ingest import guess, tables, timeseries
-from engine.ingest.csv_reader import read_csv
+from engine.ingest.csv_reader import Report, read_csv
 from engine.items import CsvFile
 
 MAX_INFO_COLUMNS = 200
@@ -23,16 +23,22 @@ class CsvLoad:
 
 
 def load_csv(
-    path: Path, *, csv_kind: str = "auto", label_column: str | None = None, folder_label: str | None = None
+    path: Path,
+    *,
+    csv_kind: str = "auto",
+    label_column: str | None = None,
+    folder_label: str | None = None,
+    report: Report | None = None,
 ) -> CsvLoad:
     """Read and interpret one file; raises :class:`~engine.ingest.csv_reader.CsvError` if unusable.
 
-    ``folder_label`` labels the item when the whole file is one series.
+    ``folder_label`` labels the item when the whole file is one series; ``report`` hears the
+    reading's phases (see :func:`~engine.ingest.csv_reader.read_csv`).
     """
-    raw = read_csv(path)
+    raw = read_csv(path, report)
     plan = guess.plan(raw, csv_kind, label_column)
     if plan.kind == "table":
-        block: tables.TableBlock | timeseries.SeriesBlock = tables.build_table(raw, plan)
+        block: tables.TableBlock | timeseries.SeriesBlock = tables.build_table(raw, plan, report)
     elif plan.format == "wide":
         block = timeseries.build_wide(raw, plan)
     elif plan.format == "long":

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from engine.ingest import sniff
+from engine.ingest.csv_frame import Report, read_chunked, read_frame, silent
 from engine.items import Problem
 
 MAX_CSV_BYTES = 1 << 30
@@ -27,13 +28,13 @@ MAX_CSV_BYTES = 1 << 30
 NUMERIC_SHARE = 0.8
 """A text column whose filled cells are at least this share numbers is numeric; the rest is junk."""
 
-NA_VALUES = sorted(sniff.MISSING_TOKENS | {t.upper() for t in sniff.MISSING_TOKENS})
-"""Extra cells pandas reads as missing (its own defaults stay on)."""
-
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 """Vectors are float32: a larger value would become infinity and spoil the scaling of every row."""
 
 STAGE = "ingest"
+CHECK_STEPS = 4
+"""Steps of the "checking rows" phase: read and decode, split into lines, count fields, drop."""
+
 MAX_LISTED = 5
 """How many line numbers or examples a message lists before it says "and N more"."""
 
@@ -79,8 +80,14 @@ def listed(values: list, more_than: int = MAX_LISTED) -> str:
     return shown + (f" and {len(values) - more_than} more" if len(values) > more_than else "")
 
 
-def read_csv(path: Path) -> RawTable:
-    """Parse ``path``; raises :class:`CsvError` with a user message when nothing can be used."""
+def read_csv(path: Path, report: Report | None = None) -> RawTable:
+    """Parse ``path``; raises :class:`CsvError` with a user message when nothing can be used.
+
+    ``report`` hears the rows checked, parsed (chunk by chunk) and converted, so that a big file
+    moves the progress bar and a Cancel is heard between chunks.
+    """
+    report = report or silent
+    report("checking rows", 0, CHECK_STEPS)
     raw = _read_bytes(path)
     try:
         text, encoding = sniff.decode(raw)
@@ -90,13 +97,14 @@ def read_csv(path: Path) -> RawTable:
             "format, export it as CSV first."
         ) from exc
     del raw
+    report("checking rows", 1, CHECK_STEPS)
     if not text or text.isspace():  # isspace: no copy of a big file
         raise CsvError("The file holds only blank lines; there is nothing to read.")
     text = _blank_leading_comments(text)
     dialect = sniff.sniff(text, prefer_tab=path.suffix.lower() == ".tsv")
     problems: list[Problem] = []
-    text, record_rows = _drop_ragged(path, text, dialect, problems)
-    frame, unnamed = _parse(text, dialect)
+    text, record_rows = _drop_ragged(path, text, dialect, problems, report)
+    frame, unnamed = _parse(text, dialect, len(record_rows), report)
     del text
     if frame.shape[0] == 0:
         raise CsvError("The file has a header line but no data rows; there is nothing to analyse.")
@@ -104,7 +112,7 @@ def read_csv(path: Path) -> RawTable:
     if len(rows) != frame.shape[0]:  # pandas and the line count disagree (exotic quoting): trust pandas
         rows = np.arange(frame.shape[0])
     table = RawTable(path, frame, dialect, encoding, rows, unnamed, problems)
-    _coerce_numbers(table)
+    _coerce_numbers(table, report)
     return table
 
 
@@ -150,7 +158,7 @@ def _blank_leading_comments(text: str) -> str:
 
 
 def _drop_ragged(
-    path: Path, text: str, dialect: sniff.Dialect, problems: list[Problem]
+    path: Path, text: str, dialect: sniff.Dialect, problems: list[Problem], report: Report = silent
 ) -> tuple[str, np.ndarray]:
     """Remove blank lines and rows whose field count differs from the most common one.
 
@@ -160,6 +168,7 @@ def _drop_ragged(
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    report("checking rows", 2, CHECK_STEPS)
     # spans[i] = (first line, last line + 1) of record i; counts[i] = its number of fields
     if '"' in text and dialect.delimiter:
         spans, counts = _records_quoted(lines, dialect.delimiter)
@@ -167,6 +176,7 @@ def _drop_ragged(
         sep = dialect.delimiter
         counts = [line.count(sep) + 1 if sep else 1 for line in lines]
         spans = [(i, i + 1) for i in range(len(lines))]
+    report("checking rows", 3, CHECK_STEPS)
     blank = [lines[a].strip() == "" and b - a == 1 for a, b in spans]
     if not dialect.delimiter and not all(blank):
         # one column: an empty line between values is a missing value, not a gap in the file
@@ -262,11 +272,16 @@ def _records_quoted(lines: list[str], sep: str) -> tuple[list[tuple[int, int]], 
     return spans, counts
 
 
-def _parse(text: str, dialect: sniff.Dialect) -> tuple[pd.DataFrame, set[str]]:
-    """One pass of pandas' C parser with the guessed dialect."""
+def _parse(
+    text: str, dialect: sniff.Dialect, n_records: int = 0, report: Report = silent
+) -> tuple[pd.DataFrame, set[str]]:
+    """One pass of pandas' C parser with the guessed dialect, in chunks of rows when reporting."""
     sep = dialect.delimiter or _unused_separator(text)
     try:
-        frame = _read_frame(text, dialect, sep)
+        if report is silent:
+            frame = read_frame(text, dialect, sep)
+        else:
+            frame = read_chunked(text, dialect, sep, n_records, report)
     except pd.errors.ParserError as exc:
         if "EOF inside string" in str(exc):
             raise CsvError(
@@ -285,22 +300,6 @@ def _parse(text: str, dialect: sniff.Dialect) -> tuple[pd.DataFrame, set[str]]:
         names.append(name)
     frame.columns = _unique(names)
     return frame, {n for n in frame.columns if n in unnamed}
-
-
-def _read_frame(text: str, dialect: sniff.Dialect, sep: str) -> pd.DataFrame:
-    return pd.read_csv(
-        io.StringIO(text),
-        sep=sep,
-        decimal=dialect.decimal,
-        thousands=dialect.thousands,
-        header=0 if dialect.header else None,
-        engine="c",
-        skip_blank_lines=bool(dialect.delimiter),
-        skipinitialspace=True,
-        na_values=NA_VALUES,
-        low_memory=False,
-        quotechar='"',
-    )
 
 
 def _unused_separator(text: str) -> str:
@@ -323,11 +322,12 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _coerce_numbers(table: RawTable) -> None:
+def _coerce_numbers(table: RawTable, report: Report = silent) -> None:
     """Turn mostly-numeric text columns into floats, reporting the junk cells made missing."""
     frame = table.frame
     d = table.dialect
-    for column in list(frame.columns):
+    for i, column in enumerate(list(frame.columns)):
+        report("converting columns", i, frame.shape[1])
         series = frame[column]
         if pd.api.types.is_bool_dtype(series):
             frame[column] = series.astype(float)

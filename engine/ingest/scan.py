@@ -20,9 +20,13 @@ from engine.ingest.csv_file import CsvLoad, dialect_phrase, load_csv
 from engine.ingest.tables import TableBlock, align_tables
 from engine.ingest.timeseries import SeriesBlock
 from engine.items import Collection, Item, Problem
-from engine.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from engine.progress import NEVER_CANCELLED, Cancelled, CancelToken, Progress, detailed, no_progress
 
 STAGE = csv_reader.STAGE
+REPORTED_CSV_BYTES = 4 << 20
+"""CSV files from this size on report their rows as they are read (smaller ones take well under 1 s)."""
+ITEMS_CHUNK = 50_000
+"""Items made between two reports of a big file."""
 SUPPORTED = "CSV, text documents, images or audio"
 
 
@@ -53,13 +57,28 @@ def scan(
     for done, (path, modality) in enumerate(files, 1):
         cancel.raise_if_cancelled()
         if modality == filetypes.CSV:
-            builder.add_csv(path, csv_kind, label_column)
+            builder.add_csv(path, csv_kind, label_column, _file_report(path, progress, cancel))
         else:
             builder.add_file(path, modality)
         progress(STAGE, done, total)
     builder.finish()
     collection.info["files"] = {"found": total, "by_modality": dict(Counter(m for _, m in files))}
     return collection
+
+
+def _file_report(path: Path, progress: Progress, cancel: CancelToken) -> csv_reader.Report | None:
+    """``report(phase, done, total)`` for a big CSV file: ``ingest (name.csv: parsing)``, Cancel heard."""
+    try:
+        if path.stat().st_size < REPORTED_CSV_BYTES:
+            return None
+    except OSError:
+        return None  # the reader says what is wrong with it
+
+    def report(phase: str, done: int, total: int) -> None:
+        cancel.raise_if_cancelled()
+        progress(detailed(STAGE, f"{path.name}: {phase}"), done, total)
+
+    return report
 
 
 def folder_label(path: Path) -> str | None:
@@ -205,12 +224,20 @@ class _Builder:
         self._item(path, modality, folder_label(path), None, "")
         self.others[modality] += 1
 
-    def add_csv(self, path: Path, csv_kind: str, label_column: str | None) -> None:
+    def add_csv(
+        self, path: Path, csv_kind: str, label_column: str | None, report: csv_reader.Report | None = None
+    ) -> None:
         problems = self.collection.problems
         try:
             load = load_csv(
-                path, csv_kind=csv_kind, label_column=label_column, folder_label=folder_label(path)
+                path,
+                csv_kind=csv_kind,
+                label_column=label_column,
+                folder_label=folder_label(path),
+                report=report,
             )
+        except Cancelled:
+            raise
         except csv_reader.CsvError as exc:
             problems.append(Problem(path, STAGE, str(exc)))
             return
@@ -221,21 +248,24 @@ class _Builder:
             return
         self.collection.csv_files[path] = load.file
         problems.extend(load.block.problems)
-        self._add_block(path, load)
+        self._add_block(path, load, report)
 
-    def _add_block(self, path: Path, load: CsvLoad) -> None:
+    def _add_block(self, path: Path, load: CsvLoad, report: csv_reader.Report | None) -> None:
         start, notes = len(self.collection.items), len(self.collection.notes)
-        self._add_items(path, load)
+        self._add_items(path, load, report)
         if len(self.collection.notes) > notes:
             self.file_notes[path] = self.collection.notes[-1]
         self.csv_blocks.append((groups.signature(load), path, range(start, len(self.collection.items))))
 
-    def _add_items(self, path: Path, load: CsvLoad) -> None:
+    def _add_items(self, path: Path, load: CsvLoad, report: csv_reader.Report | None) -> None:
         block = load.block
         phrase = dialect_phrase(load.file)
         if isinstance(block, TableBlock):
             rows = block.rows.tolist()
-            for label, row, name in zip(block.labels, rows, block.names, strict=True):
+            n = len(rows)
+            for i, (label, row, name) in enumerate(zip(block.labels, rows, block.names, strict=True)):
+                if report is not None and i % ITEMS_CHUNK == 0:
+                    report("making items", i, n)
                 self._item(path, "table", label, row, name)
             self.tables.append(block)
         else:

@@ -227,7 +227,8 @@ def test_choose_k_finds_four_blobs():
     assert len(curve.inertia) == len(curve.silhouette) == len(curve.ks)
     assert curve.best_k == 4 and curve.elbow_k == 4
     assert adjusted_rand_score(y, curve.labels) == 1.0
-    assert calls[-1] == ("choose k", 8, 8)
+    assert [c for c in calls if c[0] == "choose k"][-1] == ("choose k", 8, 8)
+    assert calls[-1] == ("choose k (stability)", 8, 8)
     assert json.loads(json.dumps(curve.to_dict()))["best_k"] == 4
 
 
