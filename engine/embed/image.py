@@ -148,7 +148,9 @@ class EfficientNetLite0(Embedder):
         return {"model": model, "architecture": self.architecture, "size": self.input_size}
 
     def warm_up(self) -> None:
-        self._ensure_model()
+        """Load the runtime that will embed: the ONNX session, else the PyTorch network."""
+        if self._runtime()[1] is None:
+            self._ensure_model()
 
     def _ensure_model(self) -> Any:
         """The torch network (loaded once): the torch runtime, and the source of the ONNX export."""

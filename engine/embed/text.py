@@ -84,7 +84,9 @@ class SentenceTransformerText(Embedder):
         """Which runtime embedded the texts (and why not ONNX), for the run's notes."""
 
     def warm_up(self) -> None:
-        self.model()
+        """Load the runtime that will embed: the ONNX session, else the PyTorch model."""
+        if self.onnx_encoder() is None:
+            self.model()
 
     # --- where the model comes from -------------------------------------------------------------
     def _location(self) -> tuple[Path | None, str, str]:
