@@ -264,9 +264,9 @@ class EfficientNetLite0(Embedder):
         Cluster names use it (:mod:`engine.naming.images`); it runs on torch whatever the runtime,
         since the exported ONNX graph holds only the features.
         """
+        model = self._ensure_model()  # first: where torch is missing, it says what the user needs
         import torch
 
-        model = self._ensure_model()
         batch = torch.from_numpy(self._pixels(payloads)).to(self._runtime()[0])
         with torch.inference_mode():
             return model(batch).softmax(dim=1).cpu().numpy().astype(np.float32)
