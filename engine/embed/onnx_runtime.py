@@ -44,6 +44,19 @@ def resolve_runtime(runtime: str, device: str) -> str:
     return "onnx" if device == "cuda" and "CUDAExecutionProvider" in _providers() else "torch"
 
 
+def runtime_and_device(runtime: str, device: str, torch_weights_left_out: bool) -> tuple[str, str, str]:
+    """(runtime, device, why): ONNX Runtime on the CPU where PyTorch would need weights the bundle left out.
+
+    The packaged app ships the default models' ONNX exports and may leave their PyTorch weights
+    out: forcing the torch runtime (or a GPU that only torch drives) then runs ONNX on the CPU
+    and says why, instead of failing.
+    """
+    chosen = resolve_runtime(runtime, device)
+    if chosen == "torch" and torch_weights_left_out:
+        return "onnx", "cpu", f"runtime {runtime} on device {device} needs PyTorch weights the app leaves out"
+    return chosen, device, ""
+
+
 def _providers() -> list[str]:
     try:
         import onnxruntime
@@ -130,9 +143,16 @@ def exported_model(name: str, key: str, export: Callable[[], bytes], folder: Pat
     return final
 
 
+def weights_digest(weights: Path) -> str:
+    """Content hash of a weights file; for packaged weights the bundle leaves out, the recorded one."""
+    from engine.resources import left_out_weights, weights_left_out
+
+    return left_out_weights()[Path(weights).resolve()] if weights_left_out(weights) else file_digest(weights)
+
+
 def settings_key(weights: Path, settings: str) -> str:
     """A short key for the weights' content and the export settings (opset, input layout...)."""
-    digest = hashlib.blake2b(f"{file_digest(weights)}|{settings}|opset{OPSET}".encode(), digest_size=8)
+    digest = hashlib.blake2b(f"{weights_digest(weights)}|{settings}|opset{OPSET}".encode(), digest_size=8)
     return digest.hexdigest()
 
 
@@ -198,8 +218,11 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
     return (x / norms).astype(np.float32)
 
 
-def runtime_note(embedder: str, used: str, why: str = "") -> str:
-    """The sentence the run's notes carry about which runtime embedded the items."""
+def runtime_note(embedder: str, used: str, why: str = "", instead: str = "") -> str:
+    """The sentence the run's notes carry about which runtime embedded the items.
+
+    ``instead``: why ONNX Runtime ran although PyTorch was asked for (see :func:`runtime_and_device`).
+    """
     if used == "onnx":
-        return f"{embedder} ran on ONNX Runtime."
+        return f"{embedder} ran on ONNX Runtime" + (f" on the CPU: {instead}." if instead else ".")
     return f"{embedder} ran on PyTorch" + (f": {why}." if why else ".")

@@ -19,6 +19,8 @@ from engine.embed import onnx_runtime as ort
 _TRANSFORMER = "sentence_transformers.models.Transformer"
 _POOLING = "sentence_transformers.models.Pooling"
 _NORMALIZE = "sentence_transformers.models.Normalize"
+WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
+"""Where a sentence-transformers folder keeps its transformer's weights, in the order looked for."""
 BATCH = 64
 """Texts per session call: measured best for MiniLM on a 2-core CPU with length-sorted input."""
 
@@ -41,8 +43,10 @@ def _weights_file(folder: Path) -> Path:
     modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
     if modes != {"pooling_mode_mean_tokens"}:
         raise ort.OnnxUnavailable(f"the model pools by {', '.join(sorted(modes)) or 'nothing'}, not the mean")
-    for name in ("model.safetensors", "pytorch_model.bin"):
-        if (folder / name).is_file():
+    from engine.resources import weights_left_out
+
+    for name in WEIGHTS_FILES:
+        if (folder / name).is_file() or weights_left_out(folder / name):
             return folder / name
     raise ort.OnnxUnavailable("the model folder has no model.safetensors or pytorch_model.bin")
 
@@ -69,6 +73,8 @@ class OnnxSentenceEncoder:
         path = ort.exported_model(f"text-{folder.name}", key, lambda: _export(transformer()))
         self._session = ort.session(path, device)
         self._inputs = [i.name for i in self._session.get_inputs()]
+        self.dimension = int(self._session.get_outputs()[0].shape[-1])
+        """Length of each sentence vector (the graph's last output axis)."""
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(len(texts), dim) unit vectors; pass texts sorted by length so batches pad little."""

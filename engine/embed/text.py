@@ -84,7 +84,9 @@ class SentenceTransformerText(Embedder):
         """Which runtime embedded the texts (and why not ONNX), for the run's notes."""
 
     def warm_up(self) -> None:
-        self.model()
+        """Load the runtime that will embed: the ONNX session, else the PyTorch model."""
+        if self.onnx_encoder() is None:
+            self.model()
 
     # --- where the model comes from -------------------------------------------------------------
     def _location(self) -> tuple[Path | None, str, str]:
@@ -165,6 +167,12 @@ class SentenceTransformerText(Embedder):
             if importlib.util.find_spec("sentence_transformers") is None:
                 hint = install_hint("sentence-transformers")
                 raise ValueError(f"{self.name}'s PyTorch runtime needs {hint}.")
+            if _torch_weights_left_out(folder):
+                raise ValueError(
+                    f"{self.name}'s PyTorch runtime needs the model's PyTorch weights, which this app "
+                    "leaves out (it ships the ONNX export, which runs on the CPU); choose a model folder "
+                    "of your own for PyTorch"
+                )
             self._model = _load_model(str(folder), choose_device(self.options.get("device", "auto")))
         return self._model
 
@@ -175,10 +183,13 @@ class SentenceTransformerText(Embedder):
         from engine.embed import onnx_runtime as ort
         from engine.embed.device import choose_device
 
-        device = choose_device(self.options.get("device", "auto"))
-        self._onnx, why = None, f"device {device}" if self.options.get("runtime", "auto") == "auto" else ""
-        if ort.resolve_runtime(self.options.get("runtime", "auto"), device) == "onnx":
-            folder, _source, problem = self._location()
+        runtime = self.options.get("runtime", "auto")
+        folder, _source, problem = self._location()
+        wanted, device, instead = ort.runtime_and_device(
+            runtime, choose_device(self.options.get("device", "auto")), _torch_weights_left_out(folder)
+        )
+        self._onnx, why = None, f"device {device}" if runtime == "auto" else ""
+        if wanted == "onnx":
             try:
                 if problem:
                     raise ort.OnnxUnavailable(problem)
@@ -187,7 +198,7 @@ class SentenceTransformerText(Embedder):
                 self._onnx = OnnxSentenceEncoder(folder, device, lambda: self.model()[0].auto_model)
             except (ort.OnnxUnavailable, ValueError) as error:
                 why = f"ONNX Runtime is not usable: {error}"
-        self.runtime_note = ort.runtime_note(self.name, "onnx" if self._onnx else "torch", why)
+        self.runtime_note = ort.runtime_note(self.name, "onnx" if self._onnx else "torch", why, instead)
         return self._onnx
 
     def chunk_words(self) -> int:
@@ -207,6 +218,9 @@ class SentenceTransformerText(Embedder):
     def embed_batch(self, payloads: list[str]) -> np.ndarray:
         """One unit vector per text: chunks of all texts encoded together, then averaged per text."""
         if not payloads:
+            onnx = self.onnx_encoder()
+            if onnx:
+                return np.empty((0, onnx.dimension), dtype=np.float32)
             model = self.model()
             dimension = getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)
             return np.empty((0, dimension()), dtype=np.float32)
@@ -263,6 +277,14 @@ def _load_model(folder: str, device: str) -> Any:
         ) from error
     model.eval()
     return model
+
+
+def _torch_weights_left_out(folder: Path | None) -> bool:
+    """Whether the packaged app ships this model folder without its PyTorch weights (ONNX only)."""
+    from engine.embed.onnx_text import WEIGHTS_FILES
+    from engine.resources import weights_left_out
+
+    return folder is not None and any(weights_left_out(folder / name) for name in WEIGHTS_FILES)
 
 
 def _as_model_folder(path: Path) -> Path:
