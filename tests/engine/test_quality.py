@@ -28,13 +28,13 @@ def text_like(seed: int = 1, n: int = 240, k: int = 6, d: int = 384) -> tuple[np
 
 
 def test_starts_follow_the_budget():
-    assert n_starts(240, 6, 384) == MOST_STARTS  # cheap: all ten
+    assert n_starts(240, 6, 384) == MOST_STARTS  # cheap: all of them
     assert 1 < n_starts(10_000, 10, 384) < MOST_STARTS
     assert n_starts(100_000, 10, 384) == 1
 
 
 def test_pipeline_kmeans_is_stable_on_text_like_vectors():
-    # With 3 starts, seed 2 of these gave ARI 0.67 (measured); the budget's 10 starts agree.
+    # With 3 starts, seed 2 of these gave ARI 0.67 (measured); the budget's starts agree.
     X, y = text_like()
     scores = [adjusted_rand_score(y, cluster(X, "kmeans", k=6, random_state=s).labels) for s in range(8)]
     assert min(scores) > 0.9, scores
