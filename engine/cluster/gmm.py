@@ -1,5 +1,8 @@
 """Gaussian mixtures: soft clusters, and k chosen by BIC or AIC when k is left open.
 
+With k left open, the lowest criterion among the k whose groups are stable and whose fits did not
+collapse onto repeated values wins (:mod:`engine.cluster.gmm_k` says why, with measurements).
+
 A mixture gives each item a probability per cluster, so the map can show which items sit between
 clusters (:func:`certainty`). Which dimensions and covariance shape each k is fitted with is the
 data's choice (:mod:`engine.cluster.gmm_shape`): the chosen type in all dimensions when the items
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +29,8 @@ import numpy as np
 from engine import catalogue
 from engine.catalogue import check_k
 from engine.cluster import Clustering
+from engine.cluster.choose_k import prediction_strength
+from engine.cluster.gmm_k import CriterionCurve, choose, collapsed
 from engine.cluster.gmm_shape import Space, fit_shaped
 from engine.cluster.starts import describe as describe_starts
 from engine.cluster.starts import n_starts
@@ -51,31 +56,6 @@ MAX_ITER = 200
 SCAN_SAMPLE = 10_000
 """Above this many items, k is chosen on a random sample of them and only that k is fitted on all."""
 _REG_RETRIES = 3
-
-
-@dataclass
-class CriterionCurve:
-    """BIC and AIC of a mixture for each k (lower is better); ``best_k`` minimises ``criterion``."""
-
-    ks: list[int]
-    bic: list[float]
-    aic: list[float]
-    best_k: int
-    criterion: str
-    labels: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types."""
-        out: dict[str, Any] = {
-            "ks": [int(k) for k in self.ks],
-            "bic": [float(v) for v in self.bic],
-            "aic": [float(v) for v in self.aic],
-            "best_k": int(self.best_k),
-            "criterion": self.criterion,
-        }
-        if self.labels is not None:
-            out["labels"] = np.asarray(self.labels).tolist()
-        return out
 
 
 def certainty(probabilities: np.ndarray) -> np.ndarray:
@@ -278,6 +258,7 @@ class _Fit:
 
 
 def _scan(
+    vectors: np.ndarray,
     space: Space,
     ks: list[int],
     covariance_type: str,
@@ -289,24 +270,25 @@ def _scan(
     fit = _fitter(random_state, cancel, progress, CHOOSE_K)
     bic: list[float] = []
     aic: list[float] = []
-    best: _Fit | None = None
-    best_score = np.inf
+    models: list[GaussianMixture] = []
     progress(CHOOSE_K, 0, len(ks))
     # One shape for every k, the one the largest k supports: criteria compare like with like.
     widest, shape, _, note = fit_shaped(space, ks[-1], covariance_type, criterion, fit)
     note = f"{note.rstrip('.')}, the shape used for every k scanned." if len(ks) > 1 else note
     for i, k in enumerate(ks):
         cancel.raise_if_cancelled()
-        model = widest if k == ks[-1] else fit(space.Z[:, : shape[0]], k, shape[1])
-        bic.append(space.score(model, shape[0], "bic"))
-        aic.append(space.score(model, shape[0], "aic"))
-        score = bic[-1] if criterion == "bic" else aic[-1]
-        if score < best_score:
-            best, best_score = _Fit(model, shape, note), score
+        models.append(widest if k == ks[-1] else fit(space.Z[:, : shape[0]], k, shape[1]))
+        bic.append(space.score(models[-1], shape[0], "bic"))
+        aic.append(space.score(models[-1], shape[0], "aic"))
         progress(CHOOSE_K, i + 1, len(ks))
-    assert best is not None
-    curve = CriterionCurve(ks=ks, bic=bic, aic=aic, best_k=int(best.model.n_components), criterion=criterion)
-    return best, curve
+    # On the vectors as given, so that K-Means with k = auto measures the same stability.
+    stability = prediction_strength(vectors, ks, random_state=random_state, cancel=cancel)
+    gone = [collapsed(m) for m in models]
+    best, reason = choose(ks, bic if criterion == "bic" else aic, gone, stability, criterion)
+    curve = CriterionCurve(
+        ks=ks, bic=bic, aic=aic, best_k=ks[best], criterion=criterion, stability=stability, reason=reason
+    )
+    return _Fit(models[best], shape, note), curve
 
 
 def select_mixture(
@@ -333,6 +315,7 @@ def select_mixture(
     if k_max < k_min:
         raise ValueError(f"Cannot scan k from {k_min} with {len(X)} items; lower k_min.")
     best, curve = _scan(
+        X,
         Space.of(X),
         list(range(int(k_min), k_max + 1)),
         covariance_type,
@@ -376,7 +359,14 @@ def fit_gmm(
             rows = np.sort(np.random.default_rng(random_state).choice(n, SCAN_SAMPLE, replace=False))
             scanned = Space(Z=space.Z[rows], variances=space.variances, d=space.d)
         chosen, curve = _scan(
-            scanned, list(range(k_min, k_max + 1)), covariance_type, criterion, random_state, progress, cancel
+            X,
+            scanned,
+            list(range(k_min, k_max + 1)),
+            covariance_type,
+            criterion,
+            random_state,
+            progress,
+            cancel,
         )
         if n > SCAN_SAMPLE:  # the chosen k and shape, fitted on every item
             progress(MIXTURE_FIT, 0, 1)
@@ -402,6 +392,7 @@ def fit_gmm(
         curve.labels = labels
     sure = certainty(proba)
     starts = _starts(len(Z), int(model.n_components), dims, shape)
+    why = f"{curve.reason} " if curve is not None else ""
     info: dict[str, Any] = {
         "k": int(model.n_components),
         "covariance_type": shape,
@@ -416,7 +407,7 @@ def fit_gmm(
         "uncertain_threshold": UNCERTAIN_BELOW,
         "uncertain": int(np.sum(sure < UNCERTAIN_BELOW)),
         "mean_certainty": float(sure.mean()),
-        "note": f"{chosen.note} Best of {describe_starts(starts)}.{scan_note}",
+        "note": f"{why}{chosen.note} Best of {describe_starts(starts)}.{scan_note}",
     }
     if not model.converged_:
         info["warning"] = f"EM did not converge within {MAX_ITER} iterations; the clusters may still move."

@@ -28,13 +28,13 @@ def text_like(seed: int = 1, n: int = 240, k: int = 6, d: int = 384) -> tuple[np
 
 
 def test_starts_follow_the_budget():
-    assert n_starts(240, 6, 384) == MOST_STARTS  # cheap: all ten
+    assert n_starts(240, 6, 384) == MOST_STARTS  # cheap: all of them
     assert 1 < n_starts(10_000, 10, 384) < MOST_STARTS
     assert n_starts(100_000, 10, 384) == 1
 
 
 def test_pipeline_kmeans_is_stable_on_text_like_vectors():
-    # With 3 starts, seed 2 of these gave ARI 0.67 (measured); the budget's 10 starts agree.
+    # With 3 starts, seed 2 of these gave ARI 0.67 (measured); the budget's starts agree.
     X, y = text_like()
     scores = [adjusted_rand_score(y, cluster(X, "kmeans", k=6, random_state=s).labels) for s in range(8)]
     assert min(scores) > 0.9, scores
@@ -83,3 +83,38 @@ def test_density_methods_with_automatic_settings_find_the_demo_segments(algorith
     result = run(Spec(paths=(str(DEMO / "tables"),), algorithm=algorithm, use_cache=False))
     assert result.n_clusters == 3 and result.metrics["ari"] > 0.9
     assert "chosen automatically" in result.clustering.info["note"]
+
+
+@pytest.mark.parametrize("kind", ["tables", "timeseries"])
+def test_mixture_k_auto_finds_the_demo_groups(kind):
+    # BIC alone chose 9 on both (ARI 0.62 and 0.47): collapsed fits on the table, split classes on the series.
+    result = run(Spec(paths=(str(DEMO / kind),), algorithm="gmm", use_cache=False))
+    assert result.n_clusters == 3 and result.metrics["ari"] > 0.95
+    curve = result.clustering.curve
+    assert "BIC alone would pick k = " in curve.reason and curve.reason in result.clustering.info["note"]
+
+
+def test_mixture_k_auto_finds_uniform_blobs_of_unequal_size_and_spread():
+    rng = np.random.default_rng(1)
+    sizes, widths, centres = [300, 100, 40], [6.0, 3.0, 1.5], np.array([[0, 0], [12, 0], [0, 12]])
+    X = np.vstack(
+        [c + rng.uniform(-w / 2, w / 2, (s, 2)) for c, s, w in zip(centres, sizes, widths, strict=True)]
+    )
+    y = np.repeat([0, 1, 2], sizes)
+    result = cluster(X, "gmm", k=None)
+    curve = result.curve
+    assert curve.ks[int(np.argmin(curve.bic))] > 3  # Gaussians fit a square better in pieces
+    assert curve.best_k == 3 and adjusted_rand_score(y, result.labels) > 0.99
+
+
+def test_mixture_fits_that_collapse_onto_a_category_are_left_out():
+    from engine.cluster.gmm import fit_mixture
+    from engine.cluster.gmm_k import choose, collapsed
+    from engine.cluster.gmm_shape import Space
+
+    # The demo table's one-hot channel, on its principal components as the mixture sees them.
+    X = Space.of(run(Spec(paths=(str(DEMO / "tables"),), use_cache=False)).embeddings).Z
+    assert not collapsed(fit_mixture(X, 3, n_init=3)) and collapsed(fit_mixture(X, 9, n_init=3))
+    nan = float("nan")
+    best, reason = choose([2, 3, 4], [5.0, 3.0, 1.0], [False, False, True], [nan] * 3, "bic")
+    assert best == 1 and reason.startswith("k = 3: the lowest BIC") and "left out k = 4" in reason
