@@ -2,8 +2,9 @@
 
 It analyses the bundled demo (every modality found in it, each with its default embedder) and runs
 the default text and image models on a few made-up items, checking that each gives finite vectors
-from its real model (not a fallback). Inside the packaged app it also checks that those models ran
-on the ONNX files shipped in the bundle. Nothing is written except the usual user caches.
+from its real model (not a fallback), and the image model's ImageNet head that names clusters.
+Inside the packaged app it also checks that those models ran on the ONNX files shipped in the bundle.
+Nothing is written except the usual user caches.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,10 +74,22 @@ def _check_models(require_onnx: bool) -> list[str]:
         if require_onnx and not onnx:
             raise SelfTestFailed(f"{name} did not use its packaged ONNX model ({note})")
         parts.append(f"{name} {vectors.shape[1]}-d on {'onnx' if onnx else 'torch'}")
+        if hasattr(embedder, "classify"):
+            parts[-1] += _check_classifier(embedder, sample())
     exported = sorted(p.name for p in set(onnx_folder().glob("*.onnx")) - exported_before)
     if require_onnx and exported:
         raise SelfTestFailed(f"exported {', '.join(exported)} instead of using the packaged ONNX files")
     return parts
+
+
+def _check_classifier(embedder: Any, sample: list) -> str:
+    """The ImageNet head and class names that name image clusters (the lean app has no PyTorch)."""
+    from engine.naming.images import imagenet_classes
+
+    probabilities = embedder.classify(sample)
+    if probabilities.shape != (len(sample), 1000) or not np.allclose(probabilities.sum(axis=1), 1, atol=1e-3):
+        raise SelfTestFailed(f"{embedder.name}'s ImageNet class head gave no probabilities")
+    return f" with its {len(imagenet_classes())}-class head"
 
 
 def self_test(demo: Path | None = None, require_onnx: bool | None = None) -> tuple[bool, str]:

@@ -161,8 +161,8 @@ class EfficientNetLite0(Embedder):
             raise ValueError(f"{self.name}'s PyTorch runtime needs {hint}.")
         if weights_left_out(self._weights()[0]):
             raise ValueError(
-                f"{self.name}'s PyTorch runtime (and its ImageNet class head) needs the model's PyTorch "
-                "weights, which this app leaves out (it ships the ONNX export of the features); choose "
+                f"{self.name}'s PyTorch runtime needs the model's PyTorch weights, which this app leaves "
+                "out (it ships the ONNX export of the features and the class head); choose "
                 f"an EfficientNet-Lite0 .pth file in {_SET_MODEL.format(name=self.name)}"
             )
         import torch
@@ -216,22 +216,25 @@ class EfficientNetLite0(Embedder):
         ort.require()
         path, _ = self._weights()
         size = self.input_size
-        key = ort.settings_key(path, f"{self.architecture}|features-mean|nchw{size}")
+        # The export carries the ImageNet class head beside the features (5 MB more, negligible time), so
+        # cluster naming needs no PyTorch where the bundle ships this file and leaves the .pth out.
+        key = ort.settings_key(path, f"{self.architecture}|features-mean+logits|nchw{size}")
 
         def export() -> bytes:
             import torch  # only here: a packaged ONNX file needs no torch at all
 
-            class Features(torch.nn.Module):
+            class FeaturesAndLogits(torch.nn.Module):
                 def __init__(self, net: Any) -> None:
                     super().__init__()
                     self.net = net
 
-                def forward(self, x: Any) -> Any:
-                    return self.net.extract_features(x).mean((2, 3))
+                def forward(self, x: Any) -> tuple[Any, Any]:
+                    return _features_and_logits(self.net, x)
 
-            net = Features(self._ensure_model().cpu())
-            write = ort.torch_export(net, (torch.zeros(1, 3, size, size),), ["x"], {"x": {0: "n"}})
-            return write()
+            net = FeaturesAndLogits(self._ensure_model().cpu())
+            shape = (torch.zeros(1, 3, size, size),)
+            dynamic = {"x": {0: "n"}, "features": {0: "n"}, "logits": {0: "n"}}
+            return ort.torch_export(net, shape, ["x"], dynamic, ("features", "logits"))()
 
         return ort.session(ort.exported_model(self.architecture, key, export), self._device)
 
@@ -244,32 +247,47 @@ class EfficientNetLite0(Embedder):
         pixels = np.stack([np.asarray(fit_square(as_rgb(p), self.input_size)) for p in payloads])
         return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2), dtype=np.float32) / 127.5 - 1.0
 
-    def embed_batch(self, payloads: list[Any]) -> np.ndarray:
-        """L2-normalised 1280-d features of PIL images (or uint8 arrays) of any size and mode."""
-        if not payloads:
-            return np.zeros((0, 1280), dtype=np.float32)
+    def _run(self, payloads: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean-pooled 1280-d features and the ImageNet head's 1000 logits, on the chosen runtime."""
         device, session = self._runtime()
         batch = self._pixels(payloads)
         if session is not None:
-            return unit_rows(session.run(None, {"x": batch})[0])
+            features, logits = session.run(["features", "logits"], {"x": batch})
+            return features, logits
         import torch
 
         model = self._ensure_model()
         with torch.inference_mode():
-            return _normalised(model.extract_features(torch.from_numpy(batch).to(device)).mean((2, 3)))
+            features, logits = _features_and_logits(model, torch.from_numpy(batch).to(device))
+        return features.float().cpu().numpy(), logits.float().cpu().numpy()
+
+    def embed_batch(self, payloads: list[Any]) -> np.ndarray:
+        """L2-normalised 1280-d features of PIL images (or uint8 arrays) of any size and mode."""
+        if not payloads:
+            return np.zeros((0, 1280), dtype=np.float32)
+        return unit_rows(self._run(payloads)[0])
 
     def classify(self, payloads: list[Any]) -> np.ndarray:
         """ImageNet class probabilities (images x 1000) from the 1000-class head shipped with the weights.
 
-        Cluster names use it (:mod:`engine.naming.images`); it runs on torch whatever the runtime,
-        since the exported ONNX graph holds only the features.
+        Cluster names use it (:mod:`engine.naming.images`). The ONNX export carries the head, so
+        this runs wherever the embedding does, the lean app (no PyTorch) included.
         """
-        model = self._ensure_model()  # first: where torch is missing, it says what the user needs
-        import torch
+        if not payloads:
+            return np.zeros((0, 1000), dtype=np.float32)
+        logits = self._run(payloads)[1].astype(np.float64)
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
 
-        batch = torch.from_numpy(self._pixels(payloads)).to(self._runtime()[0])
-        with torch.inference_mode():
-            return model(batch).softmax(dim=1).cpu().numpy().astype(np.float32)
+
+def _features_and_logits(net: Any, x: Any) -> tuple[Any, Any]:
+    """EfficientNet's forward split in two: the pooled features, then its classifier on them.
+
+    The same as ``net(x)`` in eval mode (dropout is then the identity), without running the
+    convolutions twice.
+    """
+    features = net.extract_features(x).mean((2, 3))
+    return features, net._fc(features)
 
 
 class OpenClipImage(Embedder):

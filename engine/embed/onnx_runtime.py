@@ -182,9 +182,16 @@ def session(path: Path, device: str) -> Any:
 
 
 def torch_export(
-    module: Any, inputs: tuple[Any, ...], names: list[str], dynamic: dict[str, dict[int, str]]
+    module: Any,
+    inputs: tuple[Any, ...],
+    names: list[str],
+    dynamic: dict[str, dict[int, str]],
+    outputs: tuple[str, ...] = ("out",),
 ) -> Callable[[], bytes]:
-    """An export function for :func:`exported_model`: ``torch.onnx.export`` with the settings used here."""
+    """An export function for :func:`exported_model`: ``torch.onnx.export`` with the settings used here.
+
+    ``outputs`` names the module's outputs, in the order ``session.run(None, ...)`` returns them.
+    """
 
     def export() -> bytes:
         import io
@@ -201,7 +208,7 @@ def torch_export(
                 inputs,
                 buffer,
                 input_names=names,
-                output_names=["out"],
+                output_names=list(outputs),
                 dynamic_axes=dynamic,
                 opset_version=OPSET,
                 dynamo=False,

@@ -1,7 +1,8 @@
 """Image clusters named by what an ImageNet classifier sees in their most typical pictures.
 
-The packaged EfficientNet-Lite0 carries its 1000-class head; it runs on at most
-:data:`SAMPLE` typical images per cluster, so naming costs seconds, not minutes. On pictures far
+The packaged EfficientNet-Lite0 carries its 1000-class head, inside its ONNX export too (so the
+lean app, without PyTorch, names them alike); it runs on at most :data:`SAMPLE` typical images
+per cluster, so naming costs seconds, not minutes. On pictures far
 from ImageNet's photos (small grayscale thumbnails, drawings) the head guesses with low
 confidence (28x28 boots came out as "hatchet"): below :data:`MIN_CONFIDENCE` the cluster keeps
 its typical member's name instead.
@@ -9,15 +10,14 @@ its typical member's name instead.
 
 from __future__ import annotations
 
-import importlib.util
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.naming import STAGE, NamerUnavailable, Naming
 from engine.progress import CancelToken, Progress
+from engine.resources import resource_path
 
 if TYPE_CHECKING:
     from engine.naming import Clustered
@@ -30,31 +30,24 @@ MIN_CONFIDENCE = 0.15
 RUNNER_UP = 0.5
 """A second class joins the name when its mean probability is at least this share of the first's."""
 N_KEYWORDS = 5
+CLASSES_FILE = "imagenet_classes.txt"
 
 
 @lru_cache(maxsize=1)
 def imagenet_classes() -> tuple[str, ...]:
-    """The 1000 ImageNet class names in the head's order, from torchvision's weight metadata.
+    """The 1000 ImageNet class names in the head's order, from ``resources/imagenet_classes.txt``.
 
-    Its ``models/_meta.py`` is plain data: executing that file alone takes milliseconds, while
-    importing torchvision took 4 s here. A bundle that keeps no source files imports it instead.
+    A copy of torchvision's labels (build_scripts/imagenet_classes.py writes it), so the app
+    names image clusters without torchvision or PyTorch.
     """
-    spec = importlib.util.find_spec("torchvision")
-    if spec is None:
-        raise NamerUnavailable("torchvision, which holds the ImageNet class names, is not installed")
+    path = resource_path(CLASSES_FILE)
     try:
-        meta = Path(next(iter(spec.submodule_search_locations or []))) / "models" / "_meta.py"
-        loader = importlib.util.spec_from_file_location("_imagenet_meta", meta)
-        module = importlib.util.module_from_spec(loader)
-        loader.loader.exec_module(module)
-        return tuple(module._IMAGENET_CATEGORIES)
-    except (OSError, StopIteration, AttributeError):
-        from engine.torch_compat import ensure_torchvision
-
-        ensure_torchvision()
-        from torchvision.models._meta import _IMAGENET_CATEGORIES
-
-        return tuple(_IMAGENET_CATEGORIES)
+        classes = tuple(path.read_text(encoding="utf-8").splitlines())
+    except OSError as error:
+        raise NamerUnavailable(f"the ImageNet class names ({path}) could not be read: {error}") from error
+    if len(classes) != 1000:
+        raise NamerUnavailable(f"{path} holds {len(classes)} ImageNet class names instead of 1000")
+    return classes
 
 
 def name_from_probabilities(probabilities: np.ndarray) -> Naming | None:

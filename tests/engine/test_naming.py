@@ -108,16 +108,83 @@ def test_image_clusters_are_named_by_the_classifier_head_or_their_typical_pictur
     assert names[2].name.startswith("like shape_") and names[2].keywords == ()
 
 
+def real_photos() -> list:
+    """Photos that ship in installed packages, with mirrored and cropped variants: 9 pictures."""
+    from PIL import Image, ImageOps
+
+    paths = [SITE / "sklearn/datasets/images/china.jpg", SITE / "sklearn/datasets/images/flower.jpg"]
+    paths.append(SITE / "matplotlib/mpl-data/sample_data/grace_hopper.jpg")
+    photos = []
+    for path in paths:
+        image = Image.open(path).convert("RGB")
+        w, h = image.size
+        photos += [image, ImageOps.mirror(image), image.crop((w // 4, h // 4, w, h))]
+    return photos
+
+
+@pytest.mark.slow  # exports EfficientNet-Lite0 to ONNX once per session when no earlier test did
+def test_the_onnx_class_head_gives_the_torch_heads_probabilities_and_names():
+    import torch
+
+    from engine.embed import get_embedder
+    from engine.naming.images import name_from_probabilities
+
+    photos = real_photos()
+    onnx = get_embedder("image-efficientnet", runtime="onnx", device="cpu")
+    found = onnx.classify(photos)
+    assert onnx.runtime_note == "image-efficientnet ran on ONNX Runtime."
+    net = get_embedder("image-efficientnet", runtime="torch", device="cpu")._ensure_model()
+    with torch.inference_mode():  # the network's own forward, head included, as the weights define it
+        expected = net(torch.from_numpy(onnx._pixels(photos))).softmax(dim=1).numpy()
+    assert found.shape == (9, 1000) and np.allclose(found.sum(axis=1), 1.0, atol=1e-5)
+    assert np.abs(found - expected).max() < 1e-4
+    top = np.argsort(-found, axis=1, kind="stable")[:, :5]
+    assert (top == np.argsort(-expected, axis=1, kind="stable")[:, :5]).all()
+    for rows in (slice(0, 3), slice(3, 6), slice(6, 9)):
+        assert name_from_probabilities(found[rows]) == name_from_probabilities(expected[rows])
+    assert name_from_probabilities(found[3:6]).name.startswith("daisy")
+
+
 def test_imagenet_class_names_are_read_without_importing_torchvision():
     import subprocess
     import sys
 
     code = (
         "import sys; from engine.naming.images import imagenet_classes as c; n = c(); "
-        "print(len(n), n[281], n[985], 'torchvision' in sys.modules)"
+        "print(len(n), n[281], n[985], 'torchvision' in sys.modules, 'torch' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["1000", "tabby", "daisy", "False"]
+    assert done.stdout.split() == ["1000", "tabby", "daisy", "False", "False"]
+
+
+def test_the_shipped_imagenet_class_names_equal_torchvisions():
+    import importlib.util
+
+    from engine.naming.images import imagenet_classes
+
+    if importlib.util.find_spec("torchvision") is None:
+        pytest.skip("torchvision, the source of the class names, is not installed")
+    script = Path(__file__).resolve().parents[2] / "build_scripts" / "imagenet_classes.py"
+    spec = importlib.util.spec_from_file_location("imagenet_classes_script", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # if this fails, run build_scripts/imagenet_classes.py to write the file again
+    assert list(imagenet_classes()) == module.torchvision_classes()
+
+
+def test_a_missing_or_cut_class_name_file_makes_the_namer_unavailable(monkeypatch, tmp_path):
+    from engine.naming import images
+
+    monkeypatch.setattr(images, "resource_path", lambda name: tmp_path / name)
+    images.imagenet_classes.cache_clear()
+    try:
+        with pytest.raises(naming.NamerUnavailable, match="could not be read"):
+            images.imagenet_classes()
+        (tmp_path / images.CLASSES_FILE).write_text("tench\ngoldfish\n", encoding="utf-8")
+        with pytest.raises(naming.NamerUnavailable, match="2 ImageNet class names instead of 1000"):
+            images.imagenet_classes()
+    finally:
+        images.imagenet_classes.cache_clear()
 
 
 def test_table_clusters_are_named_by_their_most_different_features_with_a_direction():

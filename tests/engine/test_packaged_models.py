@@ -99,6 +99,49 @@ def test_left_out_image_weights_are_ready_on_onnx_and_the_torch_model_says_what_
     assert not embedder.readiness().ready
 
 
+@pytest.mark.slow  # exports EfficientNet-Lite0 to ONNX (a few seconds)
+def test_left_out_image_weights_still_classify_on_the_shipped_onnx_without_torch(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from PIL import Image
+
+    site = Path(np.__file__).resolve().parents[1]
+    photos = [
+        Image.open(site / "sklearn/datasets/images/flower.jpg").convert("RGB"),
+        np.zeros((9, 9, 3), np.uint8),
+    ]
+    monkeypatch.setenv("DATAMINING6_CACHE_DIR", str(tmp_path / "build"))
+    source = image.EfficientNetLite0(device="cpu")
+    expected = source.classify(photos)  # exports the file the bundle would ship
+    (onnx_file,) = ort.onnx_folder().glob("efficientnet-lite0-*.onnx")
+    real, _ = source._weights()
+
+    bundle = _fake_bundle(tmp_path / "bundle", monkeypatch, {})
+    (bundle / "models" / "onnx" / onnx_file.name).symlink_to(onnx_file)
+    gone = real.with_name("efficientnet-lite0-left-out.pth")
+    recorded = {gone: ort.file_digest(real)}
+    for module in (image, resources):
+        monkeypatch.setattr(module, "left_out_weights", lambda: recorded)
+        monkeypatch.setattr(module, "weights_left_out", lambda path: path == gone)
+    glob = Path.glob
+    monkeypatch.setattr(
+        image.Path, "glob", lambda self, pattern: (p for p in glob(self, pattern) if p != real)
+    )
+    user_cache = tmp_path / "user"
+    monkeypatch.setenv("DATAMINING6_CACHE_DIR", str(user_cache))
+    monkeypatch.setitem(sys.modules, "torch", None)  # as in the lean app: importing torch fails
+
+    forced = image.EfficientNetLite0(runtime="torch", device="cpu")
+    assert forced._weights() == (gone, True)
+    found = forced.classify(photos)
+    assert np.abs(found - expected).max() < 1e-6 and found[0].argmax() == 985  # daisy
+    assert forced.runtime_note == (
+        "image-efficientnet ran on ONNX Runtime on the CPU: runtime torch on device cpu needs PyTorch "
+        "weights the app leaves out."
+    )
+    assert not user_cache.exists() or not any(user_cache.rglob("*.onnx"))  # nothing exported
+
+
 def test_choose_device_knows_a_cpu_torch_without_importing_it(monkeypatch) -> None:
     import importlib.metadata
 
