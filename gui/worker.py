@@ -23,6 +23,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from engine import server
 from engine.progress import Cancelled, CancelToken, Throttle
+from gui.view_state import items_digest
 
 if TYPE_CHECKING:
     from engine.pipeline import Result, Spec
@@ -86,6 +87,8 @@ class _RunThread(QThread):
         if self.token.cancelled:
             self.stopped.emit(self.run_id)
         else:
+            if getattr(result, "analysed", None) is not None:  # a Result (a test's stand-in may not be)
+                items_digest(result)  # made here, so the GUI thread finds it ready to show the result
             self.succeeded.emit(self.run_id, result)
 
 

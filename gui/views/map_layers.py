@@ -35,6 +35,9 @@ Describe = Callable[[int], tuple[str, str | None]]
 MARK_LIMIT = 5_000
 """At most this many rings (the highest-scoring outliers) or selection marks over a density image."""
 EMPTY = np.zeros(0, dtype=np.intp)
+RENDER_NOW_BELOW = 300_000
+"""Up to this many shown points the first image is made at once (under about 50 ms), so a result
+appears drawn; above, it is made off the GUI thread like every later one (the map is empty meanwhile)."""
 
 
 def _kd_tree(coords: np.ndarray) -> Any:
@@ -72,6 +75,7 @@ class MapLayers:
         self._drawn: np.ndarray | None = EMPTY
         """Which points have markers: None for all, else their indices (none under the density image)."""
         self._density_on = False
+        self.render_now_below = RENDER_NOW_BELOW
         self._picture: Density | Markers | None = None
         """What the image item shows: the density image, markers painted off the GUI thread, or nothing."""
         self._image = pg.ImageItem(axisOrder="row-major")
@@ -219,7 +223,8 @@ class MapLayers:
     def _refresh_map(self) -> None:
         """Markers for every point when few enough are shown, else the density layer for the view
         (at once when nothing is drawn yet, else off the GUI thread while the old image stretches)."""
-        self._density_on = int(np.count_nonzero(self._visible())) > self.density_above
+        shown_points = int(np.count_nonzero(self._visible()))
+        self._density_on = shown_points > self.density_above
         if not self._density_on:
             self._density_runner.forget()
             self._image.hide()
@@ -242,7 +247,7 @@ class MapLayers:
                 answer = render_markers(answer, xy, labels, colours, selected, pixel)
             return answer
 
-        if self._picture is None and not self._cluster_items:
+        if self._picture is None and not self._cluster_items and shown_points <= self.render_now_below:
             self._density_runner.forget()
             self._apply_density(work())
         else:

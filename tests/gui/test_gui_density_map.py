@@ -254,3 +254,14 @@ def test_new_labels_for_the_same_points_keep_the_kd_tree_and_recolour_the_image(
     assert view._tree is tree and view.legend_entries() == ["cluster 0  (20000)"]
     assert image.counts.sum() == before.counts.sum() == len(coords)
     assert (image.rgba[image.counts > 0][:, :3] == view.state.colour_of(0)).all()
+
+
+def test_above_the_render_now_limit_the_first_image_is_made_off_the_gui_thread(qtbot, view):
+    coords, labels = blobs(30_000, seed=8)
+    view.render_now_below = 10_000  # as a million points would be
+    with qtbot.waitSignal(view.density_ready, timeout=10_000):
+        view.show_points(coords, labels)
+        assert view.density_image() is None and view.point_count() == 0  # nothing yet, nothing blocked
+    image = view.density_image()
+    assert np.array_equal(image.counts, histogram(coords, image.rect, image.counts.shape))
+    assert image.counts.sum() == len(coords)
