@@ -41,6 +41,16 @@ POLL_S = 0.05
 """How often the driving thread looks at Cancel while it waits for the engine."""
 
 
+def _prepare(result: Result) -> None:
+    """Do here, off the GUI thread, what showing a result would otherwise do there the first time:
+    the items' fingerprint (the view state's, ~40 ms per 100 000 items) and the embedder registry
+    (the settings panel lists the embedders; their modules bring pandas, about 1 s to import once)."""
+    from engine.embed import list_embedders
+
+    items_digest(result)
+    list_embedders(result.modality)
+
+
 class _RunThread(QThread):
     """One run of the pipeline; its signals carry a run id so stale runs can be ignored."""
 
@@ -88,7 +98,7 @@ class _RunThread(QThread):
             self.stopped.emit(self.run_id)
         else:
             if getattr(result, "analysed", None) is not None:  # a Result (a test's stand-in may not be)
-                items_digest(result)  # made here, so the GUI thread finds it ready to show the result
+                _prepare(result)
             self.succeeded.emit(self.run_id, result)
 
 
