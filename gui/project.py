@@ -45,12 +45,12 @@ def ask_unsaved(window: MainWindow, name: str) -> Answer:
     )
 
 
-
 def _load(path: Path) -> tuple[Result, dict[str, Any]]:
     """Read a project on the project thread, with the items' fingerprint the view state needs."""
     result, view_state = store.load(path)
     items_digest(result)  # made here, off the GUI thread; the view state finds it ready
     return result, view_state
+
 
 class RecentProjects:
     """The last :data:`MAX_RECENT` projects opened or saved, newest first, kept in QSettings."""
