@@ -45,6 +45,13 @@ def ask_unsaved(window: MainWindow, name: str) -> Answer:
     )
 
 
+def _load(path: Path) -> tuple[Result, dict[str, Any]]:
+    """Read a project on the project thread, with the items' fingerprint the view state needs."""
+    result, view_state = store.load(path)
+    items_digest(result)  # made here, off the GUI thread; the view state finds it ready
+    return result, view_state
+
+
 class RecentProjects:
     """The last :data:`MAX_RECENT` projects opened or saved, newest first, kept in QSettings."""
 
@@ -190,7 +197,7 @@ class ProjectController(QObject):
             return False
         path = Path(path)
         self.window.statusBar().showMessage(f"Opening {path.name}…")
-        self._submit(lambda loaded, error: self._loaded(path, loaded, error), store.load, path)
+        self._submit(lambda loaded, error: self._loaded(path, loaded, error), _load, path)
         return True
 
     def _loaded(self, path: Path, loaded: tuple[Result, dict[str, Any]] | None, error: str) -> None:

@@ -40,10 +40,12 @@ class Density:
 
 @dataclass
 class Markers:
-    """The points to draw as markers for a view: their ``indices``, all the shown points in ``rect``."""
+    """The points to draw as markers for a view: their ``indices``, all the shown points in ``rect``;
+    ``rgba`` (h, w, 4) uint8 once painted (:mod:`gui.views.marker_image`), row 0 at the bottom."""
 
     indices: np.ndarray
     rect: Rect
+    rgba: np.ndarray | None = None
 
 
 def pixel_index(xy: np.ndarray, rect: Rect, size: tuple[int, int]) -> np.ndarray:

@@ -5,9 +5,11 @@ A mixin of :class:`gui.views.scatter.ScatterView`, kept apart so the view file h
 hover and clicks and this one what is drawn. Up to ``density_above`` shown points it draws one
 ``ScatterPlotItem`` per cluster with a single brush and pen (the fast path of pyqtgraph), no
 per-point Python objects. Above it the map is a density image (:mod:`gui.views.density`) rendered
-for each view off the GUI thread, the previous image shown stretched meanwhile, and markers come
-back for the points in view once few enough are there. The KD-tree for hover is built off the GUI
-thread too.
+for each view off the GUI thread, the previous image shown stretched meanwhile, and once few enough
+points are in view their markers come back, painted into an image off the GUI thread as well
+(:mod:`gui.views.marker_image`). New labels, colours, hidden clusters and selections re-render the
+same way, so at any size the GUI thread only swaps images. The KD-tree for hover is built off the
+GUI thread too.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 
-from gui.views.density import Density, LatestRunner, Markers, density_or_points
+from gui.views.density import Density, LatestRunner, Markers, Rect, density_or_points
 from gui.views.map_tools import padded_range
+from gui.views.marker_image import covers, point_size, render_markers
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -32,10 +35,9 @@ Describe = Callable[[int], tuple[str, str | None]]
 MARK_LIMIT = 5_000
 """At most this many rings (the highest-scoring outliers) or selection marks over a density image."""
 EMPTY = np.zeros(0, dtype=np.intp)
-
-
-def _point_size(n: int) -> int:
-    return 8 if n <= 2_000 else 6 if n <= 20_000 else 4
+RENDER_NOW_BELOW = 300_000
+"""Up to this many shown points the first image is made at once (under about 50 ms), so a result
+appears drawn; above, it is made off the GUI thread like every later one (the map is empty meanwhile)."""
 
 
 def _kd_tree(coords: np.ndarray) -> Any:
@@ -71,12 +73,11 @@ class MapLayers:
         self._counts, self._label_offset, self._cluster_ids = EMPTY, 0, EMPTY
         self._visible_mask = np.ones(0, dtype=bool)
         self._drawn: np.ndarray | None = EMPTY
-        """Which points have markers: None for all, else their indices (none under the image)."""
-        self._covered: tuple | None = None
-        """The view rectangle the partial markers cover (a pan inside it needs nothing new)."""
+        """Which points have markers: None for all, else their indices (none under the density image)."""
         self._density_on = False
-        self._image_shown = False
-        self._density: Density | None = None
+        self.render_now_below = RENDER_NOW_BELOW
+        self._picture: Density | Markers | None = None
+        """What the image item shows: the density image, markers painted off the GUI thread, or nothing."""
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setZValue(-2)
         self._image.hide()
@@ -123,16 +124,11 @@ class MapLayers:
         """Which of the flagged visible points get a mark: those with markers, or over the image the
         ``MARK_LIMIT`` of highest ``priority`` (none when there is no priority and more are flagged)."""
         chosen = np.flatnonzero(flags & self._visible())
-        if self._image_shown:
-            if len(chosen) > MARK_LIMIT:
-                top = (
-                    np.argsort(-priority[chosen], kind="stable")[:MARK_LIMIT]
-                    if priority is not None
-                    else EMPTY
-                )
-                chosen = np.sort(chosen[top])
-        elif self._drawn is not None:
+        if self._drawn is not None and not isinstance(self._picture, Density):  # those with markers
             chosen = chosen[np.isin(chosen, self._drawn, assume_unique=True)]
+        if self._picture is not None and len(chosen) > MARK_LIMIT:  # over an image, only a few
+            top = np.argsort(-priority[chosen], kind="stable")[:MARK_LIMIT] if priority is not None else EMPTY
+            chosen = np.sort(chosen[top])
         return chosen
 
     def _visible(self) -> np.ndarray:
@@ -162,7 +158,7 @@ class MapLayers:
 
     def _on_selection(self) -> None:
         self._draw_selection()
-        if self._image_shown:  # the image dims what is not selected
+        if self._picture is not None:  # the image dims what is not selected
             self._refresh_map()
 
     def ringed(self) -> tuple[int, int]:
@@ -200,8 +196,9 @@ class MapLayers:
         self._uncertain_flags = None
         for ring in (self._outliers, self._uncertain):
             ring.setData(pos=np.zeros((0, 2)))
-        self._image.hide()
-        self._image_shown, self._covered = False, None
+        if not same_points:  # new labels for the same points: the old image shows until the new lands
+            self._image.hide()
+            self._picture = None
         offset = min(int(labels.min()), 0) if len(labels) else 0
         ids = np.arange(offset, int(labels.max()) + 1 if len(labels) else 0)
         slots = labels - offset if offset else labels
@@ -226,27 +223,31 @@ class MapLayers:
     def _refresh_map(self) -> None:
         """Markers for every point when few enough are shown, else the density layer for the view
         (at once when nothing is drawn yet, else off the GUI thread while the old image stretches)."""
-        self._density_on = int(np.count_nonzero(self._visible())) > self.density_above
+        shown_points = int(np.count_nonzero(self._visible()))
+        self._density_on = shown_points > self.density_above
         if not self._density_on:
             self._density_runner.forget()
             self._image.hide()
-            self._image_shown = False
+            self._picture = None
             if self._drawn is not None:
-                self._draw_points(None)
+                self._draw_points()
             return
-        xy, channels, rect = self._xy, self._channels, self.view_box.viewRange()
+        xy, channels, labels = self._xy, self._channels, self._labels
+        rect, size, pixel = self._view_geometry()
+        colours = {int(c): self.state.colour_of(int(c)) for c in self._cluster_ids}
         shown = None if not self.state.hidden else self._visible()
         selected = None
         if len(self.state.selected):
             selected = np.zeros(len(self._coords), dtype=bool)
             selected[self.state.selected[self.state.selected < len(selected)]] = True
-        size = (max(int(self.view_box.width()), 64), max(int(self.view_box.height()), 64))
-        rect = ((rect[0][0], rect[0][1]), (rect[1][0], rect[1][1]))
 
         def work() -> Density | Markers:
-            return density_or_points(xy, channels, shown, selected, rect, size, self.density_above)
+            answer = density_or_points(xy, channels, shown, selected, rect, size, self.density_above)
+            if isinstance(answer, Markers):
+                answer = render_markers(answer, xy, labels, colours, selected, pixel)
+            return answer
 
-        if not self._image_shown and not self._cluster_items:
+        if self._picture is None and not self._cluster_items and shown_points <= self.render_now_below:
             self._density_runner.forget()
             self._apply_density(work())
         else:
@@ -255,39 +256,38 @@ class MapLayers:
     def _on_view_changed(self) -> None:
         if not self._density_on:
             return
-        if self._covered is not None and not self._image_shown:
-            (x0, x1), (y0, y1) = self._covered
-            (a0, a1), (b0, b1) = self.view_box.viewRange()
-            if x0 <= a0 and a1 <= x1 and y0 <= b0 and b1 <= y1:
-                return  # the markers drawn already cover this view
+        if isinstance(self._picture, Markers):
+            rect, _size, pixel = self._view_geometry()
+            if covers(self._picture, rect, pixel):
+                return  # the markers painted already show this view
         self._refresh_map()
 
+    def _view_geometry(self) -> tuple[Rect, tuple[int, int], tuple[float, float]]:
+        """The view's rectangle, its size in pixels (at least 64 each way) and one pixel in view units."""
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        size = (max(int(self.view_box.width()), 64), max(int(self.view_box.height()), 64))
+        rect = ((float(x0), float(x1)), (float(y0), float(y1)))
+        return rect, size, ((rect[0][1] - rect[0][0]) / size[0], (rect[1][1] - rect[1][0]) / size[1])
+
     def _apply_density(self, answer: Density | Markers) -> None:
-        if isinstance(answer, Density):
-            self._density = answer
-            (x0, x1), (y0, y1) = answer.rect
-            self._image.setImage(answer.rgba, autoLevels=False)
-            self._image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-            self._image.show()
-            self._image_shown, self._covered = True, None
-            if self._cluster_items:
-                self._clear_items()
-        else:
-            self._image.hide()
-            self._image_shown = False
-            self._draw_points(answer.indices)
-            self._covered = answer.rect
+        """Show a rendered view: the density image or the markers painted for it."""
+        self._clear_items()
+        (x0, x1), (y0, y1) = answer.rect
+        self._image.setImage(answer.rgba, autoLevels=False)
+        self._image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self._image.show()
+        self._picture = answer
+        self._drawn = answer.indices if isinstance(answer, Markers) else EMPTY
         self._show_rings()
         self._draw_selection()
         self.density_ready.emit()
 
-    def _draw_points(self, indices: np.ndarray | None) -> None:
-        """One marker item per cluster for the points at ``indices`` (None: every point)."""
+    def _draw_points(self) -> None:
+        """One marker item per cluster for every point (few enough that building them is quick)."""
         self._clear_items()
-        coords = self._coords if indices is None else self._coords[indices]
-        labels = self._labels if indices is None else self._labels[indices]
+        coords, labels = self._coords, self._labels
         n = len(coords)
-        size = _point_size(n)
+        size = point_size(n)
         pen = pg.mkPen(255, 255, 255, 160, width=0.8) if n <= 5_000 else pg.mkPen(None)
         order = sorted(self._cluster_ids.tolist(), key=lambda c: (c < 0, c))
         for cluster in order:  # clusters in id order, noise last (drawn first)
@@ -306,7 +306,7 @@ class MapLayers:
             item.setVisible(cluster not in self.state.hidden)
             self.plot.addItem(item)
             self._cluster_items[cluster] = item
-        self._drawn = indices
+        self._drawn = None
 
     def clear(self) -> None:
         """Remove every point (an empty collection or a new, still running analysis)."""
@@ -324,15 +324,21 @@ class MapLayers:
 
     def point_count(self) -> int:
         """How many points are drawn as markers (none where the density image stands for them)."""
+        if isinstance(self._picture, Markers):
+            return len(self._picture.indices)
         return int(sum(len(item.data) for item in self._cluster_items.values()))
 
     def density_shown(self) -> bool:
         """Whether the map shows the density image rather than markers."""
-        return self._image_shown
+        return isinstance(self._picture, Density)
 
     def density_image(self) -> Density | None:
         """The density image shown (per-pixel counts and colours), None when markers are."""
-        return self._density if self._image_shown else None
+        return self._picture if isinstance(self._picture, Density) else None
+
+    def marker_image(self) -> Markers | None:
+        """The markers painted for the view of a large map zoomed in (their points and image)."""
+        return self._picture if isinstance(self._picture, Markers) else None
 
     def cluster_counts(self) -> dict[int, int]:
         """Points per cluster id (noise is -1)."""

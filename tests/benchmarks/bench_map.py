@@ -7,6 +7,13 @@ pan until the new image, rendered off the GUI thread, is on screen. Medians of `
 ``hover lookup`` is one nearest-point query (KD-tree), ``lasso`` the points inside a lasso (the
 view finds them off the GUI thread; timed here directly).
 
+``longest block`` rows: a 5 ms heartbeat timer on the GUI thread while the map takes its points (until
+the first image is on screen; above 300 000 points it is made off the GUI thread), zooms in until fewer
+than 50 000 points are in view, and while every point gets a new label (a moved dendrogram cut),
+each until the new picture is painted; the longest gap between two ticks is the longest time the
+GUI thread was busy in one piece. The plain item zooms by its own repaint and recolours with
+``setBrush`` of one brush per point.
+
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_map.py [--sizes 100000 1000000]
 """
 
@@ -49,6 +56,49 @@ def wait_for(signal, msecs: int = 10_000) -> None:
     signal.disconnect(loop.quit)
 
 
+class Heartbeat:
+    """A 5 ms timer on the GUI thread; the longest gap between ticks is the longest block."""
+
+    def __init__(self) -> None:
+        self.longest, self._last = 0.0, time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest, self._last = max(self.longest, now - self._last), now
+
+    def around(self, action, until=None, settle_ms: int = 300) -> float:
+        """Run ``action`` with the timer going, wait for the ``until`` signal, then ``settle_ms``
+        more (the paints that follow); the longest block in seconds."""
+        self.longest, self._last = 0.0, time.perf_counter()
+        self.timer.start()
+        if until is not None:
+            loop = QEventLoop()
+            until.connect(loop.quit)
+            QTimer.singleShot(0, action)
+            QTimer.singleShot(30_000, loop.quit)
+            loop.exec()
+            until.disconnect(loop.quit)
+        else:
+            QTimer.singleShot(0, action)
+        loop = QEventLoop()
+        QTimer.singleShot(settle_ms, loop.quit)
+        loop.exec()
+        self.timer.stop()
+        return self.longest
+
+
+def zoom_rect(coords: np.ndarray, below: int = 50_000) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A view around the densest cluster's centre holding just under ``below`` points."""
+    centre = np.median(coords[:2000], axis=0)
+    d = np.abs(coords - centre).max(axis=1)
+    half = float(np.sort(d)[min(below, len(d)) - 1]) * 0.98
+    x, y = float(centre[0]), float(centre[1])
+    return (x - half, x + half), (y - half, y + half)
+
+
 def timed(action) -> float:
     start = time.perf_counter()
     action()
@@ -60,7 +110,17 @@ def ours(coords: np.ndarray, labels: np.ndarray, runs: int) -> dict[str, float]:
     view.resize(*SIZE)
     view.show()
     QApplication.processEvents()
-    first = timed(lambda: (view.set_points(coords, labels), view.plot.grab()))
+
+    def show() -> None:
+        view.set_points(coords, labels)
+        if view.density_image() is None and len(coords) > view.density_above:  # made off the GUI thread
+            wait_for(view.density_ready)
+        view.plot.grab()
+
+    first = timed(show)
+    beat = Heartbeat()
+    lands = view.density_ready if len(coords) > view.density_above else None
+    first_block = beat.around(lambda: view.set_points(coords, labels), lands)
     repaints, fresh = [], []
     for i in range(runs):
         step = 0.03 if i % 2 == 0 else -0.03
@@ -74,6 +134,20 @@ def ours(coords: np.ndarray, labels: np.ndarray, runs: int) -> dict[str, float]:
             fresh.append(time.perf_counter() - start)
     view._tree_runner.wait()
     QApplication.processEvents()
+    view.fit_all()
+    wait_for(view.density_ready)
+    shuffled = np.random.default_rng(2).permutation(labels)
+    lands = view.density_ready if view.density_shown() else None
+    relabel = beat.around(lambda: view._redraw(shuffled), lands)
+    view._density_runner.wait()
+    QApplication.processEvents()  # nothing of the relabelling left to land during the zoom
+    (x0, x1), (y0, y1) = zoom_rect(coords)
+    zoom = beat.around(
+        lambda: view.view_box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0),
+        view.density_ready if view.density_shown() else None,
+    )
+    view.fit_all()
+    wait_for(view.density_ready)
     probes = coords[np.random.default_rng(1).integers(0, len(coords), 200)]
     hover = timed(lambda: [view.index_at(float(x), float(y)) for x, y in probes]) / len(probes)
     lasso = np.array([[-10, -10], [5, -12], [12, 3], [0, 10], [-12, 4]], dtype=float)
@@ -86,6 +160,9 @@ def ours(coords: np.ndarray, labels: np.ndarray, runs: int) -> dict[str, float]:
         "hover": hover,
         "lasso": inside,
         "density": view.density_shown(),
+        "first block": first_block,
+        "zoom": zoom,
+        "relabel": relabel,
     }
     view.close()
     view.deleteLater()
@@ -106,9 +183,18 @@ def plain(coords: np.ndarray, runs: int) -> dict[str, float]:
         repaints.append(
             timed(lambda s=step: (plot.getViewBox().translateBy(x=s * 40, y=s * 20), plot.grab()))
         )
+    beat = Heartbeat()
+    plot.getViewBox().autoRange()
+    (x0, x1), (y0, y1) = zoom_rect(coords)
+    zoom = beat.around(lambda: plot.getViewBox().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0))
+    plot.getViewBox().autoRange()
+    QApplication.processEvents()
+    colours = [pg.mkBrush(*c) for c in np.random.default_rng(3).integers(0, 255, (13, 3))]
+    brushes = [colours[i] for i in np.random.default_rng(2).integers(0, 13, len(coords))]
+    relabel = beat.around(lambda: item.setBrush(brushes))
     plot.close()
     plot.deleteLater()
-    return {"first": first, "repaint": statistics.median(repaints)}
+    return {"first": first, "repaint": statistics.median(repaints), "zoom": zoom, "relabel": relabel}
 
 
 def main() -> None:
@@ -118,9 +204,10 @@ def main() -> None:
     args = parser.parse_args()
     QApplication.instance() or QApplication([])
     print(
-        "| points | map | first paint s | repaint after pan s | fresh image s | hover lookup ms | lasso s |"
+        "| points | map | first paint s | repaint after pan s | fresh image s | hover lookup ms | lasso s "
+        "| longest block: first paint s | longest block: zoom in to < 50k s | longest block: new labels s |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
         coords, labels = blobs(n)
         a = ours(coords, labels, args.runs)
@@ -128,9 +215,13 @@ def main() -> None:
         kind = "ScatterView (density)" if a["density"] else "ScatterView (markers)"
         print(
             f"| {n:,} | {kind} | {a['first']:.3f} | {a['repaint']:.3f} | {a['fresh']:.3f} "
-            f"| {1000 * a['hover']:.2f} | {a['lasso']:.3f} |"
+            f"| {1000 * a['hover']:.2f} | {a['lasso']:.3f} | {a['first block']:.3f} | {a['zoom']:.3f} "
+            f"| {a['relabel']:.3f} |"
         )
-        print(f"| {n:,} | plain ScatterPlotItem | {b['first']:.3f} | {b['repaint']:.3f} | | | |")
+        print(
+            f"| {n:,} | plain ScatterPlotItem | {b['first']:.3f} | {b['repaint']:.3f} | | | "
+            f"| {b['first']:.3f} | {b['zoom']:.3f} | {b['relabel']:.3f} |"
+        )
 
 
 if __name__ == "__main__":

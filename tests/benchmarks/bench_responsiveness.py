@@ -3,7 +3,9 @@
 Runs each case twice in the same process: ``in-process`` (the engine on the worker thread, as
 before issue 10) and ``engine process`` (the persistent engine process). Prints, per case, the
 longest stall of the GUI thread, the stalls over 100 ms and the stage each happened in, how long
-each view took to take the result, and, for cancelled runs, the time from Cancel to idle.
+each view took to take the result, and, for cancelled runs, the time from Cancel to idle. A
+watchdog thread samples the GUI thread's Python stack while a tick is late, so each long stall
+also names the code the GUI thread was in (``--where``).
 Also times the hand-over of a 100 000 x 384 result (project file in /dev/shm against pickle) and
 how long it holds the interpreter lock away from another thread.
 
@@ -60,12 +62,47 @@ def write_images(folder: Path, n: int) -> Path:
     return folder
 
 
+def _stack_of(thread_id: int, depth: int = 4) -> str:
+    """The innermost ``depth`` project frames (else any frames) of a thread, innermost last."""
+    frame = sys._current_frames().get(thread_id)
+    frames = []
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.f_back
+    ours = [f for f in frames if "site-packages" not in f.f_code.co_filename] or frames
+    names = (f"{Path(f.f_code.co_filename).name}:{f.f_code.co_name}:{f.f_lineno}" for f in ours[:depth])
+    return " < ".join(names)
+
+
+class Watchdog(threading.Thread):
+    """Every 10 ms, while the heartbeat is over 50 ms late, notes where the GUI thread is."""
+
+    def __init__(self, probe: Probe) -> None:
+        super().__init__(daemon=True)
+        self.probe, self.gui = probe, threading.get_ident()
+        self.seen: dict[str, int] = {}
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            time.sleep(0.01)
+            if self.probe.timer.isActive() and time.perf_counter() - self.probe._last > 0.05:
+                where = _stack_of(self.gui)
+                self.seen[where] = self.seen.get(where, 0) + 10
+
+    def report(self, top: int = 6) -> None:
+        self.running = False
+        for where, ms in sorted(self.seen.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"      ~{ms:4d} ms late in {where}")
+
+
 class Probe:
     """The heartbeat: a 5 ms timer on the GUI thread; a late tick is a stall."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, where: bool = False) -> None:
         from PySide6.QtCore import QTimer
 
+        self.watchdog = Watchdog(self) if where else None
         self.phase = "starting"
         self.stalls: list[tuple[float, str]] = []
         self.longest = 0.0
@@ -104,6 +141,8 @@ class Probe:
     def start(self) -> None:
         self._last = time.perf_counter()
         self.timer.start()
+        if self.watchdog is not None:
+            self.watchdog.start()
 
     def report(self, label: str) -> None:
         self.timer.stop()
@@ -115,6 +154,8 @@ class Probe:
             print(f"      {len(gaps):3d} x, longest {max(gaps) * 1000:5.0f} ms  in {phase}")
         views = ", ".join(f"{k} {v * 1000:.0f}" for k, v in sorted(self.views.items(), key=lambda kv: -kv[1]))
         print(f"      views (ms): {views}")
+        if self.watchdog is not None:
+            self.watchdog.report()
 
 
 def wait(app, predicate, timeout_s: float) -> bool:
@@ -138,13 +179,13 @@ def make_window(in_process: bool):
     return window
 
 
-def analyse(app, label: str, folder: Path, in_process: bool, **spec) -> None:
+def analyse(app, label: str, folder: Path, in_process: bool, where: bool = False, **spec) -> None:
     """Open ``folder`` in a fresh window and probe until the result is drawn and has settled."""
     window = make_window(in_process)
     if not in_process:
         time.sleep(3.0)  # the engine's imports, as after a window has been open a moment
     window.settings_panel.set_spec(window.settings_panel.spec.replace(use_cache=False, **spec))
-    probe = Probe(window)
+    probe = Probe(window, where)
     shown: list[float] = []
     window.result_shown.connect(lambda _r: shown.append(time.perf_counter()))
     window.worker.failed.connect(lambda message, _p: print("   failed:", message))
@@ -234,6 +275,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--skip", default="", help="comma-separated: table,images,cancel,handover")
+    parser.add_argument("--where", action="store_true", help="name the code the GUI thread was in when late")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
 
@@ -250,12 +292,12 @@ def main() -> None:
         table = write_table(root / "table", args.rows, 32)
         print(f"{args.rows} x 32 table, K-Means, k auto:")
         for in_process in (True, False):
-            analyse(app, "table", table, in_process, k=None)
+            analyse(app, "table", table, in_process, args.where, k=None)
     if "images" not in skip:
         images = write_images(root / "images", args.images)
         print(f"{args.images} images, default embedder:")
         for in_process in (True, False):
-            analyse(app, "images", images, in_process)
+            analyse(app, "images", images, in_process, args.where)
     if "cancel" not in skip:
         medium = write_table(root / "medium", 15_000, 16, seed=1)
         big = write_table(root / "big", 200_000, 8, seed=2)

@@ -80,18 +80,51 @@ def test_density_counts_equal_numpy_histogram_and_colours_come_from_the_clusters
     assert (image.rgba[empty][:, 3] == 0).all() and image.rgba[busiest][3] == 255
 
 
-def test_zooming_in_below_the_threshold_shows_markers_and_out_again_the_image(qtbot, view):
+def pixel_of(markers, x: float, y: float) -> tuple[int, int]:
+    """(row, column) of view point (x, y) in a painted marker image, row 0 at the bottom."""
+    (x0, x1), (y0, y1) = markers.rect
+    height, width = markers.rgba.shape[:2]
+    return int((y - y0) / (y1 - y0) * height), int((x - x0) / (x1 - x0) * width)
+
+
+def test_zooming_in_below_the_threshold_paints_markers_off_the_gui_thread_and_out_again_the_image(
+    qtbot, view
+):
     coords, labels = blobs(40_000)
     view.show_points(coords, labels)
     assert view.density_shown()
+    view.view_box.setRange(xRange=(5.0, 5.4), yRange=(-0.2, 0.2), padding=0)  # the edge of cluster 3
+    assert view.density_shown() and view.marker_image() is None  # the stretched image meanwhile
     with qtbot.waitSignal(view.density_ready, timeout=10_000):
-        view.view_box.setRange(xRange=(3.8, 4.2), yRange=(-0.2, 0.2), padding=0)
-    assert not view.density_shown()
+        pass
+    markers = view.marker_image()
+    assert markers is not None and not view.density_shown() and view._cluster_items == {}
     (x0, x1), (y0, y1) = view.view_box.viewRange()
     in_view = (coords[:, 0] >= x0) & (coords[:, 0] <= x1) & (coords[:, 1] >= y0) & (coords[:, 1] <= y1)
     assert 20 < in_view.sum() <= view.point_count() <= ABOVE  # every point in view, and a margin
-    drawn = np.concatenate([np.c_[item.data["x"], item.data["y"]] for item in view._cluster_items.values()])
-    assert {tuple(p) for p in coords[in_view].astype(np.float64)} <= {tuple(p) for p in drawn}
+    assert set(np.flatnonzero(in_view)) <= set(markers.indices.tolist())
+    # Each marker sits where its point is, in its cluster's colour (checked at points with no
+    # other point within a few pixels, so no neighbour's marker covers the centre).
+    rows, columns = np.array([pixel_of(markers, *coords[i]) for i in markers.indices]).T
+    height, width = markers.rgba.shape[:2]
+    inside = (rows >= 0) & (rows < height) & (columns >= 0) & (columns < width)
+    alone = [
+        i for i, r, c, ok in zip(markers.indices, rows, columns, inside, strict=True)
+        if ok and np.sum((np.abs(rows - r) <= 8) & (np.abs(columns - c) <= 8)) == 1 and labels[i] >= 0
+    ]  # fmt: skip
+    assert len(alone) > 10
+    for i in alone:
+        r, c = pixel_of(markers, *coords[i])
+        assert tuple(markers.rgba[r, c, :3]) == view.state.colour_of(int(labels[i]))
+        assert markers.rgba[r, c, 3] == 230
+    empty = np.ones((height, width), dtype=bool)
+    for r, c in zip(rows[inside], columns[inside], strict=True):
+        empty[max(r - 6, 0) : r + 7, max(c - 6, 0) : c + 7] = False
+    assert empty.any() and (markers.rgba[empty][:, 3] == 0).all()  # nothing painted away from points
+
+    requests = view._density_runner.ticket
+    view.view_box.translateBy(x=0.05)  # a short pan stays inside the painted margin: no new image
+    assert view.marker_image() is markers and view._density_runner.ticket == requests
     with qtbot.waitSignal(view.density_ready, timeout=10_000):
         view.reset_view()
     assert view.density_shown() and view.point_count() == 0
@@ -213,8 +246,22 @@ def test_new_labels_for_the_same_points_keep_the_kd_tree_and_recolour_the_image(
     coords, labels = blobs(20_000, seed=7)
     view.show_points(coords, labels)
     qtbot.waitUntil(lambda: view._tree is not None, timeout=10_000)
-    tree = view._tree
-    view.state.set_labels(np.zeros(len(coords), dtype=int))  # what a moved dendrogram cut does
+    tree, before = view._tree, view.density_image()
+    with qtbot.waitSignal(view.density_ready, timeout=10_000):
+        view.state.set_labels(np.zeros(len(coords), dtype=int))  # what a moved dendrogram cut does
+        assert view.density_image() is before  # the old picture shows until the new one lands
     image = view.density_image()
     assert view._tree is tree and view.legend_entries() == ["cluster 0  (20000)"]
+    assert image.counts.sum() == before.counts.sum() == len(coords)
     assert (image.rgba[image.counts > 0][:, :3] == view.state.colour_of(0)).all()
+
+
+def test_above_the_render_now_limit_the_first_image_is_made_off_the_gui_thread(qtbot, view):
+    coords, labels = blobs(30_000, seed=8)
+    view.render_now_below = 10_000  # as a million points would be
+    with qtbot.waitSignal(view.density_ready, timeout=10_000):
+        view.show_points(coords, labels)
+        assert view.density_image() is None and view.point_count() == 0  # nothing yet, nothing blocked
+    image = view.density_image()
+    assert np.array_equal(image.counts, histogram(coords, image.rect, image.counts.shape))
+    assert image.counts.sum() == len(coords)

@@ -4,6 +4,7 @@ clusters, no echoes, and a plain-dict round trip for project files."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 
 import numpy as np
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from engine.anomaly import Anomalies, threshold_for
 from engine.cluster import Clustering
 from engine.cluster.agglomerative import agglomerative_tree
-from gui.view_state import ViewState
+from gui.view_state import ViewState, items_digest
 from gui.views.anomaly import AnomalyView
 from gui.views.dendrogram import DendrogramView
 from gui.views.scatter import ScatterView
@@ -234,3 +235,14 @@ def test_colours_and_user_names_stay_with_their_clusters_across_a_reclustering(q
 
     state.set_labels(np.arange(90) % 2)  # unrelated clusters (a dendrogram cut elsewhere): nothing inherited
     assert state.name_of(0) == "cluster 0" and state.colour_of(1) != before[2]
+
+
+def test_the_items_fingerprint_is_made_once_per_collection_and_keeps_its_saved_formula(make_result):
+    result = make_result(n=50, k=2)
+    lines = "".join(f"{item.path}\t{item.row}\n" for item in result.analysed.items)
+    expected = hashlib.sha1(lines.encode()).hexdigest()  # what saved project files hold
+    assert items_digest(result) == expected
+    result.analysed.items.reverse()  # the same collection: the remembered fingerprint, not a new one
+    assert items_digest(result) == expected
+    other = dataclasses.replace(result, analysed=dataclasses.replace(result.analysed))
+    assert items_digest(other) != expected  # another collection (these items reversed) is made anew
