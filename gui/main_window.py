@@ -8,7 +8,8 @@ window opens fast; the engine process (see gui.worker) imports the heavy engine 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,6 +128,10 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
 
+        self._view_steps: deque[Callable[[], None]] = deque()
+        """What is left of showing a result (see :meth:`_show_result`); a newer result clears it."""
+        self._step_timer = QTimer(self, singleShot=True, interval=0)
+        self._step_timer.timeout.connect(self._next_view_step)
         self._rerun_timer = QTimer(self)
         self._rerun_timer.setSingleShot(True)
         self._rerun_timer.setInterval(RERUN_DELAY_MS)
@@ -400,12 +405,24 @@ class MainWindow(QMainWindow):
         self.show_result(result, f"Done: {n} {result.modality} items, {result.n_clusters} clusters")
         self._use_remembered_embedder(result)
 
-    def show_result(self, result: Result, status: str) -> None:
-        """Show a result (from a run or a project file) in every view; ``status`` for the status bar."""
+    def show_result(self, result: Result, status: str, at_once: bool = False) -> None:
+        """Show a result (from a run or a project file) in every view; ``status`` for the status bar.
+
+        The map comes first and the other views follow one per turn of the event loop, so that a
+        large result never holds the window in one piece; ``result_shown`` says when all have it.
+        ``at_once`` fills every view before returning (a project applies its saved view state next).
+        """
         self._idle(status)
-        self._show_result(result)
-        self._show_honest_state()
-        self.result_shown.emit(result)
+
+        def shown() -> None:
+            self._show_honest_state()
+            self.result_shown.emit(result)
+
+        if at_once:
+            self._show_result(result)
+            shown()
+        else:
+            self._show_result(result, then=shown)
 
     def _use_remembered_embedder(self, result: Result) -> None:
         """A new input's modality is known only now: re-embed with the embedder chosen for it last."""
@@ -413,8 +430,13 @@ class MainWindow(QMainWindow):
         if self.settings_panel.spec.embedder is None and wanted not in (None, result.embedder):
             self.settings_panel.edit(embedder=wanted)
 
-    def _show_result(self, result: Result | None) -> None:
-        """Put a result into every view; None empties them and shows the drop hint."""
+    def _show_result(self, result: Result | None, then: Callable[[], None] | None = None) -> None:
+        """Put a result into every view; None empties them and shows the drop hint.
+
+        With ``then``, the views after the map are filled one per turn of the event loop and
+        ``then`` runs after the last; without it, all at once (as tests that look straight away need).
+        """
+        self._view_steps.clear()
         self.result = result
         self.view_state.reset_for(result)
         self.metrics.set_result(result)
@@ -430,12 +452,26 @@ class MainWindow(QMainWindow):
         self.drop_hint.setText(DROP_HINT)
         self.scatter.set_result(result)
         self.central.setCurrentWidget(self.scatter)
-        self.problems.set_problems(result.problems)
-        self.settings_panel.set_result(result)
-        self.k_curve.set_curve(result.k_curve)
-        self.k_curve_dock.setVisible(result.k_curve is not None)
-        self.analysis.set_result(result)
-        self.item.set_result(result)
+        steps = [
+            lambda: self.problems.set_problems(result.problems),
+            lambda: self.settings_panel.set_result(result),
+            lambda: self.k_curve.set_curve(result.k_curve),
+            lambda: self.k_curve_dock.setVisible(result.k_curve is not None),
+            lambda: self.analysis.set_result(result),
+            lambda: self.item.set_result(result),
+        ]
+        if then is None:
+            for step in steps:
+                step()
+            return
+        self._view_steps.extend([*steps, then])
+        self._step_timer.start()
+
+    def _next_view_step(self) -> None:
+        if self._view_steps:
+            self._view_steps.popleft()()
+        if self._view_steps:
+            self._step_timer.start()
 
     def _on_failed(self, message: str, problems: list) -> None:
         self._idle(message)
@@ -474,6 +510,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._rerun_timer.stop()
+        self._step_timer.stop()
+        self._view_steps.clear()
         self.worker.shutdown(timeout_ms=5000)
         self.item.shutdown()
         if self.settings is not None:

@@ -212,7 +212,7 @@ class ProjectController(QObject):
         try:
             self.window.cancel()  # a run still going would replace the project when it ends
             self.window.settings_panel.set_spec(result.spec)
-            self.window.show_result(result, f"Opened {path.name}")
+            self.window.show_result(result, f"Opened {path.name}", at_once=True)
             self.window.worker.adopt(result, str(path))  # the engine re-clusters from this file's vectors
             apply_view_state(self.window.view_state, view_state)
         finally:

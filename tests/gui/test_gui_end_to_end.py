@@ -39,7 +39,7 @@ def test_dropped_folder_is_analysed_and_bad_files_listed(qtbot, window, tmp_path
     folder.mkdir()
     write_blobs(folder / "blobs.csv", 150)
     (folder / "broken.csv").write_bytes(b"\x00\x01\x02 not a csv \xff\xfe" * 10)
-    with qtbot.waitSignal(window.worker.finished, timeout=60_000, raising=True) as blocker:
+    with qtbot.waitSignal(window.result_shown, timeout=60_000, raising=True) as blocker:
         drop(window, folder)
     result = blocker.args[0]
     assert window.scatter.point_count() == 150
@@ -76,7 +76,7 @@ def test_cancel_mid_run_then_run_again(qtbot, window, tmp_path, drop):
     small = tmp_path / "small"
     small.mkdir()
     write_blobs(small / "blobs.csv", 150, seed=2)
-    with qtbot.waitSignal(window.worker.finished, timeout=60_000):
+    with qtbot.waitSignal(window.result_shown, timeout=60_000):
         drop(window, small)
     assert window.scatter.point_count() == 150
 
@@ -97,7 +97,7 @@ def test_method_views_follow_the_settings_and_share_the_selection(qtbot, window,
     folder = tmp_path / "blobs"
     folder.mkdir()
     write_blobs(folder / "blobs.csv", 120)
-    with qtbot.waitSignal(window.worker.finished, timeout=60_000):
+    with qtbot.waitSignal(window.result_shown, timeout=60_000):
         drop(window, folder)
     docks = window.analysis
     assert docks.dendrogram.tree is None  # K-Means draws no tree

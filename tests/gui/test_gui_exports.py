@@ -45,7 +45,8 @@ def window(qtbot, analysed) -> MainWindow:
     win = MainWindow(settings=None)
     qtbot.addWidget(win)
     win.settings_panel.set_spec(analysed.spec)
-    win.show_result(analysed, "shown")
+    with qtbot.waitSignal(win.result_shown, timeout=5000):
+        win.show_result(analysed, "shown")
     return win
 
 

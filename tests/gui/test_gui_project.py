@@ -40,9 +40,10 @@ def _window(qtbot, tmp_path) -> MainWindow:
     return window
 
 
-def _shown(window: MainWindow, result: pipeline.Result) -> MainWindow:
+def _shown(qtbot, window: MainWindow, result: pipeline.Result) -> MainWindow:
     window.settings_panel.set_spec(result.spec)
-    window.show_result(result, "shown")
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.show_result(result, "shown")  # the views after the map fill in the next turns
     return window
 
 
@@ -60,7 +61,7 @@ def _no_reading_or_embedding(monkeypatch) -> None:
 
 
 def test_save_then_open_in_a_fresh_window_restores_everything(qtbot, tmp_path, analysed, monkeypatch):
-    first = _shown(_window(qtbot, tmp_path), analysed)
+    first = _shown(qtbot, _window(qtbot, tmp_path), analysed)
     state = first.view_state
     state.rename(0, "round ones")
     automatic = state.name_of(1)  # a name the window gave (from the features), not the user
@@ -108,7 +109,7 @@ def test_unsaved_question_after_a_change_and_not_after_saving(qtbot, tmp_path, a
         return answers.pop(0)
 
     monkeypatch.setattr(project, "ask_unsaved", answer)
-    window = _shown(_window(qtbot, tmp_path), analysed)
+    window = _shown(qtbot, _window(qtbot, tmp_path), analysed)
     window.show()
     assert window.project.dirty  # a fresh analysis is not saved anywhere yet
     window.project.save_to(tmp_path / "a.dm6", wait=True)

@@ -60,7 +60,7 @@ def test_empty_window_shows_the_drop_hint(window):
 def test_drop_runs_and_fills_every_view(qtbot, window, tmp_path, drop):
     folder = tmp_path / "in"
     folder.mkdir()
-    with qtbot.waitSignal(window.worker.finished, timeout=5000):
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
         drop(window, folder)
     assert window.settings_panel.spec.paths == (str(folder),)
     assert window.central.currentWidget() is window.scatter
@@ -102,7 +102,7 @@ def test_cancel_keeps_the_window_usable(qtbot, window, tmp_path):
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     assert window.stage_label.text() == "Cancelled" and not window.cancel_button.isEnabled()
     window.engine.delay_s = 0
-    with qtbot.waitSignal(window.worker.finished, timeout=5000):
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
         window.run_now()
     assert window.scatter.point_count() == 150
 
@@ -176,3 +176,19 @@ def test_selection_count_in_the_status_bar_and_esc_clears_when_idle(qtbot, windo
     calls = len(window.engine.calls)
     qtbot.keyClick(window.scatter.tools.search, Qt.Key.Key_Return)
     assert len(window.engine.calls) == calls and not window.worker.running
+
+
+def test_a_result_shows_the_map_first_the_other_views_in_later_turns_and_a_newer_one_wins(qtbot, make_result):
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    first, second = make_result(n=120, k=3), make_result(n=60, k=2)
+    shown: list[object] = []
+    window.result_shown.connect(shown.append)
+    window.show_result(first, "first")
+    assert window.scatter.point_count() == 120 and window.result is first  # the map at once
+    assert window.item.result is None and shown == []  # the other views are queued
+    window.show_result(second, "second")  # before the first has finished showing
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        pass
+    assert shown == [second] and window.item.result is second  # the first's steps were dropped
+    assert window.scatter.point_count() == 60
