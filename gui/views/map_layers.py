@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, QTimer
 
 from gui.views.density import Density, LatestRunner, Markers, Rect, density_or_points
 from gui.views.map_tools import padded_range
@@ -35,6 +35,10 @@ Describe = Callable[[int], tuple[str, str | None]]
 MARK_LIMIT = 5_000
 """At most this many rings (the highest-scoring outliers) or selection marks over a density image."""
 EMPTY = np.zeros(0, dtype=np.intp)
+TREE_DELAY_MS = 250
+"""The hover index (a KD-tree) is built this long after new points arrive. Built at once it competes
+with the first image for the interpreter: the first paint of 100 000 points took 0.06-0.11 s so,
+0.023-0.033 s without (bench_map.py). Hover meanwhile searches every point, as while it builds."""
 RENDER_NOW_BELOW = 300_000
 """Up to this many shown points the first image is made at once (under about 50 ms), so a result
 appears drawn; above, it is made off the GUI thread like every later one (the map is empty meanwhile)."""
@@ -86,6 +90,8 @@ class MapLayers:
         self._density_runner.done.connect(self._apply_density)
         self._tree_runner = LatestRunner(self)
         self._tree_runner.done.connect(self._on_tree)
+        self._tree_timer = QTimer(self, singleShot=True, interval=TREE_DELAY_MS)
+        self._tree_timer.timeout.connect(self._build_tree)
         self._shape_runner = LatestRunner(self)
         self._shape_runner.done.connect(lambda found: self._select_inside(*found))
         self.view_box.sigRangeChanged.connect(lambda *_: self._on_view_changed())
@@ -191,8 +197,8 @@ class MapLayers:
         self._shape_runner.forget()
         if not same_points:
             self._tree = None
-            if len(coords):
-                self._tree_runner.request(lambda: (coords, _kd_tree(coords)))
+            self._tree_runner.forget()
+            self._tree_timer.start()
         self._uncertain_flags = None
         for ring in (self._outliers, self._uncertain):
             ring.setData(pos=np.zeros((0, 2)))
@@ -317,6 +323,11 @@ class MapLayers:
             self.plot.removeItem(item)
         self._cluster_items.clear()
         self._drawn = EMPTY
+
+    def _build_tree(self) -> None:
+        coords = self._coords
+        if coords is not None and len(coords) and self._tree is None:
+            self._tree_runner.request(lambda: (coords, _kd_tree(coords)))
 
     def _on_tree(self, built: tuple[np.ndarray, Any]) -> None:
         if built[0] is self._coords:
