@@ -226,6 +226,7 @@ class MemberView(QWidget):
         self.delegate.play_requested.connect(self.play_requested)
 
         self.title = QLabel()
+        self.title.setWordWrap(True)  # a long cluster name wraps rather than cutting off the count
         self.order = QComboBox()
         for key, label in ORDERS.items():
             self.order.addItem(label, key)
