@@ -8,7 +8,10 @@ import numpy as np
 
 from engine.embed import Embedder, register
 from engine.items import Collection, Item
-from engine.progress import CancelToken, Progress
+from engine.progress import FEATURES, CancelToken, Progress, detailed
+
+FIT_CHUNK = 50_000
+"""Rows per step of the scaling fit: about 0.1 s each, so progress moves and Cancel is heard."""
 
 
 class StandardizedTable(Embedder):
@@ -40,16 +43,30 @@ class StandardizedTable(Embedder):
     def fit(
         self, payloads: list[np.ndarray], collection: Collection, progress: Progress, cancel: CancelToken
     ) -> None:
-        """Which features are one-hot indicators, and the mean and spread of the others."""
-        X = np.array(payloads, dtype=np.float32)
+        """Which features are one-hot indicators, and the mean and spread of the others.
+
+        Summed in chunks (Chan's pairwise update: as exact as one pass over the whole table), so that a
+        million rows report progress and hear Cancel instead of one silent multi-second step.
+        """
+        width = len(payloads[0]) if payloads else 0
         one_hot = {f for fs in collection.one_hot.values() for f in fs}
         indicator = np.array([name in one_hot for name in collection.feature_names], dtype=bool)
-        if len(indicator) != X.shape[1]:
-            indicator = np.zeros(X.shape[1], dtype=bool)
-        numeric = X[:, ~indicator]
-        std = numeric.std(axis=0)
+        if len(indicator) != width:
+            indicator = np.zeros(width, dtype=bool)
+        stage = detailed(f"{FEATURES} ({self.name})", "scaling")
+        count, mean, m2 = 0, np.zeros((~indicator).sum()), np.zeros((~indicator).sum())
+        for start in range(0, len(payloads), FIT_CHUNK):
+            cancel.raise_if_cancelled()
+            chunk = np.array(payloads[start : start + FIT_CHUNK], dtype=np.float64)[:, ~indicator]
+            n, chunk_mean = len(chunk), chunk.mean(axis=0)
+            delta = chunk_mean - mean
+            m2 += ((chunk - chunk_mean) ** 2).sum(axis=0) + delta**2 * count * n / (count + n)
+            mean += delta * n / (count + n)
+            count += n
+            progress(stage, count, len(payloads))
+        std = np.sqrt(m2 / max(count, 1))
         std[std == 0] = 1.0
-        self._scaling = (indicator, numeric.mean(axis=0), std)
+        self._scaling = (indicator, mean.astype(np.float32), std.astype(np.float32))
 
     def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
         indicator, mean, std = self._scaling

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "resources" / "demo"
 
 
-def main_py(*args: str) -> subprocess.CompletedProcess:
+def main_py(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -82,7 +88,15 @@ def test_models_lists_every_embedder_and_remembers_a_choice(tmp_path):
 
 def test_compare_scores_every_embedder_on_labelled_series(tmp_path):
     done = main_py(
-        "compare", str(DEMO / "timeseries"), "--embedders", "ts-resampled,ts-catch22", "--out", str(tmp_path)
+        "compare",
+        str(DEMO / "timeseries"),
+        "--embedders",
+        "ts-resampled,ts-catch22",
+        "--out",
+        str(tmp_path),
+        env={
+            "DATAMINING6_CACHE_DIR": str(tmp_path / "cache")
+        },  # vectors an earlier test cached skip the step
     )
     assert done.returncode == 0, done.stderr
     assert "120 timeseries items, 3 known classes, k = 3" in done.stdout

@@ -275,3 +275,28 @@ def test_metrics_stage_reports_its_two_parts() -> None:
     per_item, scores = score_clusters(X, labels, None, 0, seen)
     assert per_item is not None and "silhouette" in scores
     assert seen.reports == [(p.METRICS, 0, 2), (p.METRICS, 1, 2), (p.METRICS, 2, 2)]
+
+
+def test_table_scaling_is_fitted_in_counted_chunks_with_the_whole_tables_mean_and_spread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine.embed import tabular
+    from engine.items import Collection
+
+    monkeypatch.setattr(tabular, "FIT_CHUNK", 7)
+    rng = np.random.default_rng(0)
+    rows = np.column_stack([rng.normal(1e6, 2.0, 50), rng.normal(-3, 0.1, 50), rng.integers(0, 2, 50)])
+    collection = Collection(items=[], feature_names=["big", "small", "kind=a"], one_hot={"kind": ["kind=a"]})
+    seen: list[tuple[str, int, int]] = []
+    embedder = tabular.StandardizedTable()
+    embedder.fit(list(rows), collection, lambda *a: seen.append(a), p.NEVER_CANCELLED)
+    indicator, mean, std = embedder._scaling
+    assert indicator.tolist() == [False, False, True]
+    np.testing.assert_allclose(mean, rows[:, :2].mean(axis=0), rtol=1e-7)
+    np.testing.assert_allclose(std, rows[:, :2].std(axis=0), rtol=1e-5)  # exact though the mean is 1e6
+    assert [done for _, done, _ in seen] == [7, 14, 21, 28, 35, 42, 49, 50]
+    assert all(p.stage_of(stage) == p.FEATURES for stage, _, _ in seen)
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        embedder.fit(list(rows), collection, lambda *a: None, cancel)
