@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 from engine.anomaly import Anomalies, threshold_for
 from engine.cluster import Clustering
@@ -21,6 +20,7 @@ from gui.views.anomaly import AnomalyView
 from gui.views.dendrogram import DendrogramView
 from gui.views.scatter import ScatterView
 from gui.views.silhouette import SilhouetteView
+from tests.gui.conftest import settle_map
 
 
 def scored(result, detector: str = "ecod", contamination: float = 0.05):
@@ -56,15 +56,7 @@ def show(state: ViewState, views, result) -> None:
     state.reset_for(result)
     for view in views:
         view.set_result(result)
-    scatter = views[0]
-    last = None
-    for _ in range(50):  # the plot's axes settle after a range change before points can be clicked
-        QApplication.processEvents()
-        now = scatter.scene_pos_of(0).toPoint()
-        if now == last:
-            return
-        last = now
-        QTest.qWait(10)
+    settle_map(views[0])  # the plot's axes settle after a range change before points can be clicked
 
 
 def click_point(qtbot, scatter: ScatterView, index: int) -> None:
