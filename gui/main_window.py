@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -39,13 +38,13 @@ from gui.analysis_docks import AnalysisDocks
 from gui.exports import ExportActions
 from gui.help_dialogs import show_about, show_shortcuts
 from gui.item_dock import ItemDock
-from gui.models_dialog import ModelsDialog
 from gui.project import SUFFIX as PROJECT_SUFFIX
 from gui.project import ProjectController
 from gui.run_status import RunStatus
 from gui.settings_panel import SettingsPanel
 from gui.settings_store import RememberedSettings, default_values
 from gui.shown_state import spec_changes, window_title
+from gui.tools_menu import ToolActions
 from gui.view_state import ViewState
 from gui.views.cluster_panel import ClusterPanel
 from gui.views.k_curve import KCurveView
@@ -212,13 +211,8 @@ class MainWindow(QMainWindow):
         )
         self.restore_defaults_action.triggered.connect(self.restore_default_settings)
         view_menu.addAction(self.restore_defaults_action)
-        tools_menu = self.menuBar().addMenu("&Tools")
-        self.models_action = QAction("&Models…", self)
-        self.models_action.triggered.connect(self.show_models)
-        self.clear_cache_action = QAction("&Clear cache", self)
-        self.clear_cache_action.setToolTip("Forget cached vectors and thumbnails; the next run embeds again.")
-        self.clear_cache_action.triggered.connect(self.clear_cache)
-        tools_menu.addActions([self.models_action, self.clear_cache_action])
+        self.tools = ToolActions(self)
+        self.tools.fill_menu(self.menuBar().addMenu("&Tools"))
         help_menu = self.menuBar().addMenu("&Help")
         self.shortcuts_action = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence("Ctrl+/"))
         self.shortcuts_action.triggered.connect(lambda: show_shortcuts(self))
@@ -231,29 +225,9 @@ class MainWindow(QMainWindow):
         self.remembered.forget()
         self.settings_panel.edit(**default_values(), embedder=None)
 
-    def show_models(self) -> ModelsDialog:
-        """Open the Models dialog; choosing a model there re-runs the analysis with it."""
-        dialog = ModelsDialog(self)
-        dialog.models_changed.connect(self._rerun_timer.start)
-        dialog.show()
-        return dialog
-
-    def clear_cache(self) -> None:
-        """Forget every cached vector and thumbnail; the next run embeds again."""
-        import sqlite3
-
-        from engine.embed.cache import clear_cache
-        from engine.thumbnails import ThumbnailCache
-
-        try:
-            vectors = clear_cache()
-        except (OSError, sqlite3.Error) as error:
-            QMessageBox.critical(self, "Clear cache", f"The vector cache cannot be cleared: {error}")
-            return
-        pictures = ThumbnailCache().trim(0)
-        self.stage_label.setText(
-            f"Cache cleared ({vectors / 1e6:.1f} MB of vectors, {pictures / 1e6:.1f} MB of thumbnails freed)"
-        )
+    def rerun_soon(self) -> None:
+        """Re-run after the settings have been quiet a moment (models or settings changed)."""
+        self._rerun_timer.start()
 
     # ---- opening input ----------------------------------------------------------------------
     def open_paths(self, paths: Iterable[str | Path]) -> None:
@@ -307,19 +281,16 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802 (Qt override)
-        self._end_drag()
+        self._mark_dragging(False)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
-        self._end_drag()
+        self._mark_dragging(False)
         paths = _local_paths(event.mimeData())
         if not paths:
             event.ignore()
             return
         event.acceptProposedAction()
         self.open_paths(paths)
-
-    def _end_drag(self) -> None:
-        self._mark_dragging(False)
 
     def _mark_dragging(self, dragging: bool) -> None:
         # The style sheet highlights the drop zone through this property; re-polish to apply it.

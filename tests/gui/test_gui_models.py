@@ -61,7 +61,7 @@ def test_clear_cache_empties_the_vector_cache_and_the_thumbnails(qtbot):
     ThumbnailCache().put("ab12", np.zeros((8, 8, 3), np.uint8))
     window = MainWindow(settings=None)
     qtbot.addWidget(window)
-    window.clear_cache_action.trigger()
+    window.tools.clear_cache_action.trigger()
     cache = VectorCache()
     assert len(cache) == 0
     cache.close()
@@ -79,12 +79,12 @@ def test_clear_cache_repairs_a_damaged_cache_and_shows_a_failure_in_a_dialog(qtb
     monkeypatch.setattr(QMessageBox, "critical", lambda *args: shown.append(args[-1]))
     window = MainWindow(settings=None)
     qtbot.addWidget(window)
-    window.clear_cache_action.trigger()
+    window.tools.clear_cache_action.trigger()
     assert "cleared" in window.stage_label.text() and not shown
     cache = VectorCache()
     assert len(cache) == 0
     cache.close()
 
     monkeypatch.setenv("DATAMINING6_CACHE_DIR", str(tmp_path / "cache" / "vectors.sqlite" / "sub"))
-    window.clear_cache_action.trigger()
+    window.tools.clear_cache_action.trigger()
     assert len(shown) == 1 and "cannot be cleared" in shown[0]

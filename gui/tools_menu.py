@@ -1,0 +1,54 @@
+"""The Tools menu: the Models dialog and clearing the cache (the window only adds the menu)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QMessageBox
+
+from gui.models_dialog import ModelsDialog
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+
+class ToolActions(QObject):
+    """Models… (choosing a model re-runs the analysis) and Clear cache (vectors and thumbnails)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.models_action = QAction("&Models…", window)
+        self.models_action.triggered.connect(self.show_models)
+        self.clear_cache_action = QAction("&Clear cache", window)
+        self.clear_cache_action.setToolTip("Forget cached vectors and thumbnails; the next run embeds again.")
+        self.clear_cache_action.triggered.connect(self.clear_cache)
+
+    def fill_menu(self, menu: QMenu) -> None:
+        menu.addActions([self.models_action, self.clear_cache_action])
+
+    def show_models(self) -> ModelsDialog:
+        """Open the Models dialog; choosing a model there re-runs the analysis with it."""
+        dialog = ModelsDialog(self.window)
+        dialog.models_changed.connect(self.window.rerun_soon)
+        dialog.show()
+        return dialog
+
+    def clear_cache(self) -> None:
+        """Forget every cached vector and thumbnail; the next run embeds again."""
+        import sqlite3
+
+        from engine.embed.cache import clear_cache
+        from engine.thumbnails import ThumbnailCache
+
+        try:
+            vectors = clear_cache()
+        except (OSError, sqlite3.Error) as error:
+            QMessageBox.critical(self.window, "Clear cache", f"The vector cache cannot be cleared: {error}")
+            return
+        pictures = ThumbnailCache().trim(0)
+        self.window.stage_label.setText(
+            f"Cache cleared ({vectors / 1e6:.1f} MB of vectors, {pictures / 1e6:.1f} MB of thumbnails freed)"
+        )
