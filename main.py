@@ -7,6 +7,19 @@ import sys
 from pathlib import Path
 
 
+def compile_into_user_cache() -> None:
+    """In the packaged app, compile the library sources it ships into the user's cache, once.
+
+    torch and transformers ship as sources only (OpenCLIP and the ONNX export read their source
+    code); the packaged app writes no bytecode by default, so each start would compile them again.
+    """
+    if getattr(sys, "frozen", False) and sys.pycache_prefix is None:
+        from engine.embed.cache import default_cache_dir
+
+        sys.pycache_prefix = str(default_cache_dir() / "pycache")
+        sys.dont_write_bytecode = False
+
+
 def main() -> int:
     from engine.cli import COMMANDS
 
@@ -31,5 +44,6 @@ if __name__ == "__main__":
     # starts this executable again, and freeze_support() turns it into the engine, not a window.
     import multiprocessing
 
+    compile_into_user_cache()
     multiprocessing.freeze_support()
     raise SystemExit(main())

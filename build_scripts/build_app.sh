@@ -32,6 +32,7 @@ echo "PyInstaller (with the ONNX export) took $(($(date +%s) - start)) s"
 app="$distpath/DataMining6"
 [ -d "$app" ] || app="$distpath/DataMining6.app"
 if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null; then
+  "$python" build_scripts/strip_debug.py "$app"  # debug information in 88 libraries: about 47 MB
   # Symbol tables nothing reads at run time: about 100 MB. Only these two, which no tool patched.
   for lib in "$app"/_internal/torch/lib/libtorch_cpu.so "$app"/_internal/llvmlite/binding/libllvmlite.so; do
     [ -f "$lib" ] && strip --strip-unneeded "$lib"

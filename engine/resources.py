@@ -71,3 +71,28 @@ def install_hint(pip_names: str) -> str:
     if is_bundled():
         return "the full DataMining6 app (this lean build leaves PyTorch and what is built on it out)"
     return f"pip install {pip_names}"
+
+
+def left_out_model_code(folder: Path) -> str:
+    """Why the bundle cannot load the transformers model in ``folder``, or "" when nothing is amiss.
+
+    The full app ships the model code of the architectures sentence models use
+    (build_scripts/bundle_trim.py); a model of another one needs the app run from source.
+    """
+    if not is_bundled():
+        return ""
+    try:
+        model_type = str(json.loads((folder / "config.json").read_text(encoding="utf-8"))["model_type"])
+        from transformers.models.auto.configuration_auto import model_type_to_module_name
+
+        module = model_type_to_module_name(model_type)
+        if importlib.util.find_spec(f"transformers.models.{module}.modeling_{module.split('.')[-1]}"):
+            return ""
+    except ImportError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""  # no readable config: the loader's own error says more
+    return (
+        f"This app ships the model code of the common sentence-model architectures only, not {model_type!r}; "
+        "run DataMining6 from source (see Install in the README) to use this model"
+    )

@@ -18,7 +18,7 @@ from PIL import Image
 from engine.embed import Embedder, Readiness, register
 from engine.embed.device import choose_device
 from engine.embed.models import configured_model, hf_cached_snapshot
-from engine.embed.onnx_runtime import OnnxUnavailable, has_shipped, unit_rows
+from engine.embed.onnx_runtime import OnnxUnavailable, has_shipped, shipped_variant, unit_rows
 from engine.items import Collection, Item
 from engine.progress import LOAD_MODEL, CancelToken, Progress
 from engine.resources import install_hint, left_out_weights, weights_left_out
@@ -145,6 +145,8 @@ class EfficientNetLite0(Embedder):
     def params(self) -> dict[str, Any]:
         path, packaged = self._weights()
         model = f"packaged:{path.name}" if packaged and path else _file_identity(path) if path else None
+        if packaged and path:
+            model = f"{model} {shipped_variant(self.architecture)}".rstrip()
         return {"model": model, "architecture": self.architecture, "size": self.input_size}
 
     def warm_up(self) -> None:

@@ -112,6 +112,16 @@ def has_shipped(name: str) -> bool:
     return any(bundled_models("onnx").glob(f"{name}-*.onnx"))
 
 
+def shipped_variant(name: str) -> str:
+    """What sets the shipped ONNX file of model ``name`` apart in vector cache keys ("" if none ships).
+
+    The packaged app stores the default models' weights as float16 (build_scripts/onnx_fp16.py);
+    their vectors differ from a float32 export's (cosine >= 0.99998), so the two never share
+    cached vectors.
+    """
+    return "onnx float16 weights" if has_shipped(name) else ""
+
+
 def exported_model(name: str, key: str, export: Callable[[], bytes], folder: Path | None = None) -> Path:
     """The ONNX file for model ``name`` whose weights and settings hash to ``key``; exported if needed.
 

@@ -140,7 +140,10 @@ class SentenceTransformerText(Embedder):
         if source.startswith("package"):
             from importlib.metadata import version
 
-            identity = f"{_PIP_NAME} {version(_PIP_NAME)}"
+            from engine.embed.onnx_runtime import shipped_variant
+
+            variant = shipped_variant(f"text-{folder.name}") if folder is not None else ""
+            identity = f"{_PIP_NAME} {version(_PIP_NAME)} {variant}".rstrip()
         else:
             identity = str(folder.resolve()) if folder is not None else str(self.options.get("model"))
         return {
@@ -271,9 +274,15 @@ def _load_model(folder: str, device: str) -> Any:
     try:
         model = SentenceTransformer(folder, device=device, local_files_only=True)
     except Exception as error:  # noqa: BLE001 - junk weights fail in many ways; name the folder
+        from engine.resources import left_out_model_code
+
+        advice = (
+            left_out_model_code(Path(folder))
+            or "Choose a folder holding a complete model (config.json, weights, tokenizer)"
+        )
         raise ValueError(
             f"{folder} could not be loaded as a sentence-transformers model ({type(error).__name__}: "
-            f"{error}). Choose a folder holding a complete model (config.json, weights, tokenizer)."
+            f"{error}). {advice}."
         ) from error
     model.eval()
     return model
