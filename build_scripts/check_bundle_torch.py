@@ -80,17 +80,6 @@ def make_text_model(root: Path, family: str) -> Path:
     pooling = models.Pooling(transformer.get_word_embedding_dimension(), "mean")
     folder = root / f"{family}-sentence-model"
     SentenceTransformer(modules=[transformer, pooling], device="cpu").save(str(folder))
-    # As models on the Hub are laid out (this sentence-transformers writes a newer layout).
-    kinds = {"": "Transformer", "1_Pooling": "Pooling"}
-    modules = [{"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
-               for i, (path, kind) in enumerate(kinds.items())]  # fmt: skip
-    classic = {
-        "modules.json": modules,
-        "sentence_bert_config.json": {"max_seq_length": 64, "do_lower_case": False},
-        "1_Pooling/config.json": {"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True},
-    }
-    for name, content in classic.items():
-        (folder / name).write_text(json.dumps(content), encoding="utf-8")
     return folder
 
 

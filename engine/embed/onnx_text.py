@@ -16,9 +16,9 @@ import numpy as np
 
 from engine.embed import onnx_runtime as ort
 
-_TRANSFORMER = "sentence_transformers.models.Transformer"
-_POOLING = "sentence_transformers.models.Pooling"
-_NORMALIZE = "sentence_transformers.models.Normalize"
+_LAYOUTS = (("Transformer", "Pooling"), ("Transformer", "Pooling", "Normalize"))
+"""The module lists taken, by class name: sentence-transformers 6 saves them under new module paths
+(``sentence_transformers.base.modules.transformer.Transformer`` for ``...models.Transformer``)."""
 WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
 """Where a sentence-transformers folder keeps its transformer's weights, in the order looked for."""
 BATCH = 64
@@ -35,13 +35,12 @@ def _read_json(path: Path) -> Any:
 def _weights_file(folder: Path) -> Path:
     """The model folder's weights, after checking its layout is one this runner reproduces exactly."""
     modules = _read_json(folder / "modules.json") if (folder / "modules.json").is_file() else None
-    types = [m.get("type") for m in modules] if isinstance(modules, list) else None
-    layouts = ([_TRANSFORMER, _POOLING], [_TRANSFORMER, _POOLING, _NORMALIZE])
-    if types not in layouts or modules[0].get("path"):
+    types = [str(m.get("type", "")) for m in modules] if isinstance(modules, list) else []
+    ours = all(t.startswith("sentence_transformers.") for t in types)
+    if not ours or tuple(t.rsplit(".", 1)[-1] for t in types) not in _LAYOUTS or modules[0].get("path"):
         raise ort.OnnxUnavailable("the model is not a plain transformer with mean pooling")
-    pooling = _read_json(folder / modules[1]["path"] / "config.json")
-    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
-    if modes != {"pooling_mode_mean_tokens"}:
+    modes = _pooling_modes(_read_json(folder / modules[1]["path"] / "config.json"))
+    if modes != {"mean"}:
         raise ort.OnnxUnavailable(f"the model pools by {', '.join(sorted(modes)) or 'nothing'}, not the mean")
     from engine.resources import weights_left_out
 
@@ -49,6 +48,40 @@ def _weights_file(folder: Path) -> Path:
         if (folder / name).is_file() or weights_left_out(folder / name):
             return folder / name
     raise ort.OnnxUnavailable("the model folder has no model.safetensors or pytorch_model.bin")
+
+
+def _pooling_modes(config: dict[str, Any]) -> set[str]:
+    """The pooling modes a Pooling config turns on: ``{"mean"}`` for mean pooling, in either format.
+
+    sentence-transformers up to 5 writes one flag per mode (``"pooling_mode_mean_tokens": true``),
+    version 6 a name or a list of names (``"pooling_mode": "mean"``).
+    """
+    named = config.get("pooling_mode")
+    if named is not None:
+        return set([named] if isinstance(named, str) else named)
+    flags = {
+        k.removeprefix("pooling_mode_") for k, v in config.items() if k.startswith("pooling_mode_") and v
+    }
+    return {"mean" if mode == "mean_tokens" else mode for mode in flags}
+
+
+def _max_length(folder: Path) -> int:
+    """Tokens per text: sentence_bert_config's max_seq_length, else (sentence-transformers 6) the
+    tokenizer's model_max_length capped by the model's positions, as SentenceTransformer reads it."""
+    length = _read_json(folder / "sentence_bert_config.json").get("max_seq_length")
+    if not length and (folder / "tokenizer_config.json").is_file():
+        length = _read_json(folder / "tokenizer_config.json").get("model_max_length")
+        positions = (
+            _read_json(folder / "config.json").get("max_position_embeddings")
+            if (folder / "config.json").is_file()
+            else None
+        )
+        length = min(length, positions) if length and positions else length
+    if not isinstance(length, int) or not 2 <= length <= 1_000_000:
+        raise ort.OnnxUnavailable(
+            "neither sentence_bert_config.json nor tokenizer_config.json names a usable maximum length"
+        )
+    return length
 
 
 class OnnxSentenceEncoder:
@@ -60,9 +93,7 @@ class OnnxSentenceEncoder:
         weights = _weights_file(folder)
         if not (folder / "tokenizer.json").is_file():
             raise ort.OnnxUnavailable("the model folder has no tokenizer.json")
-        self.max_length = int(_read_json(folder / "sentence_bert_config.json").get("max_seq_length") or 0)
-        if self.max_length < 2:
-            raise ort.OnnxUnavailable("sentence_bert_config.json names no max_seq_length")
+        self.max_length = _max_length(folder)
         from tokenizers import Tokenizer
 
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))

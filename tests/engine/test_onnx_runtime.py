@@ -126,3 +126,55 @@ def test_a_failed_export_falls_back_to_torch_and_a_run_notes_onnx(monkeypatch, t
     text = get_embedder("text-minilm")
     assert text.embed_batch(["one short text", "another one"]).shape == (2, 384)
     assert "ran on PyTorch: ONNX Runtime is not usable: exporting" in text.runtime_note
+
+
+@pytest.mark.slow  # loads the model with PyTorch to save it, then exports it: about 8 s
+def test_a_model_saved_by_the_installed_sentence_transformers_runs_on_onnx(tmp_path: Path) -> None:
+    """sentence-transformers 6 saves new module names and pooling/length settings: still ONNX."""
+    bundled = get_embedder("text-minilm", runtime="torch")
+    bundled.model().save(str(tmp_path / "mine"))
+    texts = ["a cat sleeps on the warm mat", "stock prices fell sharply today", "word " * 400]
+    onnx = get_embedder("text-minilm", model=str(tmp_path / "mine"), runtime="onnx")
+    torch = get_embedder("text-minilm", model=str(tmp_path / "mine"), runtime="torch")
+    assert cosines(onnx.embed_batch(texts), torch.embed_batch(texts)).min() >= 0.999
+    assert onnx.runtime_note == "text-minilm ran on ONNX Runtime."
+
+
+@pytest.mark.parametrize(
+    ("pooling", "sentence_bert", "tokenizer", "expected"),
+    [
+        (
+            {"pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False},
+            {"max_seq_length": 128},
+            {},
+            128,
+        ),
+        ({"pooling_mode": "mean", "include_prompt": True}, {}, {"model_max_length": 4096}, 512),
+        ({"pooling_mode": ["mean"]}, {"max_seq_length": None}, {"model_max_length": 256}, 256),
+    ],
+)
+def test_both_folder_formats_give_mean_pooling_and_the_length(
+    tmp_path, pooling, sentence_bert, tokenizer, expected
+):
+    import json
+
+    from engine.embed import onnx_text
+
+    for name, content in [
+        ("sentence_bert_config.json", sentence_bert),
+        ("tokenizer_config.json", tokenizer),
+        ("config.json", {"max_position_embeddings": 512}),
+    ]:
+        (tmp_path / name).write_text(json.dumps(content))
+    assert onnx_text._pooling_modes(pooling) == {"mean"}
+    assert onnx_text._max_length(tmp_path) == expected
+
+
+def test_other_pooling_and_a_missing_length_keep_the_torch_path(tmp_path: Path) -> None:
+    from engine.embed import onnx_text
+
+    assert onnx_text._pooling_modes({"pooling_mode": "cls"}) == {"cls"}
+    assert onnx_text._pooling_modes({"pooling_mode_cls_token": True}) == {"cls_token"}
+    (tmp_path / "sentence_bert_config.json").write_text("{}")
+    with pytest.raises(ort.OnnxUnavailable, match="maximum length"):
+        onnx_text._max_length(tmp_path)
