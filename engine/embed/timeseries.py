@@ -13,10 +13,10 @@ import numpy as np
 
 from engine.embed import Embedder, Readiness, get_embedder, register
 from engine.embed.audio import standardise_blocks
-from engine.embed.cache import configure_numba_cache
+from engine.embed.minirocket import MiniRocket
 from engine.embed.pictures import PictureEmbedder
 from engine.items import Collection, Item, ItemError
-from engine.progress import COMPILE, LOAD_MODEL, CancelToken, Progress
+from engine.progress import LOAD_MODEL, CancelToken, Progress
 
 
 def _majority_channels(collection: Collection) -> int:
@@ -166,10 +166,10 @@ class MiniRocketFeatures(_SeriesEmbedder):
 
     name = "ts-minirocket"
     description = (
-        "MiniRocket random-convolution features (aeon) fitted on the collection, reduced by PCA to at "
-        "most 64 dims; series resampled to their median length (no weights; first use compiles ~20 s)"
+        "MiniRocket random-convolution features (numpy, aeon's features) fitted on the collection, reduced "
+        "by PCA to at most 64 dims; series resampled to their median length (no weights)"
     )
-    batch_size = 1024
+    batch_size = 256  # progress about every half second at 300 points
     min_length = 2
     same_channels = True
     fallback: str | None = None
@@ -180,7 +180,7 @@ class MiniRocketFeatures(_SeriesEmbedder):
         super().__init__(**options)
         self._length: tuple[int, int] | None = None
         self._scaling: tuple[np.ndarray, np.ndarray] | None = None  # per channel: centre, spread
-        self._rocket: Any = None  # None after a fit on fewer than two series
+        self._rocket: MiniRocket | None = None  # None after a fit on fewer than two series
 
     def params(self) -> dict[str, Any]:
         return {
@@ -215,20 +215,9 @@ class MiniRocketFeatures(_SeriesEmbedder):
         self._rocket = None
         if len(series) < 2:
             return
-        configure_numba_cache()
-        from aeon.transformations.collection.convolution_based import MiniRocket
-
+        # seed 0: the same kernels' channels and biases as aeon's MiniRocket(random_state=0)
         rocket = MiniRocket(n_kernels=self.params()["kernels"], random_state=0)
         self._rocket = rocket.fit(self._scaled(series))
-
-    warm_up_stage = COMPILE
-
-    def warm_up(self) -> None:
-        configure_numba_cache()
-        from aeon.transformations.collection.convolution_based import MiniRocket
-
-        tiny = np.sin(np.arange(64.0, dtype=np.float32) * np.arange(1, 3)[:, None])[:, None, :]
-        MiniRocket(n_kernels=84, random_state=0).fit(tiny).transform(tiny)  # numba compiles here
 
     def _scaled(self, series: np.ndarray) -> np.ndarray:
         centre, spread = self._scaling
@@ -240,7 +229,7 @@ class MiniRocketFeatures(_SeriesEmbedder):
             raise RuntimeError("ts-minirocket fits on the whole collection: call embed(), not embed_batch()")
         if self._rocket is None:
             return np.zeros((len(payloads), 1), dtype=np.float32)
-        return np.asarray(self._rocket.transform(self._scaled(np.stack(payloads))), np.float32)
+        return self._rocket.transform(self._scaled(np.stack(payloads)), between_chunks=self.check_cancelled)
 
     def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
         """Features standardised over the collection, then reduced by PCA to ``dims``."""
