@@ -27,7 +27,7 @@ FIRST_CALL = """
 import time, warnings
 import numpy as np
 warnings.simplefilter("ignore")
-X = np.random.default_rng(0).normal(size=(20, {channels}, 100)).astype(np.float32)
+X = np.random.default_rng(0).normal(size=(20, {channels}, 100))
 start = time.perf_counter()
 {code}
 print(round(time.perf_counter() - start, 2))
