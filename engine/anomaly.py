@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import catalogue
+from engine import catalogue, numba_stand_in
 from engine.progress import ANOMALY, NEVER_CANCELLED, CancelToken, CostModel, Progress, estimated, no_progress
 
 
@@ -227,6 +227,7 @@ def _make_detector(
     detector: str, contamination: float, X_fit: np.ndarray, random_state: int, notes: list[str]
 ) -> Any:
     """A PyOD detector with settings that hold from a few items to 100 000."""
+    numba_stand_in.install()  # before PyOD's first import: the packaged app has no numba
     if detector == "knn":
         from pyod.models.knn import KNN
 

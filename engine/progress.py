@@ -22,8 +22,6 @@ name, say); :func:`stage_of` strips the detail. The window's stage labels are ke
 INGEST = "ingest"
 LOAD_MODEL = "loading model"
 """An embedder's model read from disk before its first batch (seconds for a transformer)."""
-COMPILE = "compiling"
-"""numba code compiled (or read from its cache) before the first batch: catch22, MiniRocket."""
 EMBED = "embed"
 FEATURES = "features"
 """The second pass of an embedder fitted on the whole collection (TF-IDF, MiniRocket, a table's scaling)."""
@@ -48,7 +46,7 @@ METRICS = "metrics"
 """Silhouettes and the quality scores: seconds on a large collection, so it says so."""
 DONE = "done"
 STAGES: tuple[str, ...] = (
-    INGEST, LOAD_MODEL, COMPILE, EMBED, FEATURES, ALIGN, REDUCE, CHOOSE_K, KMEANS, LINKAGE, DIVISIVE,
+    INGEST, LOAD_MODEL, EMBED, FEATURES, ALIGN, REDUCE, CHOOSE_K, KMEANS, LINKAGE, DIVISIVE,
     MIXTURE_PREPARE, MIXTURE_FIT, PYCARET_SETUP, K_DISTANCE, MEMORY_CHECK, DBSCAN, HDBSCAN, LAYOUT, ANOMALY,
     NAME, METRICS, DONE,
 )  # fmt: skip

@@ -94,9 +94,6 @@ def _check_classifier(embedder: Any, sample: list) -> str:
 
 def self_test(demo: Path | None = None, require_onnx: bool | None = None) -> tuple[bool, str]:
     """(passed, one-line summary). ``require_onnx`` defaults to True inside the packaged app."""
-    from engine.embed.cache import configure_numba_cache
-
-    configure_numba_cache()  # before anything imports numba: compiled code goes to the user cache
     start = time.perf_counter()
     require_onnx = is_bundled() if require_onnx is None else require_onnx
     try:

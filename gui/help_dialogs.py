@@ -32,6 +32,7 @@ LICENCES: tuple[tuple[str, str, str], ...] = (
     ("pyqtgraph", "pyqtgraph", "MIT"),
     ("scikit-learn", "scikit-learn", "BSD-3-Clause"),
     ("PyOD", "pyod", "BSD-2-Clause"),
+    ("catch22 (pycatch22, the time-series features)", "pycatch22", "GPL-3.0-or-later"),
     ("PyTorch", "torch", "BSD-3-Clause"),
     ("NumPy", "numpy", "BSD-3-Clause"),
     ("SciPy", "scipy", "BSD-3-Clause"),
@@ -64,7 +65,7 @@ def about_html(settings: QSettings | None) -> str:
     settings_file = settings.fileName() if settings is not None else "(not kept in this session)"
     places = [
         (
-            "Cache (vectors, thumbnails, compiled code, exported models)",
+            "Cache (vectors, thumbnails, exported models)",
             f"{default_cache_dir()} (DATAMINING6_CACHE_DIR moves it; Tools › Clear cache)",
         ),
         ("Settings", settings_file),

@@ -16,7 +16,6 @@ from engine import progress
 STAGE_NAMES: dict[str, str] = {
     progress.INGEST: "Reading files",
     progress.LOAD_MODEL: "Loading model",
-    progress.COMPILE: "Compiling",
     progress.EMBED: "Embedding",
     progress.FEATURES: "Computing features",
     progress.ALIGN: "Aligning clips",

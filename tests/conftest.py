@@ -14,8 +14,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _scratch = tempfile.mkdtemp(prefix="dm6-tests-")
 os.environ.setdefault("DATAMINING6_CACHE_DIR", os.path.join(_scratch, "cache"))
 os.environ.setdefault("DATAMINING6_CONFIG_DIR", os.path.join(_scratch, "config"))
-# numba's compiled code (aeon's catch22, MiniRocket) is kept between local runs: compiling takes ~60 s.
-os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".pytest_cache" / "numba"))
 # Sound goes to ALSA's null device, which plays (as fast as it can) without a sound card. PortAudio
 # reads ALSA_CONFIG_PATH once, when sounddevice is first imported: nothing may import it before this.
 assert "sounddevice" not in sys.modules, "sounddevice was imported before the test ALSA config was set"

@@ -27,7 +27,6 @@ import numpy as np
 from engine.embed.prefetch import loaded_batches
 from engine.items import Collection, Item, ItemError, Problem
 from engine.progress import (
-    COMPILE,
     EMBED,
     FEATURES,
     NEVER_CANCELLED,
@@ -66,8 +65,8 @@ class Embedder:
     """Threads reading items ahead of the model (:mod:`engine.embed.prefetch`); 1 reads in line.
     More only where :meth:`load` is thread-safe and releases the interpreter lock (Pillow, audio)."""
     warm_up_stage: str | None = None
-    """:data:`~engine.progress.LOAD_MODEL` or :data:`~engine.progress.COMPILE` when :meth:`warm_up` takes
-    seconds: it is then a progress step of its own instead of a first batch that seems stuck."""
+    """:data:`~engine.progress.LOAD_MODEL` when :meth:`warm_up` takes seconds: it is then a progress
+    step of its own instead of a first batch that seems stuck."""
 
     # The run in progress, for the hooks :meth:`check_cancelled` and :meth:`warn`; set by :meth:`embed`.
     _cancel: CancelToken = NEVER_CANCELLED
@@ -94,7 +93,7 @@ class Embedder:
         raise NotImplementedError
 
     def warm_up(self) -> None:
-        """Load the model or compile the code that the first batch needs (see ``warm_up_stage``)."""
+        """Load the model that the first batch needs (see ``warm_up_stage``)."""
 
     def fit(
         self, payloads: list[Any], collection: Collection, progress: Progress, cancel: CancelToken
@@ -222,9 +221,7 @@ class Embedder:
         return out
 
     def _warm_up_step(self, progress: Progress) -> None:
-        # numba keeps what it compiled in its cache: only the first run waits long
-        slow_once = ", first use only" if self.warm_up_stage == COMPILE else ""
-        step = f"{self.warm_up_stage} ({self.name}{slow_once})"
+        step = f"{self.warm_up_stage} ({self.name})"
         progress(step, 0, 1)
         self.warm_up()
         progress(step, 1, 1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,26 +27,6 @@ def default_cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("DataMining6", appauthor=False))
-
-
-def configure_numba_cache() -> None:
-    """Keep numba's compiled code in ``<cache folder>/numba`` unless NUMBA_CACHE_DIR is set.
-
-    Without it numba writes into ``__pycache__`` folders inside the installed packages: lost with
-    every reinstall, and not writable in a system-wide install, where aeon's first call would compile
-    again (20-30 s) in every session. Call before importing aeon or librosa; if numba is already
-    imported its configuration is reloaded.
-    """
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return
-    folder = default_cache_dir() / "numba"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return  # no writable cache folder: numba compiles in memory, slower but correct
-    os.environ["NUMBA_CACHE_DIR"] = str(folder)
-    if "numba" in sys.modules:
-        sys.modules["numba"].core.config.reload_config()
 
 
 def open_cache(folder: Path | None = None) -> tuple[VectorCache | None, str | None]:

@@ -1,9 +1,8 @@
 """Time-series embedders: resampled values, catch22 features, MiniRocket, text and pictures.
 
 A payload is ``collection.series[item.id]``: a float array, 1-D (one channel) or 2-D (length x
-channels). Every embedder here works on series of unequal length. aeon (catch22, MiniRocket)
-compiles numba code on its first use; :func:`configure_numba_cache` keeps that compiled code in
-the user's cache folder so it is paid once per computer, not once per run.
+channels). Every embedder here works on series of unequal length. None needs numba: catch22 is
+pycatch22's C library and MiniRocket is numpy (:mod:`engine.embed.minirocket`).
 """
 
 from __future__ import annotations
@@ -14,10 +13,10 @@ import numpy as np
 
 from engine.embed import Embedder, Readiness, get_embedder, register
 from engine.embed.audio import standardise_blocks
-from engine.embed.cache import configure_numba_cache
+from engine.embed.minirocket import MiniRocket
 from engine.embed.pictures import PictureEmbedder
 from engine.items import Collection, Item, ItemError
-from engine.progress import COMPILE, LOAD_MODEL, CancelToken, Progress
+from engine.progress import LOAD_MODEL, CancelToken, Progress
 
 
 def _majority_channels(collection: Collection) -> int:
@@ -106,15 +105,15 @@ class _SeriesEmbedder(Embedder):
 class Catch22Features(_SeriesEmbedder):
     """24 interpretable statistics per channel (autocorrelation, periodicity, entropy, level, spread...).
 
-    The series are not z-normalised first: level and spread (the two added to catch22) tell
-    standing from running; the other 22 hardly depend on the scale anyway. On aeon's bundled
-    sets this beat catch22 of z-normalised series (BasicMotions ARI 0.97 against 0.85).
+    pycatch22 (the catch22 C library) computes the 22 on the z-scored channel and adds its mean
+    and spread, so level and spread still tell standing from running while the shape features
+    do not depend on scale. Features come in pycatch22's order, 24 per channel.
     """
 
     name = "ts-catch22"
     description = (
-        "catch22 features plus mean and spread (aeon's catch24) of each channel, standardised over the "
-        "collection (no weights; the first use compiles code for ~20 s, cached afterwards)"
+        "catch22 features plus mean and spread (catch24, the C library pycatch22) of each channel, "
+        "standardised over the collection (no weights)"
     )
     batch_size = 256
     min_length = 5
@@ -127,29 +126,39 @@ class Catch22Features(_SeriesEmbedder):
     def readiness(self) -> Readiness:
         import importlib.util
 
-        if importlib.util.find_spec("aeon") is None:
+        if importlib.util.find_spec("pycatch22") is None:
             return Readiness(
-                False, "missing package", "Install aeon: pip install aeon. Until then use ts-resampled."
+                False,
+                "missing package",
+                "Install pycatch22: pip install pycatch22. Until then use ts-resampled.",
             )
-        return Readiness(True, "aeon (no weights)")
+        return Readiness(True, "pycatch22 (no weights)")
 
     def params(self) -> dict[str, Any]:
-        return {"features": "catch24", "version": 2}
-
-    warm_up_stage = COMPILE
-
-    def warm_up(self) -> None:
-        self.embed_batch([np.sin(np.arange(32.0))[:, None]])  # numba compiles (or reads its cache) here
+        # version 3: pycatch22 1.x (catch22 v1.0 definitions, z-scored) replaced aeon's numba code
+        return {"features": "catch24", "version": 3}
 
     def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
-        configure_numba_cache()
-        from aeon.transformations.collection.feature_based import Catch22
-
-        features = Catch22(catch24=True, replace_nans=True).fit_transform([p.T for p in payloads])
-        return np.nan_to_num(np.asarray(features, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        return catch24(payloads)
 
     def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
         return vectors if self.options.get("scale") == "none" else standardise_blocks(vectors)
+
+
+def catch24(series: list[np.ndarray]) -> np.ndarray:
+    """pycatch22's 24 features of each channel (channels one after another); NaN and inf become 0.
+
+    ``series`` are arrays of length x channels with the same number of channels.
+    """
+    from pycatch22 import catch22_all
+
+    # One C call per channel for all 24 (a list converts faster than an array). A feature that a
+    # constant or very short channel cannot have is set to a fixed end of its range (mask_nans).
+    rows = [
+        [value for c in range(s.shape[1]) for value in catch22_all(s[:, c].tolist(), catch24=True)["values"]]
+        for s in series
+    ]
+    return np.nan_to_num(np.asarray(rows, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
 
 
 class MiniRocketFeatures(_SeriesEmbedder):
@@ -157,10 +166,10 @@ class MiniRocketFeatures(_SeriesEmbedder):
 
     name = "ts-minirocket"
     description = (
-        "MiniRocket random-convolution features (aeon) fitted on the collection, reduced by PCA to at "
-        "most 64 dims; series resampled to their median length (no weights; first use compiles ~20 s)"
+        "MiniRocket random-convolution features (numpy, aeon's features) fitted on the collection, reduced "
+        "by PCA to at most 64 dims; series resampled to their median length (no weights)"
     )
-    batch_size = 1024
+    batch_size = 256  # progress about every half second at 300 points
     min_length = 2
     same_channels = True
     fallback: str | None = None
@@ -171,7 +180,7 @@ class MiniRocketFeatures(_SeriesEmbedder):
         super().__init__(**options)
         self._length: tuple[int, int] | None = None
         self._scaling: tuple[np.ndarray, np.ndarray] | None = None  # per channel: centre, spread
-        self._rocket: Any = None  # None after a fit on fewer than two series
+        self._rocket: MiniRocket | None = None  # None after a fit on fewer than two series
 
     def params(self) -> dict[str, Any]:
         return {
@@ -206,20 +215,9 @@ class MiniRocketFeatures(_SeriesEmbedder):
         self._rocket = None
         if len(series) < 2:
             return
-        configure_numba_cache()
-        from aeon.transformations.collection.convolution_based import MiniRocket
-
+        # seed 0: the same kernels' channels and biases as aeon's MiniRocket(random_state=0)
         rocket = MiniRocket(n_kernels=self.params()["kernels"], random_state=0)
         self._rocket = rocket.fit(self._scaled(series))
-
-    warm_up_stage = COMPILE
-
-    def warm_up(self) -> None:
-        configure_numba_cache()
-        from aeon.transformations.collection.convolution_based import MiniRocket
-
-        tiny = np.sin(np.arange(64.0, dtype=np.float32) * np.arange(1, 3)[:, None])[:, None, :]
-        MiniRocket(n_kernels=84, random_state=0).fit(tiny).transform(tiny)  # numba compiles here
 
     def _scaled(self, series: np.ndarray) -> np.ndarray:
         centre, spread = self._scaling
@@ -231,7 +229,7 @@ class MiniRocketFeatures(_SeriesEmbedder):
             raise RuntimeError("ts-minirocket fits on the whole collection: call embed(), not embed_batch()")
         if self._rocket is None:
             return np.zeros((len(payloads), 1), dtype=np.float32)
-        return np.asarray(self._rocket.transform(self._scaled(np.stack(payloads))), np.float32)
+        return self._rocket.transform(self._scaled(np.stack(payloads)), between_chunks=self.check_cancelled)
 
     def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
         """Features standardised over the collection, then reduced by PCA to ``dims``."""

@@ -1,9 +1,7 @@
 """Time-series embedders: shapes on uni- and multivariate series of unequal length, bad series,
-clustering quality on the demo file and on aeon's BasicMotions, and the shared numba cache."""
+clustering quality on the demo file and on aeon's BasicMotions."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -142,22 +140,3 @@ def test_minirocket_groups_the_demo_sensors():
     assert vectors.shape == (120, 64)
     found = KMeans(3, n_init=10, random_state=0).fit_predict(vectors)
     assert adjusted_rand_score(collection.labels(), found) > 0.8
-
-
-def test_numba_cache_goes_to_our_cache_folder_unless_set(tmp_path):
-    script = (
-        "import os\nfrom engine.embed.cache import configure_numba_cache\n"
-        "configure_numba_cache()\nprint(os.environ['NUMBA_CACHE_DIR'])\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "DATAMINING6_CACHE_DIR")}
-    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert Path(done.stdout.strip()) == tmp_path / "cache" / "DataMining6" / "numba"
-    assert (tmp_path / "cache" / "DataMining6" / "numba").is_dir()
-    env["DATAMINING6_CACHE_DIR"] = str(tmp_path / "ours")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert Path(done.stdout.strip()) == tmp_path / "ours" / "numba"
-    env["NUMBA_CACHE_DIR"] = str(tmp_path / "mine")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert done.stdout.strip() == str(tmp_path / "mine")
