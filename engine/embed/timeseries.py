@@ -134,7 +134,10 @@ class Catch22Features(_SeriesEmbedder):
         return {"features": "catch24", "version": 2}
 
     def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
-        return catch24(payloads)
+        # Vectors are kept as float32: a feature beyond its range (the power of a 1e30 spike) is
+        # clipped to it rather than turned into inf, so such a series still gets a vector.
+        largest = float(np.finfo(np.float32).max)
+        return np.clip(catch24(payloads), -largest, largest)
 
     def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
         return vectors if self.options.get("scale") == "none" else standardise_blocks(vectors)
