@@ -4,19 +4,21 @@ The definitions follow aeon's ``Catch22`` (BSD-3-Clause, aeon 1.x, ``outlier_nor
 the catch22 paper (Lubba et al. 2019, Data Mining and Knowledge Discovery 33(6)): the features
 see the raw channel, except the two outlier-timing ones, which see it z-normalised. Vectors are
 aeon's to float rounding, so caches written while the app used aeon's numba code stay valid.
-The code is our own: each feature works on whole arrays, and what depends on the length only
-(window layouts, the spline basis) is built once per length.
+The code is our own: channels of one length are stacked and each feature works on the stack
+(the curve fits are in :mod:`engine.embed.catch22_fits`); the few features whose work differs
+per channel (lags, thresholds) loop over its rows.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import NamedTuple
-
 import numpy as np
+
+from engine.embed.catch22_fits import fluctuation, periodicity_wang
 
 N_FEATURES = 24
 _INV_E = 0.36787944117144233
+_CHUNK = 1 << 16
+"""Values per stack of channels: bounds the memory of the window layouts (about 50 per value)."""
 
 
 def catch24(series: list[np.ndarray]) -> np.ndarray:
@@ -24,161 +26,173 @@ def catch24(series: list[np.ndarray]) -> np.ndarray:
 
     ``series`` are arrays of length x channels, all with the same number of channels.
     """
-    rows = [np.concatenate([channel_features(s[:, c]) for c in range(s.shape[1])]) for s in series]
-    out = np.asarray(rows, dtype=np.float64).reshape(len(series), -1)
-    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+    channels = series[0].shape[1] if series else 1
+    out = np.zeros((len(series), channels, N_FEATURES))
+    by_length: dict[int, list[int]] = {}
+    for i, s in enumerate(series):
+        by_length.setdefault(len(s), []).append(i)
+    for n, rows in by_length.items():
+        step = max(1, _CHUNK // (n * channels))
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            stack = np.stack([np.asarray(series[i], dtype=np.float64).T for i in chunk]).reshape(-1, n)
+            out[chunk] = features(stack).reshape(len(chunk), channels, N_FEATURES)
+    return np.nan_to_num(out.reshape(len(series), -1), nan=0.0, posinf=0.0, neginf=0.0)
 
 
-def channel_features(x: np.ndarray) -> np.ndarray:
-    """aeon's catch24 of one channel (NaN where aeon gives NaN)."""
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    n = len(x)
-    lo, hi = x.min(), x.max()
+def features(X: np.ndarray) -> np.ndarray:
+    """aeon's catch24 of each row of X (rows of one length), NaN where aeon gives NaN."""
+    rows, n = X.shape
+    lo, hi = X.min(axis=1), X.max(axis=1)
     # a flat channel's mean is its value: a rounded sum would leave noise that the autocorrelation
     # and the spectrum read as signal (aeon's sum gives the value back there)
-    mean = lo if lo == hi else np.mean(x)
-    ac = _autocorrelation(x, mean)
-    first_zero = _first_at_most_zero(ac)
-    diffs = np.diff(x)
-    spread = np.sqrt(np.mean((x - mean) ** 2))
-    z = (x - mean) / spread if spread > 1e-8 else x - mean
-    power, freqs = _power_spectrum(x, mean)
+    mean = np.where(lo == hi, lo, X.mean(axis=1))
+    centred = X - mean[:, None]
+    diffs = np.diff(X, axis=1)
+    spread = np.sqrt(np.mean(centred**2, axis=1))
+    z = np.where(spread[:, None] > 1e-8, centred / np.where(spread > 1e-8, spread, 1.0)[:, None], centred)
+    ac = _autocorrelations(centred)
+    first_zero = _first(ac[:, 1:] <= 0, ac.shape[1] - 1) + 1
+    out = np.empty((rows, N_FEATURES))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.array(
-            [
-                _histogram_mode(x, 5, lo, hi),
-                _histogram_mode(x, 10, lo, hi),
-                _first_1_over_e(ac, n),
-                _first_minimum(ac, n),
-                _histogram_ami(x, lo, hi),
-                np.mean(diffs**3),
-                np.mean(np.abs(diffs) * 1000 > 40),
-                _longest_stretch(x[:-1] - mean > 0, True),
-                _transition_matrix(x[::first_zero]),
-                _periodicity_wang(x),
-                _embedding_distance(x, first_zero),
-                _gaussian_ami_first_minimum(x),
-                _tau_ratio(diffs, first_zero),
-                _outlier_timing(z),
-                _outlier_timing(-z),
-                _welch_area(power, freqs),
-                _longest_stretch(diffs >= 0, False),
-                _motif_entropy(x),
-                _fluctuation(np.cumsum(x), n, dfa=False),
-                _fluctuation(np.cumsum(x[: 2 * (n // 2) : 2]), n, dfa=True),
-                _welch_centroid(power, freqs),
-                _mean3_error(x),
-                mean,
-                np.std(x),
-            ]
-        )
+        out[:, 0] = _histogram_mode(X, 5, lo, hi)
+        out[:, 1] = _histogram_mode(X, 10, lo, hi)
+        out[:, 2] = _first_1_over_e(ac, n)
+        out[:, 3] = _first_minimum(ac, n)
+        out[:, 4] = _histogram_ami(X, lo, hi)
+        out[:, 5] = np.mean(diffs**3, axis=1)
+        out[:, 6] = np.mean(np.abs(diffs) * 1000 > 40, axis=1)
+        out[:, 7] = _longest_stretch(centred[:, :-1] > 0, True)
+        out[:, 9] = periodicity_wang(X)
+        out[:, 12] = _tau_ratio(diffs, first_zero)
+        out[:, 15], out[:, 20] = _welch(centred)
+        out[:, 16] = _longest_stretch(diffs >= 0, False)
+        out[:, 17] = _motif_entropy(X)
+        out[:, 18] = fluctuation(np.cumsum(X, axis=1), n, dfa=False)
+        out[:, 19] = fluctuation(np.cumsum(X[:, : 2 * (n // 2) : 2], axis=1), n, dfa=True)
+        out[:, 21] = _mean3_error(X)
+        out[:, 22] = mean
+        out[:, 23] = X.std(axis=1)
+        for r in range(rows):
+            x, lag = X[r], int(first_zero[r])
+            out[r, 8] = _transition_matrix(x[::lag])
+            out[r, 10] = _embedding_distance(x, lag)
+            out[r, 11] = _gaussian_ami_first_minimum(x)
+            out[r, 13] = _outlier_timing(z[r])
+            out[r, 14] = _outlier_timing(-z[r])
+    return out
 
 
-# ---- histograms and stretches -------------------------------------------------------------------
+def _first(mask: np.ndarray, default: int) -> np.ndarray:
+    """Per row, the index of the first True, or ``default`` where there is none."""
+    at = mask.argmax(axis=1)
+    return np.where(mask[np.arange(len(mask)), at], at, default)
 
 
-def _histogram_mode(x: np.ndarray, bins: int, lo: float, hi: float) -> float:
+# ---- histograms, stretches, symbols -------------------------------------------------------------
+
+
+def _histogram_mode(X: np.ndarray, bins: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Centre of the fullest of ``bins`` equal bins (ties: the mean of their centres)."""
     width = (hi - lo) / bins
-    if width == 0:
-        return np.nan
-    counts = np.bincount(np.minimum(((x - lo) / width).astype(np.int64), bins - 1), minlength=bins)
-    edges = np.arange(bins + 1) * width + lo
-    centres = (edges[:-1] + edges[1:]) / 2
-    top = centres[counts == counts.max()]
-    return float(sum(top.tolist()) / len(top))
+    safe = np.where(width == 0, 1.0, width)
+    cells = np.minimum(((X - lo[:, None]) / safe[:, None]).astype(np.int64), bins - 1)
+    counts = _row_bincount(cells, bins)
+    edges = np.arange(bins + 1) * width[:, None] + lo[:, None]
+    centres = (edges[:, :-1] + edges[:, 1:]) / 2
+    top = counts == counts.max(axis=1, keepdims=True)
+    return np.where(width == 0, np.nan, np.where(top, centres, 0.0).sum(axis=1) / top.sum(axis=1))
 
 
-def _histogram_ami(x: np.ndarray, lo: float, hi: float) -> float:
+def _row_bincount(codes: np.ndarray, size: int) -> np.ndarray:
+    """Counts of 0..size-1 in each row of ``codes``."""
+    offsets = np.arange(len(codes))[:, None] * size
+    return np.bincount((codes + offsets).ravel(), minlength=len(codes) * size).reshape(len(codes), size)
+
+
+def _histogram_ami(X: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Mutual information of x[t] and x[t+2] on a 5 x 5 grid widened by 0.1 each side."""
     start = lo - 0.1
     width = (hi + 0.1 - start) / 5
     # a value far above the rest can round onto the grid's upper edge, past which aeon's numba
     # code reads outside its grid (its crash on such series): it belongs to the top cell
-    cells = np.minimum(((x - start) / width).astype(np.int64), 4)
-    joint = np.bincount(cells[:-2] * 5 + cells[2:], minlength=25).reshape(5, 5) / (len(x) - 2)
-    rows, cols = joint.sum(axis=1), joint.sum(axis=0)
-    i, j = np.nonzero(joint)
-    p = joint[i, j]
-    return float(np.sum(p * np.log(p / rows[i] / cols[j])))
+    cells = np.minimum(((X - start[:, None]) / width[:, None]).astype(np.int64), 4)
+    joint = _row_bincount(cells[:, :-2] * 5 + cells[:, 2:], 25).reshape(-1, 5, 5) / (X.shape[1] - 2)
+    ratio = joint / joint.sum(axis=2)[:, :, None] / joint.sum(axis=1)[:, None, :]
+    return np.where(joint > 0, joint * np.log(np.where(joint > 0, ratio, 1.0)), 0.0).sum(axis=(1, 2))
 
 
-def _longest_stretch(flags: np.ndarray, value: bool) -> int:
+def _longest_stretch(flags: np.ndarray, value: bool) -> np.ndarray:
     """aeon's run length: the largest gap between successive breaks of ``value`` (the end counts)."""
-    if len(flags) == 0:
-        return 0
-    breaks = np.flatnonzero(flags != value)
-    if len(breaks) == 0 or breaks[-1] != len(flags) - 1:
-        breaks = np.append(breaks, len(flags) - 1)
-    return int(np.diff(breaks, prepend=0).max())
+    breaks = flags != value
+    breaks[:, -1] = True
+    at = np.arange(flags.shape[1])
+    latest = np.maximum.accumulate(np.where(breaks, at, 0), axis=1)
+    before = np.concatenate([np.zeros((len(flags), 1), dtype=latest.dtype), latest[:, :-1]], axis=1)
+    return np.where(breaks, at - before, 0).max(axis=1)
 
 
-def _coarse_grain(y: np.ndarray) -> np.ndarray:
-    """Labels 0, 1, 2 for the lower, middle and upper third of the values (quantile bounds)."""
-    ordered = np.sort(y)
-    upper = [_quantile(ordered, q) for q in (1 / 3, 1 / 3 + 1 / 3)]
-    return (y > upper[0]).astype(np.int64) + (y > upper[1])
+def _coarse_grain(rows: np.ndarray) -> np.ndarray:
+    """Labels 0, 1, 2 for the lower, middle and upper third of each row (quantile bounds)."""
+    ordered = np.sort(rows, axis=1)
+    low, high = (_quantile(ordered, q)[:, None] for q in (1 / 3, 1 / 3 + 1 / 3))
+    return (rows > low).astype(np.int64) + (rows > high)
 
 
-def _quantile(ordered: np.ndarray, q: float) -> float:
-    n = len(ordered)
+def _quantile(ordered: np.ndarray, q: float) -> np.ndarray:
+    """aeon's quantile (linear between the points at (i + 0.5) / n) of each sorted row."""
+    n = ordered.shape[1]
     if q < 0.5 / n:
-        return float(ordered[0])
+        return ordered[:, 0]
     if q > 1 - 0.5 / n:
-        return float(ordered[-1])
+        return ordered[:, -1]
     at = n * q - 0.5
     left = int(np.floor(at))
-    return float(ordered[left] + (at - left) * (ordered[left + 1] - ordered[left]))
+    return ordered[:, left] + (at - left) * (ordered[:, left + 1] - ordered[:, left])
 
 
 def _transition_matrix(sampled: np.ndarray) -> float:
     """Summed column variances of the 3-symbol transition matrix of every first_zero-th value."""
     if len(sampled) < 2:
         return np.nan
-    labels = _coarse_grain(sampled)
+    labels = _coarse_grain(sampled[None, :])[0]
     counts = np.bincount(labels[:-1] * 3 + labels[1:], minlength=9).reshape(3, 3)
     return float(np.var(counts / (len(sampled) - 1), axis=0, ddof=1).sum())
 
 
-def _motif_entropy(x: np.ndarray) -> float:
+def _motif_entropy(X: np.ndarray) -> np.ndarray:
     """Entropy of successive 3-symbol pairs."""
-    labels = _coarse_grain(x)
-    p = np.bincount(labels[:-1] * 3 + labels[1:], minlength=9) / (len(x) - 1.0)
-    p = p[p > 0]
-    return float(-np.sum(p * np.log(p)))
+    labels = _coarse_grain(X)
+    p = _row_bincount(labels[:, :-1] * 3 + labels[:, 1:], 9) / (X.shape[1] - 1.0)
+    return -np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0).sum(axis=1)
 
 
 # ---- autocorrelation ----------------------------------------------------------------------------
 
 
-def _autocorrelation(x: np.ndarray, mean: float) -> np.ndarray:
-    """Autocorrelation over aeon's zero-padded FFT length (zeros for a flat series)."""
-    n = len(x)
+def _autocorrelations(centred: np.ndarray) -> np.ndarray:
+    """Autocorrelation of each centred row over aeon's zero-padded FFT length (zeros when flat)."""
+    n = centred.shape[1]
     k = int(np.log2(n))
     size = 4 * n if 2**k == n else 2 ** (k + 2) * 2
-    spectrum = np.fft.rfft(x - mean, n=size)
-    ac = np.fft.irfft(spectrum.real**2 + spectrum.imag**2, n=size)
-    return ac / ac[0] if ac[0] != 0 else np.zeros(size)
+    spectrum = np.fft.rfft(centred, n=size, axis=1)
+    ac = np.fft.irfft(spectrum.real**2 + spectrum.imag**2, n=size, axis=1)
+    lag0 = ac[:, :1]
+    return np.where(lag0 != 0, ac / np.where(lag0 != 0, lag0, 1.0), 0.0)
 
 
-def _first_at_most_zero(ac: np.ndarray) -> int:
-    hits = np.flatnonzero(ac[1:] <= 0)
-    return int(hits[0]) + 1 if len(hits) else len(ac)
+def _first_1_over_e(ac: np.ndarray, n: int) -> np.ndarray:
+    below = ac[:, 1:-1] < _INV_E
+    i = below.argmax(axis=1)
+    rows = np.arange(len(ac))
+    slope = ac[rows, i + 1] - ac[rows, i]
+    crossing = np.where(slope == 0, float(n), i + (_INV_E - ac[rows, i]) / np.where(slope == 0, 1.0, slope))
+    return np.where(below.any(axis=1), crossing, float(ac.shape[1]))
 
 
-def _first_1_over_e(ac: np.ndarray, n: int) -> float:
-    below = np.flatnonzero(ac[1:-1] < _INV_E)
-    if not len(below):
-        return float(len(ac))
-    i = int(below[0])
-    slope = ac[i + 1] - ac[i]
-    return float(n) if slope == 0 else i + (_INV_E - ac[i]) / slope
-
-
-def _first_minimum(ac: np.ndarray, n: int) -> int:
-    inner = ac[1:-1]
-    hits = np.flatnonzero((inner < ac[:-2]) & (inner < ac[2:]))
-    return int(hits[0]) + 1 if len(hits) else n
+def _first_minimum(ac: np.ndarray, n: int) -> np.ndarray:
+    inner = ac[:, 1:-1]
+    return _first((inner < ac[:, :-2]) & (inner < ac[:, 2:]), n - 1) + 1
 
 
 def _gaussian_ami_first_minimum(x: np.ndarray) -> float:
@@ -201,23 +215,25 @@ def _gaussian_ami_first_minimum(x: np.ndarray) -> float:
         return np.nan
     divisor = np.sqrt(np.einsum("ij,ij->i", head, head) * np.einsum("ij,ij->i", tail, tail))
     ami = -0.5 * np.log(1 - (np.einsum("ij,ij->i", head, tail) / divisor) ** 2)
-    ami = -0.5 * np.log(1 - ((head * tail).sum(axis=1) / divisor) ** 2)
     inner = ami[1:-1]
     hits = np.flatnonzero((inner < ami[:-2]) & (inner < ami[2:]))
     return float(hits[0] + 1) if len(hits) else float(tau)
 
 
-def _tau_ratio(diffs: np.ndarray, first_zero: int) -> float:
+def _tau_ratio(diffs: np.ndarray, first_zero: np.ndarray) -> np.ndarray:
     """First zero crossing of the differenced series' autocorrelation over the series' own."""
-    centred = diffs - np.mean(diffs)
-    m = len(centred)
-    if m > 1 and np.dot(centred[:-1], centred[1:]) <= 0:  # nearly always: differencing anticorrelates
-        return 1 / first_zero
-    covariances = np.correlate(centred, centred, "full")[m:]
-    hits = np.flatnonzero(covariances <= 0)
-    if len(hits):
-        return (int(hits[0]) + 1) / first_zero
-    return _first_at_most_zero(_autocorrelation(diffs, np.mean(diffs))) / first_zero
+    centred = diffs - diffs.mean(axis=1, keepdims=True)
+    lag1 = np.einsum("ij,ij->i", centred[:, :-1], centred[:, 1:])
+    out = 1 / first_zero  # nearly always: differencing anticorrelates neighbours
+    for r in np.flatnonzero(lag1 > 0):
+        covariances = np.correlate(centred[r], centred[r], "full")[diffs.shape[1] :]
+        hits = np.flatnonzero(covariances <= 0)
+        if len(hits):
+            out[r] = (hits[0] + 1) / first_zero[r]
+        else:
+            ac = _autocorrelations(centred[r][None, :])[0]
+            out[r] = (_first(ac[None, 1:] <= 0, len(ac) - 1)[0] + 1) / first_zero[r]
+    return out
 
 
 def _embedding_distance(x: np.ndarray, first_zero: int) -> float:
@@ -241,12 +257,12 @@ def _embedding_distance(x: np.ndarray, first_zero: int) -> float:
     return float(np.mean(np.abs(share - fit)))
 
 
-def _mean3_error(x: np.ndarray) -> float:
+def _mean3_error(X: np.ndarray) -> np.ndarray:
     """Spread of the errors of forecasting each value by the mean of the three before it."""
-    if len(x) < 6:
-        return 0.0
-    errors = x[3:] - (x[:-3] + x[1:-2] + x[2:-1]) / 3
-    return float(np.std(errors, ddof=1))
+    if X.shape[1] < 6:
+        return np.zeros(len(X))
+    errors = X[:, 3:] - (X[:, :-3] + X[:, 1:-2] + X[:, 2:-1]) / 3
+    return errors.std(axis=1, ddof=1)
 
 
 # ---- outliers -----------------------------------------------------------------------------------
@@ -320,174 +336,16 @@ def _kth_member(group_of: np.ndarray, k: np.ndarray) -> np.ndarray:
 # ---- spectrum -----------------------------------------------------------------------------------
 
 
-def _power_spectrum(x: np.ndarray, mean: float) -> tuple[np.ndarray, np.ndarray]:
-    """aeon's one-sided periodogram (rectangular window) and its angular frequencies."""
-    n = len(x)
+def _welch(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """aeon's rectangular-window periodogram: power of the lowest fifth of frequencies, centroid."""
+    n = centred.shape[1]
     size = int(np.power(2, np.ceil(np.log(n) / np.log(2))))
-    spectrum = np.fft.fft(x - mean, n=size)[: size // 2 + 1]
+    spectrum = np.fft.fft(centred, n=size, axis=1)[:, : size // 2 + 1]
     power = (spectrum.real**2 + spectrum.imag**2) / n / (2 * np.pi)
-    power[1:-1] *= 2
-    return power, np.arange(len(power)) * (1.0 / size) * np.pi * 2
-
-
-def _welch_area(power: np.ndarray, freqs: np.ndarray) -> float:
-    return float(np.sum(power[: len(power) // 5]) * (freqs[1] - freqs[0]))
-
-
-def _welch_centroid(power: np.ndarray, freqs: np.ndarray) -> float:
-    cumulative = np.cumsum(power)
-    hits = np.flatnonzero(cumulative[1:] > cumulative[-1] / 2)
-    return float(freqs[hits[0] + 1]) if len(hits) else np.nan
-
-
-# ---- periodicity --------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def _spline_fit(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The least-squares fit by cubic splines on 0..n-1 with one knot at n/2 - 1 (twice
-    differentiable there, aeon's two-piece spline): a basis of that space and its pseudo-inverse."""
-    t = np.arange(n) / max(n - 1, 1)
-    knot = (n / 2 - 1) / max(n - 1, 1)
-    basis = np.column_stack([np.ones(n), t, t**2, t**3, np.maximum(t - knot, 0) ** 3])
-    return basis, np.linalg.pinv(basis)
-
-
-def _periodicity_wang(x: np.ndarray) -> int:
-    """First autocorrelation peak (after a spline detrend) at least 0.01 above its trough."""
-    n = len(x)
-    basis, inverse = _spline_fit(n)
-    residual = x - basis @ (inverse @ x)
-    acmax = int(np.ceil(n / 3.0))
-    sums = np.correlate(np.concatenate([residual, np.zeros(acmax)]), residual, "valid")
-    acf = sums[1:] / (n - np.arange(1, acmax + 1))
-    slope_in, slope_out = np.diff(acf)[:-1], np.diff(acf)[1:]
-    troughs = np.flatnonzero((slope_in < 0) & (slope_out > 0)) + 1
-    peaks = np.flatnonzero((slope_in > 0) & (slope_out < 0)) + 1
-    for peak in peaks:
-        before = np.searchsorted(troughs, peak) - 1
-        if before < 0 or acf[peak] - acf[troughs[before]] < 0.01 or acf[peak] < 0:
-            continue
-        return int(peak)
-    return 0
-
-
-# ---- fluctuation analysis -----------------------------------------------------------------------
-
-
-class _Lines(NamedTuple):
-    """Least-squares lines through chosen points of a fixed x: the masks and the x sums."""
-
-    mask: np.ndarray
-    count: np.ndarray
-    sum_x: np.ndarray
-    sum_x2: np.ndarray
-
-
-class _Windows(NamedTuple):
-    """What aeon's fluctuation analysis of a series of one length needs besides the values."""
-
-    sizes: np.ndarray  # the window sizes (aeon's tau), 12 or more
-    source: np.ndarray  # for each point of the flat layout, its index in the summed series
-    starts: np.ndarray  # where each window begins in the flat layout
-    window_size: np.ndarray  # per window, as floats
-    window_owner: np.ndarray  # per window, the index of its size
-    point_window: np.ndarray  # per point, its window
-    position: np.ndarray  # per point, 1..size within its window
-    counts: np.ndarray  # windows per size
-    fits: tuple[np.ndarray, ...]  # per window: sum of x, of x squared, the denominator, it or 1
-    lines: _Lines  # the left and the right line of each split of the log-log curve
-
-
-@lru_cache(maxsize=64)
-def _windows(n: int, length: int) -> _Windows | None:
-    """aeon's window sizes for a series of n points and the flat layout of all windows of each.
-
-    ``length`` is the summed series' (n, or n // 2 for the DFA's every other point). None below
-    12 sizes, where aeon gives NaN.
-    """
-    lo = 1.6094379124341003
-    step = (np.log(n / 2) - lo) / 49
-    sizes = [5]
-    for i in range(1, 50):
-        size = int(np.round(np.exp(lo + step * i) + 0.000000000001))
-        if size != sizes[-1]:
-            sizes.append(size)
-    if len(sizes) < 12:
-        return None
-    source, counts = [], []
-    for size in sizes:
-        windows = length // size
-        if windows == 0:  # aeon's one short window: the first size - 1 points and a zero
-            source.append(np.append(np.arange(size - 1), length))
-        else:
-            source.append(np.arange(windows * size))
-        counts.append(max(windows, 1))
-    size_arr = np.asarray(sizes)
-    window_owner = np.repeat(np.arange(len(sizes)), counts)
-    tau = size_arr[window_owner].astype(np.float64)
-    starts = np.concatenate([[0], np.cumsum(tau.astype(np.int64))[:-1]])
-    point_window = np.repeat(np.arange(len(tau)), tau.astype(np.int64))
-    position = (np.arange(len(point_window)) - starts[point_window] + 1).astype(np.float64)
-    sum_x = tau * (tau + 1) / 2.0
-    sum_x2 = tau * (tau + 1) * (2 * tau + 1) / 6.0
-    denom = tau * sum_x2 - sum_x * sum_x
-    log_sizes = np.log(size_arr)
-    m = len(sizes)
-    idx = np.arange(m)[None, :]
-    splits = np.arange(6, m - 5)[:, None]
-    mask = np.concatenate([idx < splits, idx >= splits - 1])  # left lines, then right lines
-    lines = _Lines(mask, mask.sum(axis=1), mask @ log_sizes, mask @ log_sizes**2)
-    return _Windows(
-        size_arr,
-        np.concatenate(source),
-        starts,
-        tau,
-        window_owner,
-        point_window,
-        position,
-        np.asarray(counts),
-        (sum_x, sum_x2, denom, np.where(denom == 0, 1.0, denom)),
-        lines,
-    )
-
-
-def _fluctuation(cs: np.ndarray, n: int, dfa: bool) -> float:
-    """Where the log-log fluctuation curve is best split into two lines, as a share of its points.
-
-    ``dfa``: detrended fluctuation (residual sum of squares of a line per window); otherwise the
-    rescaled range (range of the residuals from that line).
-    """
-    w = _windows(n, len(cs))
-    if w is None:
-        return np.nan
-    y = np.append(cs, 0.0)[w.source]
-    sum_x, sum_x2, denom, safe = w.fits
-    sum_y = np.add.reduceat(y, w.starts)
-    sum_xy = np.add.reduceat(w.position * y, w.starts)
-    slope = np.where(denom == 0, 0.0, (w.window_size * sum_xy - sum_x * sum_y) / safe)
-    if dfa:
-        intercept = np.where(denom == 0, 0.0, (sum_y * sum_x2 - sum_x * sum_xy) / safe)
-        sum_y2 = np.add.reduceat(y * y, w.starts)
-        per_window = np.maximum(sum_y2 - slope * sum_xy - intercept * sum_y, 0.0)
-        f = np.sqrt(np.bincount(w.window_owner, per_window) / (w.counts * w.sizes))
-    else:
-        # the intercept shifts every residual of a window alike, so the range does without it
-        residual = y - slope[w.point_window] * w.position
-        ranges = np.maximum.reduceat(residual, w.starts) - np.minimum.reduceat(residual, w.starts)
-        f = np.sqrt(np.bincount(w.window_owner, ranges**2) / w.counts)
-    log_a, log_f = np.log(w.sizes), np.log(f)
-    errors = _residual_norm(w.lines, log_a, log_f).reshape(2, -1).sum(axis=0)
-    return (int(np.argmin(errors)) + 6) / len(w.sizes)
-
-
-def _residual_norm(lines: _Lines, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per row of the mask: the norm of the residuals of the least-squares line through its points."""
-    sy, sxy = lines.mask @ y, lines.mask @ (x * y)
-    count, sx, sx2 = lines.count, lines.sum_x, lines.sum_x2
-    denom = count * sx2 - sx * sx
-    safe = np.where(denom == 0, 1.0, denom)
-    slope = np.where(denom == 0, 0.0, (count * sxy - sx * sy) / safe)
-    intercept = np.where(denom == 0, 0.0, (sy * sx2 - sx * sxy) / safe)
-    residual = np.where(lines.mask, x * slope[:, None] + intercept[:, None] - y, 0.0)
-    return np.sqrt((residual**2).sum(axis=1))
+    power[:, 1:-1] *= 2
+    freqs = np.arange(power.shape[1]) * (1.0 / size) * np.pi * 2
+    area = power[:, : power.shape[1] // 5].sum(axis=1) * (freqs[1] - freqs[0])
+    cumulative = np.cumsum(power, axis=1)
+    past_half = cumulative[:, 1:] > cumulative[:, -1:] / 2
+    centroid = np.where(past_half.any(axis=1), freqs[past_half.argmax(axis=1) + 1], np.nan)
+    return area, centroid
