@@ -18,7 +18,7 @@ from engine.embed.catch22_fits import fluctuation, periodicity_wang
 N_FEATURES = 24
 _INV_E = 0.36787944117144233
 _CHUNK = 1 << 16
-"""Values per stack of channels: bounds the memory of the window layouts (about 50 per value)."""
+"""Values per stack of channels: bounds the memory of the padded autocorrelations (8 per value)."""
 
 
 def catch24(series: list[np.ndarray]) -> np.ndarray:
