@@ -32,7 +32,6 @@ LICENCES: tuple[tuple[str, str, str], ...] = (
     ("pyqtgraph", "pyqtgraph", "MIT"),
     ("scikit-learn", "scikit-learn", "BSD-3-Clause"),
     ("PyOD", "pyod", "BSD-2-Clause"),
-    ("catch22 (pycatch22, the time-series features)", "pycatch22", "GPL-3.0-or-later"),
     ("PyTorch", "torch", "BSD-3-Clause"),
     ("NumPy", "numpy", "BSD-3-Clause"),
     ("SciPy", "scipy", "BSD-3-Clause"),

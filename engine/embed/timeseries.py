@@ -1,8 +1,8 @@
 """Time-series embedders: resampled values, catch22 features, MiniRocket, text and pictures.
 
 A payload is ``collection.series[item.id]``: a float array, 1-D (one channel) or 2-D (length x
-channels). Every embedder here works on series of unequal length. None needs numba: catch22 is
-pycatch22's C library and MiniRocket is numpy (:mod:`engine.embed.minirocket`).
+channels). Every embedder here works on series of unequal length. None needs numba: catch22
+(:mod:`engine.embed.catch22`) and MiniRocket (:mod:`engine.embed.minirocket`) are numpy.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.embed import Embedder, Readiness, get_embedder, register
 from engine.embed.audio import standardise_blocks
+from engine.embed.catch22 import catch24
 from engine.embed.minirocket import MiniRocket
 from engine.embed.pictures import PictureEmbedder
 from engine.items import Collection, Item, ItemError
@@ -105,14 +106,15 @@ class _SeriesEmbedder(Embedder):
 class Catch22Features(_SeriesEmbedder):
     """24 interpretable statistics per channel (autocorrelation, periodicity, entropy, level, spread...).
 
-    pycatch22 (the catch22 C library) computes the 22 on the z-scored channel and adds its mean
-    and spread, so level and spread still tell standing from running while the shape features
-    do not depend on scale. Features come in pycatch22's order, 24 per channel.
+    aeon's catch24 in numpy (:mod:`engine.embed.catch22`, the same vectors to float rounding).
+    The series are not z-normalised first: level and spread (the two added to catch22) tell
+    standing from running; the other 22 hardly depend on the scale anyway. On aeon's bundled
+    sets this beat catch22 of z-normalised series (BasicMotions ARI 0.97 against 0.85).
     """
 
     name = "ts-catch22"
     description = (
-        "catch22 features plus mean and spread (catch24, the C library pycatch22) of each channel, "
+        "catch22 features plus mean and spread (aeon's catch24, in numpy) of each channel, "
         "standardised over the collection (no weights)"
     )
     batch_size = 256
@@ -124,41 +126,21 @@ class Catch22Features(_SeriesEmbedder):
     cacheable = True
 
     def readiness(self) -> Readiness:
-        import importlib.util
-
-        if importlib.util.find_spec("pycatch22") is None:
-            return Readiness(
-                False,
-                "missing package",
-                "Install pycatch22: pip install pycatch22. Until then use ts-resampled.",
-            )
-        return Readiness(True, "pycatch22 (no weights)")
+        return Readiness(True, "numpy (no weights)")
 
     def params(self) -> dict[str, Any]:
-        # version 3: pycatch22 1.x (catch22 v1.0 definitions, z-scored) replaced aeon's numba code
-        return {"features": "catch24", "version": 3}
+        # version 2: aeon's catch24 vectors, which engine.embed.catch22 reproduces to rounding
+        # (version 3 was pycatch22's z-scored features, briefly)
+        return {"features": "catch24", "version": 2}
 
     def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
-        return catch24(payloads)
+        # Vectors are kept as float32: a feature beyond its range (the power of a 1e30 spike) is
+        # clipped to it rather than turned into inf, so such a series still gets a vector.
+        largest = float(np.finfo(np.float32).max)
+        return np.clip(catch24(payloads), -largest, largest)
 
     def finish(self, vectors: np.ndarray, progress: Progress, cancel: CancelToken) -> np.ndarray:
         return vectors if self.options.get("scale") == "none" else standardise_blocks(vectors)
-
-
-def catch24(series: list[np.ndarray]) -> np.ndarray:
-    """pycatch22's 24 features of each channel (channels one after another); NaN and inf become 0.
-
-    ``series`` are arrays of length x channels with the same number of channels.
-    """
-    from pycatch22 import catch22_all
-
-    # One C call per channel for all 24 (a list converts faster than an array). A feature that a
-    # constant or very short channel cannot have is set to a fixed end of its range (mask_nans).
-    rows = [
-        [value for c in range(s.shape[1]) for value in catch22_all(s[:, c].tolist(), catch24=True)["values"]]
-        for s in series
-    ]
-    return np.nan_to_num(np.asarray(rows, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
 
 
 class MiniRocketFeatures(_SeriesEmbedder):

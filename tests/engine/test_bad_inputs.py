@@ -94,7 +94,9 @@ def test_catch22_embeds_a_spiky_series_that_aeons_catch22_failed_on(tmp_path):
     for n in range(5):
         values = np.sin(np.arange(60) / (n + 1))
         if n == 2:
-            values[30] = 1e30  # aeon's numba catch22 divided by zero here (or gave NaN)
+            # aeon's numba code put this spike one cell past the 5 x 5 grid of CO_HistogramAMI_even_2_5
+            # and divided by zero (ZeroDivisionError); ours counts it in the top cell
+            values[30] = 1e30
         np.savetxt(tmp_path / f"s{n}.csv", values, header="value", comments="")
     problems = []
     vectors = get_embedder("ts-catch22").embed(scan([tmp_path], csv_kind="timeseries"), problems=problems)
