@@ -130,7 +130,6 @@ class Catch22Features(_SeriesEmbedder):
 
     def params(self) -> dict[str, Any]:
         # version 2: aeon's catch24 vectors, which engine.embed.catch22 reproduces to rounding
-        # (version 3 was pycatch22's z-scored features, briefly)
         return {"features": "catch24", "version": 2}
 
     def embed_batch(self, payloads: list[np.ndarray]) -> np.ndarray:
