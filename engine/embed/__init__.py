@@ -352,7 +352,7 @@ def get_embedder(name: str, modality: str | None = None, **options: Any) -> Embe
     return embedder
 
 
-_BUILTIN = ("tabular", "text", "image", "audio", "timeseries")
+_BUILTIN = ("tabular", "text", "image", "openclip", "audio", "timeseries")
 
 
 def _load_builtin() -> None:

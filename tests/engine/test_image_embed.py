@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 import engine.embed.image as image_module
+import engine.embed.openclip as openclip_module
 from engine.embed import get_embedder, list_embedders
 from engine.embed.cache import VectorCache
 from engine.embed.models import set_configured_model
@@ -192,7 +193,7 @@ def test_openclip_without_weights_explains_and_the_pipeline_falls_back(
     textures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_clip
 ) -> None:
     monkeypatch.setenv("DATAMINING6_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setattr(image_module, "hf_cached_snapshot", lambda repo: None)  # ignore the user's HF cache
+    monkeypatch.setattr(openclip_module, "hf_cached_snapshot", lambda repo: None)  # not the user's HF cache
     ready = get_embedder("image-openclip").readiness()
     assert not ready.ready
     for words in (".safetensors", "ViT-B-32", "main.py models --set image-openclip", "image-efficientnet"):
