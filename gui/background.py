@@ -1,4 +1,6 @@
-"""One worker thread for short jobs of the item view and the player (decoding a clip, its spectrogram).
+"""Work off the GUI thread on Python threads: :class:`Background` runs the item view's and the
+player's short jobs one at a time (decoding a clip, its spectrogram); :class:`JobPool` runs the
+views' previews, density images and queries.
 
 Answers come back to the GUI thread as a queued signal carrying the request number, so a caller
 that has moved on (another item selected, another clip played) simply ignores old answers.
@@ -6,8 +8,10 @@ that has moved on (another item selected, another clip played) simply ignores ol
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -55,3 +59,52 @@ class Background(QObject):
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class JobPool:
+    """Python threads for a view's background jobs, in place of a QThreadPool the view owns.
+
+    A QThreadPool parented to a view is destroyed with it, and its destructor waits for the jobs
+    still running while the GUI thread holds the GIL; a job written in Python needs the GIL to
+    start or to finish, so closing a view in the middle of one froze the whole app (caught as a
+    hung test: the GUI thread in ``~QThreadPool`` -> ``waitForDone``, the pool thread in
+    ``PyGILState_Ensure``). Nothing in Qt waits for these threads: a view that goes away leaves its
+    job to finish, and the job's answer, emitted to a deleted object, is dropped.
+    """
+
+    def __init__(self, threads: int, name: str) -> None:
+        self.threads = threads
+        """At most this many jobs run at once; more wait their turn."""
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
+        self._running: set[Future] = set()
+        self._lock = threading.Lock()
+
+    def start(self, job: Callable[[], object]) -> None:
+        """Run ``job()`` on a pool thread; an exception it lets out is reported like any other."""
+        future = self._executor.submit(_answer_dropped_if_gone, job)
+        with self._lock:
+            self._running.add(future)
+        future.add_done_callback(self._finished)
+
+    def wait(self, msecs: int) -> bool:
+        """Whether every job started so far finished within ``msecs`` (tests, benchmarks)."""
+        with self._lock:
+            running = list(self._running)
+        return not wait(running, timeout=msecs / 1000).not_done
+
+    def _finished(self, future: Future) -> None:
+        with self._lock:
+            self._running.discard(future)
+        error = future.exception()
+        if error is not None:
+            sys.excepthook(type(error), error, error.__traceback__)
+
+
+def _answer_dropped_if_gone(job: Callable[[], object]) -> None:
+    try:
+        job()
+    except RuntimeError as error:
+        # Only PySide's "Signal source has been deleted" / "Internal C++ object (...) already
+        # deleted": the view closed while the job ran, and nobody waits for its answer.
+        if "deleted" not in str(error):
+            raise

@@ -16,10 +16,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
 from engine.embed import ItemError
+from gui.background import JobPool
 
 MEMORY_ITEMS = 4000
 """Previews kept in memory (96-pixel thumbnails: about 110 MB at most)."""
@@ -54,23 +55,17 @@ class _Signals(QObject):
     done = Signal(object, object, int)  # key, preview, generation
 
 
-class _Drain(QRunnable):
-    """Runs queued jobs until the stack is empty; a pool of these is the loader's workers."""
-
-    def __init__(self, loader: PreviewLoader) -> None:
-        super().__init__()
-        self.loader = loader
-
-    def run(self) -> None:
-        while (job := self.loader._next_job()) is not None:
-            key, make, generation = job
-            try:
-                preview = make()
-            except ItemError as error:
-                preview = Failed(str(error))
-            except Exception as error:  # noqa: BLE001 - a preview never crashes the panel
-                preview = Failed(f"the preview failed ({type(error).__name__}: {error})")
-            self.loader._signals.done.emit(key, preview, generation)
+def _drain(loader: PreviewLoader) -> None:
+    """Run queued jobs until the stack is empty; the loader's workers each run one of these."""
+    while (job := loader._next_job()) is not None:
+        key, make, generation = job
+        try:
+            preview = make()
+        except ItemError as error:
+            preview = Failed(str(error))
+        except Exception as error:  # noqa: BLE001 - a preview never crashes the panel
+            preview = Failed(f"the preview failed ({type(error).__name__}: {error})")
+        loader._signals.done.emit(key, preview, generation)
 
 
 class PreviewLoader(QObject):
@@ -81,8 +76,7 @@ class PreviewLoader(QObject):
 
     def __init__(self, threads: int | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(threads or default_threads())
+        self.pool = JobPool(threads or default_threads(), "thumbnails")
         self._memory: OrderedDict[Hashable, object] = OrderedDict()
         self._stack: list[tuple[Hashable, Callable[[], object], int]] = []
         self._asked: set[Hashable] = set()
@@ -106,11 +100,11 @@ class PreviewLoader(QObject):
                 for old, _make, _gen in self._stack[: len(self._stack) - MAX_PENDING]:
                     self._asked.discard(old)
                 del self._stack[: len(self._stack) - MAX_PENDING]
-            start = self._running < self.pool.maxThreadCount()
+            start = self._running < self.pool.threads
             if start:
                 self._running += 1
         if start:
-            self.pool.start(_Drain(self))
+            self.pool.start(lambda: _drain(self))
         return None
 
     def clear(self) -> None:
@@ -123,7 +117,7 @@ class PreviewLoader(QObject):
 
     def wait(self, msecs: int = 30000) -> bool:
         """Block until the workers are idle (tests, benchmarks and shutdown)."""
-        return self.pool.waitForDone(msecs)
+        return self.pool.wait(msecs)
 
     def _next_job(self) -> tuple[Hashable, Callable[[], object], int] | None:
         with self._lock:

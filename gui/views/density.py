@@ -10,12 +10,13 @@ goes back to real markers for them.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
+
+from gui.background import JobPool
 
 DENSITY_ABOVE = 50_000
 """Shown points above which the map is drawn as a density image (see tests/benchmarks/bench_map.py)."""
@@ -144,17 +145,10 @@ def density_or_points(
     return Markers(np.flatnonzero(pixels < outside), rect)
 
 
-class _Job(QRunnable):
-    def __init__(self, runner: LatestRunner, work: Callable[[], object], ticket: int) -> None:
-        super().__init__()
-        self.runner, self.work, self.ticket = runner, work, ticket
-
-    def run(self) -> None:
-        if self.ticket != self.runner.ticket:  # a newer request came in while this one waited
-            return
-        answer = self.work()
-        with contextlib.suppress(RuntimeError):  # the view closed while this ran: nobody waits
-            self.runner.answered.emit(self.ticket, answer)
+def _answer(runner: LatestRunner, work: Callable[[], object], ticket: int) -> None:
+    if ticket != runner.ticket:  # a newer request came in while this one waited
+        return
+    runner.answered.emit(ticket, work())
 
 
 class LatestRunner(QObject):
@@ -168,20 +162,20 @@ class LatestRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ticket = 0
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._pool = JobPool(1, "density")
         self.answered.connect(self._on_answered)
 
     def request(self, work: Callable[[], object]) -> None:
         self.ticket += 1
-        self._pool.start(_Job(self, work, self.ticket))
+        ticket = self.ticket
+        self._pool.start(lambda: _answer(self, work, ticket))
 
     def forget(self) -> None:
         """Drop the answers of every request made so far."""
         self.ticket += 1
 
     def wait(self, msecs: int = 30_000) -> bool:
-        return self._pool.waitForDone(msecs)
+        return self._pool.wait(msecs)
 
     def _on_answered(self, ticket: int, answer: object) -> None:
         if ticket == self.ticket:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.similar import DEFAULT_NEIGHBOURS, nearest
+from gui.background import JobPool
 
 MODES = ("pan", "rect", "lasso")
 SEARCH_DELAY_MS = 200
@@ -268,18 +269,13 @@ class MapToolBar(QWidget):
         self.mode_actions[mode].setChecked(True)
 
 
-class _QueryJob(QRunnable):
-    def __init__(self, runner: QueryRunner, search: Any, text: str, k: int, ticket: int) -> None:
-        super().__init__()
-        self.runner, self.search, self.text, self.k, self.ticket = runner, search, text, k, ticket
-
-    def run(self) -> None:
-        try:
-            vector = self.search.embed(self.text)
-            found: object = nearest(self.search.result.embeddings, vector, self.k)
-        except Exception as error:  # noqa: BLE001 - a missing model or unreadable file: say so, go on
-            found = f"The query could not be embedded: {error}"
-        self.runner.answered.emit(self.ticket, found)
+def _query(runner: QueryRunner, search: Any, text: str, k: int, ticket: int) -> None:
+    try:
+        vector = search.embed(text)
+        found: object = nearest(search.result.embeddings, vector, k)
+    except Exception as error:  # noqa: BLE001 - a missing model or unreadable file: say so, go on
+        found = f"The query could not be embedded: {error}"
+    runner.answered.emit(ticket, found)
 
 
 class QueryRunner(QObject):
@@ -299,8 +295,7 @@ class QueryRunner(QObject):
         self._search: Any = None
         self._ticket = 0
         self._texts: dict[int, str] = {}
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._pool = JobPool(1, "query")
         self.answered.connect(self._on_answered)
 
     def set_result(self, result: Any) -> None:
@@ -315,11 +310,12 @@ class QueryRunner(QObject):
             return False
         self._ticket += 1
         self._texts = {self._ticket: text}
-        self._pool.start(_QueryJob(self, self._search, text, k, self._ticket))
+        search, ticket = self._search, self._ticket
+        self._pool.start(lambda: _query(self, search, text, k, ticket))
         return True
 
     def wait(self, msecs: int = 30_000) -> bool:
-        return self._pool.waitForDone(msecs)
+        return self._pool.wait(msecs)
 
     def _on_answered(self, ticket: int, found: object) -> None:
         if ticket != self._ticket:

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QPoint, QPointF, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from gui.background import JobPool
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -104,18 +106,13 @@ def item_preview(loader: PreviewLoader, result: Result, index: int) -> tuple[QIm
     return None, ""
 
 
-class _Job(QRunnable):
-    def __init__(self, loader: PreviewLoader, key: tuple[str, Path]) -> None:
-        super().__init__()
-        self.loader, self.key = loader, key
-
-    def run(self) -> None:
-        kind, path = self.key
-        try:
-            payload: object = load_thumbnail(path) if kind == "image" else load_opening(path)
-        except Exception as error:  # noqa: BLE001 - any unreadable file becomes a message, never a crash
-            payload = f"No preview: {error}"
-        self.loader.loaded.emit(self.key, payload)
+def _load(loader: PreviewLoader, key: tuple[str, Path]) -> None:
+    kind, path = key
+    try:
+        payload: object = load_thumbnail(path) if kind == "image" else load_opening(path)
+    except Exception as error:  # noqa: BLE001 - any unreadable file becomes a message, never a crash
+        payload = f"No preview: {error}"
+    loader.loaded.emit(key, payload)
 
 
 class PreviewLoader(QObject):
@@ -130,8 +127,7 @@ class PreviewLoader(QObject):
         super().__init__(parent)
         self._cache: OrderedDict[tuple[str, Path], object] = OrderedDict()
         self._pending: set[tuple[str, Path]] = set()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
+        self._pool = JobPool(2, "preview")
         self.loaded.connect(self._on_loaded)
 
     def get(self, kind: str, path: Path) -> object | None:
@@ -142,12 +138,12 @@ class PreviewLoader(QObject):
             return self._cache[key]
         if key not in self._pending:
             self._pending.add(key)
-            self._pool.start(_Job(self, key))
+            self._pool.start(lambda: _load(self, key))
         return None
 
     def wait(self, msecs: int = 5000) -> bool:
         """Wait for the pool to finish (tests and shutdown)."""
-        return self._pool.waitForDone(msecs)
+        return self._pool.wait(msecs)
 
     def _on_loaded(self, key: tuple[str, Path], payload: object) -> None:
         self._pending.discard(key)
