@@ -374,9 +374,7 @@ def fit_dbscan(
     eps = float(eps) if given else suggested
     if eps <= 0:  # many duplicated items: the knee sits at distance 0
         positive = distances[distances > 0]
-        if not len(positive):
-            raise ValueError("All items are identical; DBSCAN cannot separate them.")
-        eps = float(positive[0])
+        eps = float(positive[0]) if len(positive) else _between_copies(X, info)
     info["eps"] = eps
     info["eps_source"] = "given" if given else "k-distance knee"
     info["k_distance"] = _curve_for_drawing(distances, min(min_samples, len(X)), eps, suggested)
@@ -392,6 +390,25 @@ def fit_dbscan(
     info["n_clusters"] = int(len(set(labels.tolist()) - {-1}))
     info["n_noise"] = int(np.sum(labels == -1))
     return Clustering(labels=labels, info=info)
+
+
+def _between_copies(X: np.ndarray, info: dict[str, Any]) -> float:
+    """An eps for items that are all exact copies of a few distinct ones (a table of a few answers
+    repeated): half the distance between the two closest distinct items, so that each group of
+    copies is one cluster. Raises ValueError when every item is the same."""
+    from sklearn.neighbors import NearestNeighbors
+
+    distinct = np.unique(X, axis=0)
+    if len(distinct) < 2:
+        raise ValueError("All items are identical; DBSCAN cannot separate them.")
+    closest = float(NearestNeighbors(n_neighbors=2).fit(distinct).kneighbors(distinct)[0][:, 1].min())
+    why = (
+        f"Every item has exact copies ({len(distinct)} distinct items among {len(X)}), so the k-distance "
+        "curve is flat at 0; eps is half the distance between the two closest distinct items, and "
+        "each group of copies is a cluster."
+    )
+    info["note"] = f"{info['note']} {why}" if info.get("note") else why
+    return closest / 2
 
 
 def fit_hdbscan(

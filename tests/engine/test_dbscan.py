@@ -118,6 +118,18 @@ def test_bad_parameters_get_clear_messages(noisy_blobs, spec, error, message):
         fit_dbscan(noisy_blobs[0], **spec)
 
 
+def test_copies_of_a_few_distinct_items_are_one_cluster_each():
+    # A table of a few answers repeated: every k-distance is 0, which used to be reported as
+    # "All items are identical" although three distinct items were there.
+    answers = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    X = np.repeat(answers, [40, 25, 10], axis=0)
+    result = _dbscan(X)
+    assert sorted(np.bincount(result.labels).tolist()) == [10, 25, 40]
+    assert "3 distinct items among 75" in result.info["note"]
+    with pytest.raises(ValueError, match="All items are identical"):
+        _dbscan(np.repeat(answers[:1], 30, axis=0))
+
+
 @pytest.mark.skipif(density.pycaret_available(), reason="PyCaret is installed here")
 def test_without_pycaret_auto_uses_sklearn_and_pycaret_says_how_to_install(noisy_blobs):
     X, _ = noisy_blobs
