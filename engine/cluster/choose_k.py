@@ -143,7 +143,9 @@ def prediction_strength(
     For each of :data:`STABILITY_SPLITS` random halvings of (a sample of) the items, each half is
     clustered; the other half's centres then classify its items, and the score is the smallest,
     over its clusters, share of same-cluster pairs that stay together. A k needs halves of at least
-    5 k items to be measured. ``progress`` hears ``stage (stability)`` after each k.
+    5 k items to be measured; it scores 0 where a half has fewer than k non-empty clusters (copies
+    of a few distinct items, which would otherwise look perfectly stable at any k). ``progress``
+    hears ``stage (stability)`` after each k.
     """
     cancel = cancel or NEVER_CANCELLED
     progress = progress or no_progress
@@ -170,6 +172,9 @@ def prediction_strength(
                 c, lab, _, _ = k_means(X[half], k, n_init=starts, random_state=seed)
                 centres.append(c)
                 labels.append(lab)
+            if min(np.unique(lab).size for lab in labels) < k:
+                scores.append(0.0)  # a half holds fewer than k distinct groups (copies of a few items)
+                continue
             for train, test in ((0, 1), (1, 0)):
                 predicted = np.argmin(pairwise_distances(X[(a, b)[test]], centres[train]), axis=1)
                 scores.append(_pair_agreement(labels[test], predicted))

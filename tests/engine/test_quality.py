@@ -56,6 +56,25 @@ def test_k_auto_finds_blobs_of_unequal_size_and_spread():
     assert result.curve.best_k == 3 and adjusted_rand_score(y, result.labels) > 0.85  # K-Means itself: 0.88
 
 
+@pytest.mark.parametrize(
+    ("algorithm", "params"),
+    [
+        ("kmeans", {}),
+        ("agglomerative", {"linkage": "ward"}),
+        ("agglomerative", {"linkage": "single"}),
+        ("divisive", {}),
+        ("gmm", {}),
+    ],
+)
+def test_k_auto_on_copies_of_three_answers_finds_three(algorithm, params):
+    # Survey-like rows: three distinct answers repeated. Any k looked stable between random halves
+    # (K-Means' surplus centres win no items), so the tree cuts chose k = 9 and split copies apart.
+    answers = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    X = np.repeat(answers, [40, 30, 20], axis=0)
+    result = cluster(X, algorithm, k=None, **params)
+    assert sorted(np.bincount(result.labels).tolist()) == [20, 30, 40]
+
+
 def test_mixture_on_wine_is_not_worse_than_scikit_learn():
     from sklearn.mixture import GaussianMixture
 
