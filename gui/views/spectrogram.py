@@ -90,6 +90,9 @@ class SpectrogramView(QWidget):
         self.graphics.addItem(self.colour_bar, row=1, col=1)
         self.wave_curve = pg.PlotDataItem(pen=pg.mkPen(_WAVE), connect="pairs")
         self.wave.addItem(self.wave_curve)
+        # Digital silence gives zero-height envelope columns: without this line it looked like the
+        # clip ended early (a spoken word's trailing silence left a third of the plot blank).
+        self.wave.addItem(pg.InfiniteLine(0.0, 0, pen=pg.mkPen(_WAVE)))
         self.playheads = [pg.InfiniteLine(0.0, 90, pen=_PLAYHEAD) for _ in range(2)]
         for plot, line in zip((self.wave, self.spec), self.playheads, strict=True):
             plot.addItem(line)

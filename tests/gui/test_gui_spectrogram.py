@@ -53,6 +53,19 @@ def test_chirp_is_drawn_as_librosa_computes_it(
     assert view.stack.currentIndex() == 1 and view.bar.play_button.isEnabled()
 
 
+def test_trailing_silence_is_drawn_as_a_flat_line(qtbot, view: SpectrogramView, tmp_path: Path) -> None:
+    import pyqtgraph as pg
+
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    signal = np.where(t < 0.5, 0.5 * np.sin(2 * np.pi * 440 * t), 0.0)  # a word, then digital silence
+    sf.write(tmp_path / "word.wav", signal, SAMPLE_RATE)
+    show(qtbot, view, tmp_path / "word.wav")
+    x, y = view.wave_curve.getData()
+    assert np.all(y[x > 0.51] == 0)  # the envelope's columns there have no height
+    flat = [i for i in view.wave.items if isinstance(i, pg.InfiniteLine) and i.angle == 0]
+    assert [line.value() for line in flat] == [0.0] and flat[0].isVisible()
+
+
 def test_frequency_ticks_follow_the_mel_spacing() -> None:
     band_hz = np.array([100.0, 200.0, 400.0, 800.0, 1600.0])
     ticks = dict((label, pos) for pos, label in frequency_ticks(band_hz, (50, 100, 200, 1000, 2000)))
