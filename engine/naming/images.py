@@ -4,8 +4,10 @@ The packaged EfficientNet-Lite0 carries its 1000-class head, inside its ONNX exp
 lean app, without PyTorch, names them alike); it runs on at most :data:`SAMPLE` typical images
 per cluster, so naming costs seconds, not minutes. On pictures far
 from ImageNet's photos (small grayscale thumbnails, drawings) the head guesses with low
-confidence (28x28 boots came out as "hatchet"): below :data:`MIN_CONFIDENCE` the cluster keeps
-its typical member's name instead.
+confidence (28x28 boots came out as "hatchet"): below :data:`MIN_CONFIDENCE` the cluster is
+described by how its pictures look instead, in the words in which it differs most from the other
+clusters (:data:`PICTURE_FEATURES`: "lined, detailed", "dark, smooth"), as table clusters are
+named by their columns; when nothing sets it apart it keeps its typical member's name.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.naming import STAGE, NamerUnavailable, Naming
+from engine.naming.features import Feature, contrasts
 from engine.progress import CancelToken, Progress
 from engine.resources import resource_path
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from engine.naming import Clustered
 
 SAMPLE = 8
@@ -63,6 +68,38 @@ def name_from_probabilities(probabilities: np.ndarray) -> Naming | None:
     return Naming(", ".join(classes[j] for j in in_name), tuple(classes[j] for j in best))
 
 
+PICTURE_FEATURES = [
+    Feature("bright", "dark"),
+    Feature("colourful", "grey", high_from=0.23, low_to=0.06),
+    Feature("reddish", "greenish", high_from=0.04, low_to=-0.04),
+    Feature("yellowish", "bluish", high_from=0.04, low_to=-0.04),
+    Feature("lined", "", high_from=0.5),
+    Feature("detailed", "smooth"),
+    Feature("high-contrast", "low-contrast"),
+]
+"""In the order of :func:`picture_features`. Colourfulness is Hasler and Suesstrunk's (2003) measure
+on a 0-1 scale: below 0.06 they call a picture not colourful, from 0.23 quite colourful."""
+
+
+def picture_features(picture: Image.Image) -> np.ndarray:
+    """Brightness, colourfulness, red-green and yellow-blue casts, lines, detail and contrast.
+
+    Lines are the coherence of the brightness gradients' directions (1 when they all point one
+    way, as in stripes or a single stroke; near 0 for photos and noise); detail is the mean
+    gradient on a 128-pixel square, so that it does not depend on the picture's size.
+    """
+    rgb = np.asarray(picture.convert("RGB").resize((128, 128)), dtype=np.float64) / 255.0
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    luma = 0.299 * red + 0.587 * green + 0.114 * blue
+    rg, yb = red - green, (red + green) / 2 - blue
+    colourful = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+    gy, gx = np.gradient(luma)
+    xx, yy, xy = (gx * gx).mean(), (gy * gy).mean(), (gx * gy).mean()
+    coherence = np.hypot(xx - yy, 2 * xy) / (xx + yy) if xx + yy > 1e-12 else 0.0
+    detail = np.hypot(gx, gy).mean()
+    return np.array([luma.mean(), colourful, rg.mean(), yb.mean(), coherence, detail, luma.std()])
+
+
 def name_images(
     result: Clustered, order: dict[int, np.ndarray], progress: Progress, cancel: CancelToken
 ) -> dict[int, Naming | None]:
@@ -78,6 +115,8 @@ def name_images(
         raise NamerUnavailable(f"the image classifier is not ready: {ready.message}")
     items = result.analysed.items
     found: dict[int, Naming | None] = {}
+    looks: list[np.ndarray] = []
+    members: dict[int, np.ndarray] = {}
     for done, (cluster, rows) in enumerate(order.items()):
         cancel.raise_if_cancelled()
         pictures = []
@@ -87,5 +126,11 @@ def name_images(
             except Exception:  # noqa: BLE001, S112 - changed since the run: the other pictures still name it
                 continue
         found[cluster] = name_from_probabilities(classifier.classify(pictures)) if pictures else None
+        members[cluster] = np.arange(len(looks), len(looks) + len(pictures))
+        looks += [picture_features(p) for p in pictures]
         progress(STAGE, done + 1, len(order))
+    unsure = [c for c, naming in found.items() if naming is None and len(members[c])]
+    if unsure and len(members) > 1:
+        described = contrasts(np.array(looks), PICTURE_FEATURES, {c: m for c, m in members.items() if len(m)})
+        found |= {c: described[c] for c in unsure}
     return found
