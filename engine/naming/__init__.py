@@ -148,7 +148,7 @@ def name_clusters(
         if naming is None:
             member = items[int(rows[0])].display_name
             naming = Naming(f"like {member}", ())
-        name = _unique(naming.name, used)
+        name = _unique(naming, used)
         typical = tuple(int(i) for i in rows[:N_TYPICAL])
         names.append(ClusterName(cluster, name, naming.keywords, typical))
     if (labels == -1).any():
@@ -156,7 +156,16 @@ def name_clusters(
     return names
 
 
-def _unique(name: str, used: set[str]) -> str:
+def _unique(naming: Naming, used: set[str]) -> str:
+    """The name, else the name with its next keywords until it is free ("smooth, lined, bright"),
+    else numbered ("tabby 2"): a keyword tells two look-alike clusters apart, a number does not."""
+    name = naming.name
+    for keyword in (k for k in naming.keywords if k not in name.split(", ")):
+        if name not in used:
+            break
+        name = f"{name}, {keyword}"
+    if name in used:
+        name = naming.name
     candidate, n = name, 2
     while candidate in used:
         candidate, n = f"{name} {n}", n + 1

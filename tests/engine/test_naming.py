@@ -296,7 +296,13 @@ def test_noise_is_named_noise_and_duplicate_names_are_told_apart():
     names = name_clusters(result)
     assert [n.cluster for n in names] == [-1, 0, 1]
     assert names[0].name == "noise" and names[1].name.startswith("like f")
-    assert naming._unique("tabby", {"tabby", "tabby 2"}) == "tabby 3"
+    assert naming._unique(naming.Naming("tabby", ()), {"tabby", "tabby 2"}) == "tabby 3"
+    # Look-alike clusters are told apart by their next keyword where they have one.
+    lined = naming.Naming("lined, smooth", ("lined", "smooth", "bright", "grey"))
+    assert naming._unique(lined, {"lined, smooth"}) == "lined, smooth, bright"
+    assert naming._unique(lined, {"lined, smooth", "lined, smooth, bright"}) == "lined, smooth, bright, grey"
+    used = {"lined, smooth", "lined, smooth, bright", "lined, smooth, bright, grey"}
+    assert naming._unique(lined, used) == "lined, smooth 2"
 
 
 def test_typical_items_are_those_closest_to_the_cluster_centre():
