@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 AUTO = "(auto)"
 NONE = "(none)"
 DEFAULT = "(default)"
+EMBEDDER_HELP = (
+    "How items become vectors. (default) takes the recommended one for the modality;\n"
+    "Tools > Models shows where each model comes from."
+)
 K_LIMIT = 500
 
 Choices = list[tuple[str, Any, str]]
@@ -120,10 +124,7 @@ class SettingsPanel(QWidget):
         form.addRow("Label column", self.label_column)
 
         self.embedder = QComboBox()
-        self.embedder.setToolTip(
-            "How items become vectors. (default) takes the recommended one for the modality;\n"
-            "Tools > Models shows where each model comes from."
-        )
+        self.embedder.setToolTip(EMBEDDER_HELP)
         self.embedder.addItem(DEFAULT, None)
         form.addRow("Embedder", self.embedder)
 
@@ -287,15 +288,20 @@ class SettingsPanel(QWidget):
         """Offer the embedders of ``modality``, each marked when its model is missing."""
         from engine.embed import default_embedder, list_embedders
 
-        default = default_embedder(modality)
+        default, chosen = default_embedder(modality), self._spec.embedder
+        shown, why = default, ""
+        if used is not None and chosen is None and used != default:  # the collection's own default
+            shown = used
+            why = f"The default for {modality} is {default}; this collection got {used} (see the Summary)."
+        elif used is not None and chosen is not None and used != chosen:
+            why = f"{chosen} could not run; {used} was used instead."
         with QSignalBlocker(self.embedder):
             self.embedder.clear()
-            self.embedder.addItem(f"{DEFAULT}: {default}", None)
+            self.embedder.addItem(f"{DEFAULT}: {shown}", None)
             for embedder in list_embedders(modality):
                 ready = embedder.readiness().ready
                 self.embedder.addItem(embedder.name + ("" if ready else " (model missing)"), embedder.name)
-        if used is not None and used != (self._spec.embedder or default):
-            self.embedder.setToolTip(f"{self._spec.embedder} could not run; {used} was used instead.")
+        self.embedder.setToolTip(f"{EMBEDDER_HELP}\n\n{why}" if why else EMBEDDER_HELP)
         self._show_spec()
 
     def set_modalities(self, counts: dict[str, int]) -> None:
