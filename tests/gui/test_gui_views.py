@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from engine.items import Problem
-from engine.pipeline import Spec
+from engine.pipeline import Spec, run
 from gui.settings_panel import SettingsPanel
 from gui.views.k_curve import KCurveView
 from gui.views.metrics import MetricsView, summary_html
@@ -61,6 +63,31 @@ def test_k_curve_marks_the_chosen_k(qtbot, fake_k_curve):
     assert len(curves) == 1 and list(curves[0].getData()[0]) == [2, 3, 4]  # None silhouette skipped
     view.set_curve(None)
     assert view.chosen_k is None and not view.silhouette_plot.listDataItems()
+
+
+def test_k_curve_shows_the_stability_that_chose_k(qtbot):
+    import pyqtgraph as pg
+
+    from engine.cluster import cluster
+    from engine.cluster.choose_k import STABLE
+    from gui.views import k_curve
+
+    assert k_curve.STABLE == STABLE
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo" / "timeseries"
+    curve = run(Spec(paths=(str(demo),), use_cache=False)).k_curve  # silhouette 2, stability 3
+    view = KCurveView()
+    qtbot.addWidget(view)
+    view.set_curve(curve)
+    assert view.chosen_k == 3 and view.stability_plot.isVisible()
+    (drawn,) = view.stability_plot.listDataItems()
+    assert list(drawn.getData()[1]) == pytest.approx(curve.stability)
+    lines = [i for i in view.stability_plot.items if isinstance(i, pg.InfiniteLine) and i.angle == 0]
+    assert [line.value() for line in lines] == [STABLE]
+    assert "most clusters above the dotted line" in view.silhouette_plot.titleLabel.text
+    # A curve without measured stability (too few items to halve) hides the plot.
+    few = cluster(np.random.default_rng(0).normal(size=(12, 3)), "kmeans", k=None).curve
+    view.set_curve(few)
+    assert not view.stability_plot.isVisible() and "dotted" not in view.silhouette_plot.titleLabel.text
 
 
 def test_settings_panel_edits_its_one_spec(qtbot, make_result):
