@@ -62,16 +62,23 @@ def series_plot(examples: list[np.ndarray], members: list[np.ndarray], colour: A
 
 
 def k_curve_plot(curve: Any) -> bytes | None:
-    """How k was chosen: silhouette and inertia (K-Means, tree cuts) or BIC and AIC (mixtures)."""
-    series = [(name, getattr(curve, name, None)) for name in ("silhouette", "inertia", "bic", "aic")]
-    series = [(name, values) for name, values in series if values is not None]
+    """How k was chosen: silhouette and inertia (K-Means, tree cuts) or BIC and AIC (mixtures), and
+    the stability of each k with the line a stable k clears (as the window's Choosing k shows)."""
+    from engine.cluster.choose_k import STABLE
+
+    names = ("silhouette", "inertia", "bic", "aic", "stability")
+    series = [(n, [np.nan if v is None else v for v in getattr(curve, n, None) or []]) for n in names]
+    series = [(name, values) for name, values in series if np.isfinite(np.asarray(values, float)).any()]
     if not series:
         return None
     fig = _figure(6.0, 2.4)
     axes = fig.subplots(1, len(series), squeeze=False)[0]
     chosen = getattr(curve, "best_k", None)
     for ax, (name, values) in zip(axes, series, strict=True):
-        ax.plot(curve.ks, [np.nan if v is None else v for v in values], marker="o", markersize=3)
+        ax.plot(curve.ks, values, marker="o", markersize=3)
+        if name == "stability":
+            ax.axhline(STABLE, color="0.6", linestyle=":", linewidth=0.8)
+            ax.set_ylim(0, 1.05)
         if chosen is not None:
             ax.axvline(chosen, color="0.6", linestyle="--", linewidth=0.8)
         ax.set_title(name, fontsize=8)

@@ -3,6 +3,7 @@
 import base64
 import csv
 import hashlib
+import io
 import os
 import shutil
 from html.parser import HTMLParser
@@ -200,3 +201,18 @@ def test_folder_names_are_safe_everywhere():
     assert export.folder_name("nul.txt", "x") == "_nul.txt"
     assert export.folder_name(LATIN1, "x") == "caf_xe9"  # the backslash of \\xe9 is unsafe on Windows
     assert len(export.folder_name("y" * 500, "x")) == 100
+
+
+def test_the_reports_k_curve_draws_each_measured_score_stability_included():
+    from types import SimpleNamespace
+
+    from engine.report_figures import k_curve_plot
+
+    unmeasured = SimpleNamespace(ks=[2, 3, 4], best_k=3, silhouette=[None] * 3, stability=[None] * 3)
+    assert k_curve_plot(unmeasured) is None
+    stable = SimpleNamespace(ks=[2, 3, 4], best_k=3, silhouette=[None] * 3, stability=[1.0, 0.9, None])
+    one = Image.open(io.BytesIO(k_curve_plot(stable)))
+    both = SimpleNamespace(**{**vars(stable), "silhouette": [0.5, 0.4, 0.3]})
+    two = Image.open(io.BytesIO(k_curve_plot(both)))
+    assert one.size == two.size and np.asarray(one).std() > 0
+    assert np.abs(np.asarray(one, float) - np.asarray(two, float)).mean() > 1  # a second panel appears
