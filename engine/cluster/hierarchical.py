@@ -51,7 +51,8 @@ def cut_curve(
     ``best_k`` is the largest k the data holds stably (prediction strength of K-Means, the same rule
     as :mod:`engine.cluster.choose_k`), else the cut with the highest silhouette (the largest-gap
     rule prefers k = 2 far too often on real data); ``elbow_k`` is the elbow of the SSE curve.
-    k_max is clipped to the number of items - 1 and to the number of leaves.
+    k_max is clipped to the number of items - 1, to the number of leaves and to the number of
+    distinct items (groups joined at height 0), so copies of one item are never cut apart.
     """
     import scipy.sparse as sp
     from sklearn.metrics import pairwise_distances
@@ -62,7 +63,7 @@ def cut_curve(
     cancel = cancel or NEVER_CANCELLED
     progress = progress or no_progress
     n, m = tree.n_items, tree.n_leaves
-    k_max = min(k_max, n - 1, m)
+    k_max = min(k_max, n - 1, m, tree.k_for_height(0.0))  # a cut never splits identical items
     k_min = max(1, min(k_min, k_max))
     ks = list(range(k_min, k_max + 1)) or [1]
     rng = check_random_state(random_state)
