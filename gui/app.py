@@ -83,17 +83,21 @@ def start(
     settings: QSettings | None = None,
     demo: Path | None = None,
     demo_always: bool = False,
+    offer_recovery: bool = True,
 ) -> MainWindow:
     """Create and show the window; open paths (or a project) given on the command line, else the demo once.
 
     ``settings`` replaces the user's QSettings (tests pass an INI file in a temporary folder);
-    ``demo`` replaces the bundled demo folder; ``demo_always`` opens it even after the first start.
+    ``demo`` replaces the bundled demo folder; ``demo_always`` opens it even after the first start;
+    ``offer_recovery`` asks whether to restore the unsaved work a crashed window left (not headless).
     """
     app = application(argv)
     settings = settings if settings is not None else QSettings()
     window = MainWindow(settings)
     window.show()
     QTimer.singleShot(0, window.worker.warm_up)  # the engine process starts once the window is painted
+    if offer_recovery:
+        QTimer.singleShot(0, window.recovery.offer)
     paths = [a for a in app.arguments()[1:] if not a.startswith("-") and Path(a).exists()]
     # Opened after the first paint, so the window is on screen before any work starts.
     if paths or demo_always:
@@ -151,7 +155,7 @@ def main(argv: Sequence[str] | None = None, settings: QSettings | None = None) -
             file=sys.stderr,
         )
     app = application(argv)
-    window = start(argv, settings=settings, demo_always=headless)
+    window = start(argv, settings=settings, demo_always=headless, offer_recovery=not headless)
     if headless:
         window.result_shown.connect(lambda result: _summarise_and_quit(result, 0))
         window.worker.failed.connect(lambda message, _: _summarise_and_quit(message, 1))

@@ -40,6 +40,7 @@ from gui.help_dialogs import show_about, show_shortcuts
 from gui.item_dock import ItemDock
 from gui.project import SUFFIX as PROJECT_SUFFIX
 from gui.project import ProjectController
+from gui.recovery import Recovery, recovery_folder
 from gui.run_status import RunStatus
 from gui.settings_panel import SettingsPanel
 from gui.settings_store import RememberedSettings, default_values
@@ -183,6 +184,8 @@ class MainWindow(QMainWindow):
         self.project = ProjectController(self, self.settings)
         """The project file: open, save, recent, unsaved changes and the title."""
         self.project.changed.connect(self._show_honest_state)
+        self.recovery = Recovery(self, recovery_folder(self.settings))
+        """Unsaved work kept as a snapshot, offered back after a crash."""
         self.exports = ExportActions(self)
         file_menu = self.menuBar().addMenu("&File")
         self.open_folder_action = QAction("Open &folder…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
@@ -480,6 +483,7 @@ class MainWindow(QMainWindow):
         if not self.project.maybe_save():
             event.ignore()
             return
+        self.recovery.close()
         self._rerun_timer.stop()
         self._step_timer.stop()
         self._view_steps.clear()

@@ -1,0 +1,107 @@
+"""Unsaved work survives a crash: snapshots while unsaved, offered back by the next window, removed
+when saved, discarded or closed."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from engine import pipeline
+from engine.pipeline import Spec
+from gui import recovery
+from gui.main_window import MainWindow
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory) -> pipeline.Result:
+    folder = tmp_path_factory.mktemp("input")
+    rng = np.random.default_rng(0)
+    centres = np.repeat([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]], 20, axis=0)
+    values = centres + rng.normal(scale=0.5, size=centres.shape)
+    lines = ["a,b"] + [f"{x:.4f},{y:.4f}" for x, y in values]
+    (folder / "blobs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return pipeline.run(Spec(paths=(str(folder),), k=3))
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(recovery, "AUTOSAVE_MS", 50)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+    def make() -> MainWindow:
+        made = MainWindow(settings=settings)
+        qtbot.addWidget(made)
+        return made
+
+    return make
+
+
+def _shown_and_renamed(qtbot, window: MainWindow, result: pipeline.Result) -> MainWindow:
+    window.settings_panel.set_spec(result.spec)
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.show_result(result, "shown")
+    window.view_state.rename(0, "round ones")
+    snapshot = window.recovery.path
+    qtbot.waitUntil(lambda: snapshot.is_file() and snapshot.with_suffix(".json").is_file(), timeout=10000)
+    return window
+
+
+def test_a_crashed_windows_unsaved_work_is_offered_back_and_restored(qtbot, window, analysed, tmp_path):
+    first = _shown_and_renamed(qtbot, window(), analysed)
+    assert first.recovery.folder == tmp_path / "recovery"
+    about = json.loads(first.recovery.path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert about["project"] is None and about["name"] == analysed.spec.paths[0].rsplit("/", 1)[-1]
+    second = window()
+    assert second.recovery.left_behind() == []  # the first window runs: its snapshot is its own
+    first.recovery._lock.unlock()  # the first window dies: its lock is free, its snapshot stays
+
+    ((snapshot, _),) = second.recovery.left_behind()
+    assert snapshot == first.recovery.path
+    box = second.recovery.offer()
+    assert box is not None and "closed without saving your work on" in box.text()
+    with qtbot.waitSignal(second.project.opened, timeout=20000):
+        box.button(QMessageBox.StandardButton.Yes).click()
+    assert second.view_state.name_of(0) == "round ones"
+    assert len(second.result.analysed.items) == 60
+    assert second.project.dirty and second.project.path is None and second.isWindowModified()
+    assert "Restored the unsaved work" in second.statusBar().currentMessage()
+    assert second.project.recent.paths() == []  # the snapshot is no project of the user's
+    assert not snapshot.exists() and second.recovery.left_behind() == []
+    second.close()  # a normal close leaves nothing behind, the restored copy included
+    assert not any((tmp_path / "recovery").glob("*.dm6"))
+
+
+def test_saving_or_discarding_removes_the_snapshot(qtbot, window, analysed, tmp_path):
+    first = _shown_and_renamed(qtbot, window(), analysed)
+    snapshot = first.recovery.path
+    first.project.save_to(tmp_path / "work.dm6", wait=True)
+    qtbot.waitUntil(lambda: not snapshot.exists() and not snapshot.with_suffix(".json").exists())
+
+    # A snapshot the user declines is deleted.
+    other = _shown_and_renamed(qtbot, window(), analysed)
+    other.recovery._lock.unlock()
+    third = window()
+    box = third.recovery.offer()
+    box.button(QMessageBox.StandardButton.Discard).click()
+    assert not other.recovery.path.exists() and third.recovery.left_behind() == []
+
+
+def test_without_settings_nothing_is_kept(qtbot, analysed):
+    bare = MainWindow(settings=None)
+    qtbot.addWidget(bare)
+    assert bare.recovery.folder is None and bare.recovery.offer() is None
+
+
+def test_a_restored_copy_lives_as_long_as_its_window(qtbot, window, tmp_path):
+    live = window()
+    folder = live.recovery.folder
+    mine = folder / f"restored-{live.recovery.id}.dm6"
+    orphan = folder / "restored-0123456789ab.dm6"  # its window crashed: no lock holds it
+    mine.write_bytes(b"x")
+    orphan.write_bytes(b"x")
+    assert window().recovery.left_behind() == []
+    assert mine.exists() and not orphan.exists()
