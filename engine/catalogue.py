@@ -100,22 +100,26 @@ DBSCAN_BACKENDS = (
     Choice("sklearn", "scikit-learn", "scikit-learn's DBSCAN."),
 )
 DETECTORS = (
-    Choice("knn", "knn", "k nearest neighbours: far from its 5 nearest neighbours is unusual."),
+    Choice(
+        "knn",
+        "k nearest neighbours (knn)",
+        "k nearest neighbours: far from its 5 nearest neighbours is unusual.",
+    ),
     Choice(
         "iforest",
-        "iforest",
+        "Isolation Forest (iforest)",
         "Isolation Forest: easy to isolate with random splits is unusual; fast, a good default.",
     ),
     Choice(
         "lof",
-        "lof",
+        "Local Outlier Factor (lof)",
         "Local Outlier Factor: sparser than its 20 neighbours are; finds outliers beside dense groups.",
     ),
-    Choice("ecod", "ecod", "ECOD: extreme in the tails of each feature's distribution; fast, no parameters."),
-    Choice("copod", "copod", "COPOD: extreme under a copula model of the features; fast, no parameters."),
+    Choice("ecod", "ECOD", "ECOD: extreme in the tails of each feature's distribution; fast, no parameters."),
+    Choice("copod", "COPOD", "COPOD: extreme under a copula model of the features; fast, no parameters."),
     Choice(
         "ocsvm",
-        "ocsvm",
+        "One-class SVM (ocsvm)",
         "One-class SVM: outside a smooth boundary around the data; slow, so fitted on a sample of the items.",
     ),
 )
