@@ -60,6 +60,15 @@ def histogram_range(scores: np.ndarray) -> tuple[float, float]:
     return lo, hi
 
 
+def score_text(value: float, spread: float) -> str:
+    """A score to four significant digits of the scores' spread: a threshold at Isolation Forest's
+    zero read "-3.261e-17" as the raw number."""
+    if not np.isfinite(value) or spread <= 0 or not np.isfinite(spread):
+        return f"{value:.4g}"
+    decimals = max(0, 3 - int(np.floor(np.log10(spread))))
+    return f"{round(value, decimals) + 0.0:.{decimals}f}"  # + 0.0: never "-0.0000"
+
+
 class AnomalyView(QWidget):
     """Histogram of ``Result.anomaly.scores`` with a threshold line, above a table of the top items."""
 
@@ -257,7 +266,8 @@ class AnomalyView(QWidget):
         with QSignalBlocker(self.line):
             self.line.setValue(threshold)
         count, n = int(flags.sum()), len(flags)
-        self.summary.setText(f"{count:,} of {n:,} items ({100 * count / n:.1f}%) above {threshold:.4g}")
+        above = score_text(threshold, float(np.ptp(self._scores)))
+        self.summary.setText(f"{count:,} of {n:,} items ({100 * count / n:.1f}%) above {above}")
         self._draw_bars()
         outlier, normal = QColor(*_OUTLIER), QColor(40, 40, 40)
         for row, index in enumerate(self._rows.tolist()):
