@@ -154,13 +154,26 @@ class TableMemberModel(QAbstractTableModel):
             return row
         if role == Qt.ItemDataRole.DisplayRole:
             value = float(self.result.analysed.table_features[row, index.column()])
-            return "" if np.isnan(value) else f"{value:.4g}"
+            return cell_text(value)
         if role == Qt.ItemDataRole.BackgroundRole:
             return deviation_colour(float(self.deviation[row, index.column()]))
         if role == Qt.ItemDataRole.ToolTipRole:
             z = float(self.deviation[row, index.column()])
             return f"{abs(z):.1f} standard deviations {'above' if z >= 0 else 'below'} the column's mean"
         return None
+
+
+def cell_text(value: float) -> str:
+    """A table cell to four significant digits, without an exponent between 0.001 and a million
+    ("14,900" and "9.3" in one income column read better than "1.49e+04" beside "9600")."""
+    if np.isnan(value):
+        return ""
+    size = abs(value)
+    if size == 0 or not 1e-3 <= size < 1e6:
+        return f"{value:.4g}"
+    decimals = max(0, 3 - int(np.floor(np.log10(size))))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def deviation_colour(z: float) -> QColor:

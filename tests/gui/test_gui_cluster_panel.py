@@ -294,3 +294,12 @@ def click(view, at: QPointF, *kinds: QEvent.Type) -> None:
             Qt.KeyboardModifier.NoModifier,
         )
         view.viewportEvent(event)
+
+
+def test_table_cells_read_without_exponents_between_a_thousandth_and_a_million():
+    from gui.views.members import cell_text
+
+    incomes = [cell_text(v) for v in (14900.0, 9600.0, 20000.0, 123456.7)]
+    assert incomes == ["14,900", "9,600", "20,000", "123,457"]  # not "1.49e+04" beside "9600"
+    assert [cell_text(v) for v in (9.3, 0.0123, -3.25, 0.0)] == ["9.3", "0.0123", "-3.25", "0"]
+    assert cell_text(1.5e7) == "1.5e+07" and cell_text(1e-5) == "1e-05" and cell_text(float("nan")) == ""
