@@ -395,18 +395,20 @@ def fit_dbscan(
 def _between_copies(X: np.ndarray, info: dict[str, Any]) -> float:
     """An eps for items that are all exact copies of a few distinct ones (a table of a few answers
     repeated): half the distance between the two closest distinct items, so that each group of
-    copies is one cluster. Raises ValueError when every item is the same."""
+    copies is one cluster; when every item is the same, any radius (1) gives that one cluster."""
     from sklearn.neighbors import NearestNeighbors
 
     distinct = np.unique(X, axis=0)
     if len(distinct) < 2:
-        raise ValueError("All items are identical; DBSCAN cannot separate them.")
-    closest = float(NearestNeighbors(n_neighbors=2).fit(distinct).kneighbors(distinct)[0][:, 1].min())
-    why = (
-        f"Every item has exact copies ({len(distinct)} distinct items among {len(X)}), so the k-distance "
-        "curve is flat at 0; eps is half the distance between the two closest distinct items, and "
-        "each group of copies is a cluster."
-    )
+        closest = 2.0
+        why = f"All {len(X)} items are identical, so they form one cluster (eps 1: any radius would)."
+    else:
+        closest = float(NearestNeighbors(n_neighbors=2).fit(distinct).kneighbors(distinct)[0][:, 1].min())
+        why = (
+            f"Every item has exact copies ({len(distinct)} distinct items among {len(X)}), so the "
+            "k-distance curve is flat at 0; eps is half the distance between the two closest distinct "
+            "items, and each group of copies is a cluster."
+        )
     info["note"] = f"{info['note']} {why}" if info.get("note") else why
     return closest / 2
 
