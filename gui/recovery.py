@@ -4,10 +4,10 @@ From the first unsaved change on, at most :data:`AUTOSAVE_MS` later the whole pr
 and the view state, in the ``.dm6`` format, written atomically by :func:`engine.store.save`) goes
 to ``<recovery folder>/<id>.dm6`` on a background thread, with ``<id>.json`` beside it saying what
 it was (the project file or the input folders, and when). Saving the project, discarding the
-changes or closing the window removes both. Each window holds ``<id>.lock`` (a ``QLockFile``) while
-it runs, so a second window never offers a snapshot that a running one is still writing; a start
-that finds a snapshot whose lock is free (its window crashed or was killed) offers it back in a
-window-modal box that blocks nothing (the headless start must not wait for an answer).
+changes or closing the window removes both. A window holds ``<id>.lock`` (a ``QLockFile``) from
+its first snapshot or restore until it closes, so a second window never offers a snapshot that a
+running one is still writing; a start that finds a snapshot whose lock is free (its window crashed
+or was killed) offers it back in a window-modal box that blocks nothing.
 
 The folder sits beside an INI settings file (tests, portable installs), else in the user's
 application data folder; without settings (``MainWindow(None)``) nothing is kept.
@@ -61,14 +61,6 @@ class Recovery(QObject):
         self._timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS if delay_ms is None else delay_ms)
         self._timer.timeout.connect(self.snapshot)
         window.project.changed.connect(self._project_changed)
-        if folder is not None:  # held from the start: a restored copy needs an owner from its first moment
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError:
-                self.folder = None
-            else:
-                self._lock = QLockFile(str(folder / f"{self.id}.lock"))
-                self._lock.tryLock(0)
 
     @property
     def path(self) -> Path | None:
@@ -87,7 +79,7 @@ class Recovery(QObject):
     def snapshot(self) -> None:
         """Write the unsaved project to this window's snapshot now (on the background thread)."""
         project, result = self.window.project, self.window.result
-        if self.folder is None or result is None or not project.dirty:
+        if self.folder is None or result is None or not project.dirty or not self._hold():
             return
         about = {
             "project": str(project.path) if project.path is not None else None,
@@ -97,6 +89,18 @@ class Recovery(QObject):
         }
         job = (result, self.path, self.window.view_state.to_dict())
         self._background.submit(attempt, _write, PROJECT_ERRORS, *job, about)
+
+    def _hold(self) -> bool:
+        """Take this window's lock before it first leaves a file (a window that never does leaves
+        nothing, a headless run included); False when the folder cannot be made."""
+        if self._lock is None and self.folder is not None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                return False
+            self._lock = QLockFile(str(self.folder / f"{self.id}.lock"))
+            self._lock.tryLock(0)
+        return self._lock is not None
 
     def discard(self) -> None:
         """Remove this window's snapshot (saved, discarded or closed: nothing is left to recover)."""
@@ -181,8 +185,9 @@ class Recovery(QObject):
         if answer != QMessageBox.StandardButton.Yes:
             _remove(snapshot.parent, snapshot.stem)
             return
-        # Opened under a name of its own that lives as long as this window: the engine may read the
-        # vectors from it again, and this window's own snapshots must not replace it.
+        # Opened under a name of its own that lives as long as this window (which holds its lock from
+        # now on): the engine may read the vectors from it again; this window's snapshots go elsewhere.
+        self._hold()
         self._restored = snapshot.with_name(f"restored-{self.id}{SUFFIX}")
         os.replace(snapshot, self._restored)
         _remove(snapshot.parent, snapshot.stem)

@@ -90,14 +90,18 @@ def test_saving_or_discarding_removes_the_snapshot(qtbot, window, analysed, tmp_
     assert not other.recovery.path.exists() and third.recovery.left_behind() == []
 
 
-def test_without_settings_nothing_is_kept(qtbot, analysed):
+def test_without_settings_nothing_is_kept_and_a_window_without_changes_leaves_no_file(
+    qtbot, window, tmp_path
+):
     bare = MainWindow(settings=None)
     qtbot.addWidget(bare)
     assert bare.recovery.folder is None and bare.recovery.offer() is None
+    window()  # a window that never had unsaved work (a headless run, say) writes nothing
+    assert not (tmp_path / "recovery").exists()
 
 
-def test_a_restored_copy_lives_as_long_as_its_window(qtbot, window, tmp_path):
-    live = window()
+def test_a_restored_copy_lives_as_long_as_its_window(qtbot, window, analysed):
+    live = _shown_and_renamed(qtbot, window(), analysed)  # it holds its lock from its first snapshot
     folder = live.recovery.folder
     mine = folder / f"restored-{live.recovery.id}.dm6"
     orphan = folder / "restored-0123456789ab.dm6"  # its window crashed: no lock holds it
