@@ -57,8 +57,9 @@ class Background(QObject):
         else:
             self.done.emit(request, value, "")
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, wait: bool = False) -> None:
+        """Drop the jobs not started; ``wait`` for the running one (a file it is writing)."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 class JobPool:

@@ -112,7 +112,7 @@ class Recovery(QObject):
     def close(self) -> None:
         """The window closes normally: no snapshot, no lock, no restored copy is left behind."""
         self._timer.stop()
-        self._background.shutdown()
+        self._background.shutdown(wait=True)  # a snapshot being written must not land after the removal
         if self.folder is not None:
             _remove(self.folder, self.id)
             if self._restored is not None:
