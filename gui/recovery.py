@@ -58,6 +58,7 @@ class Recovery(QObject):
         self._lock: QLockFile | None = None
         self._restored: Path | None = None
         self._background = Background(self, name="recovery")
+        self._background.done.connect(self._written)
         self._timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS if delay_ms is None else delay_ms)
         self._timer.timeout.connect(self.snapshot)
         window.project.changed.connect(self._project_changed)
@@ -85,10 +86,16 @@ class Recovery(QObject):
             "project": str(project.path) if project.path is not None else None,
             "name": project.display_name(),
             "saved_at": time.time(),
-            "pid": os.getpid(),
         }
         job = (result, self.path, self.window.view_state.to_dict())
         self._background.submit(attempt, _write, PROJECT_ERRORS, *job, about)
+
+    def _written(self, _request: int, answer: object, unexpected: str) -> None:
+        error = answer[1] if isinstance(answer, tuple) else unexpected
+        if error:  # a full disk, say: the work itself is fine, only its safety copy is not
+            self.window.statusBar().showMessage(
+                f"Could not keep a recovery copy of unsaved work: {error}", 10000
+            )
 
     def _hold(self) -> bool:
         """Take this window's lock before it first leaves a file (a window that never does leaves
@@ -104,7 +111,7 @@ class Recovery(QObject):
 
     def discard(self) -> None:
         """Remove this window's snapshot (saved, discarded or closed: nothing is left to recover)."""
-        if self.folder is None:
+        if self.folder is None or self._lock is None:  # nothing was ever written
             return
         self._timer.stop()
         self._background.submit(attempt, _remove, PROJECT_ERRORS, self.folder, self.id)

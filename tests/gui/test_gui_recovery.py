@@ -109,3 +109,16 @@ def test_a_restored_copy_lives_as_long_as_its_window(qtbot, window, analysed):
     orphan.write_bytes(b"x")
     assert window().recovery.left_behind() == []
     assert mine.exists() and not orphan.exists()
+
+
+def test_a_snapshot_that_cannot_be_written_says_so(qtbot, window, analysed, monkeypatch):
+    def full(*_args):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(recovery.store, "save", full)
+    shown = window()
+    shown.settings_panel.set_spec(analysed.spec)
+    with qtbot.waitSignal(shown.result_shown, timeout=5000):
+        shown.show_result(analysed, "shown")
+    qtbot.waitUntil(lambda: "Could not keep a recovery copy" in shown.statusBar().currentMessage())
+    assert "No space left on device" in shown.statusBar().currentMessage()
