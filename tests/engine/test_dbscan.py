@@ -126,8 +126,11 @@ def test_copies_of_a_few_distinct_items_are_one_cluster_each():
     result = _dbscan(X)
     assert sorted(np.bincount(result.labels).tolist()) == [10, 25, 40]
     assert "3 distinct items among 75" in result.info["note"]
-    same = _dbscan(np.repeat(answers[:1], 30, axis=0))
-    assert same.labels.tolist() == [0] * 30 and "All 30 items are identical" in same.info["note"]
+    for same in (
+        _dbscan(np.repeat(answers[:1], 30, axis=0)),
+        fit_hdbscan(np.repeat(answers[:1], 30, axis=0)),
+    ):
+        assert same.labels.tolist() == [0] * 30 and "All 30 items are identical" in same.info["note"]
 
 
 @pytest.mark.skipif(density.pycaret_available(), reason="PyCaret is installed here")
