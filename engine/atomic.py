@@ -33,7 +33,8 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 would hide results from the group
+    if hasattr(os, "fchmod"):  # POSIX: mkstemp's 0600 would hide results from the group
+        os.fchmod(fd, 0o666 & ~current_umask())  # (Windows has no such bits, nor os.fchmod before 3.13)
     try:
         kwargs = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
         with os.fdopen(fd, mode, **kwargs) as handle:

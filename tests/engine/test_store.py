@@ -39,3 +39,12 @@ def test_a_save_removes_what_a_killed_save_left_beside_its_file_but_not_a_live_o
         handle.write("saved")
     assert target.read_text() == "saved"
     assert not killed.exists() and live.exists() and other.exists()
+
+
+def test_atomic_write_works_without_os_fchmod_as_on_windows(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.delattr(os, "fchmod")  # Windows before Python 3.13: every save raised AttributeError
+    with atomic_write(tmp_path / "a.csv") as handle:
+        handle.write("x\n")
+    assert (tmp_path / "a.csv").read_text() == "x\n"
