@@ -112,8 +112,35 @@ def read_csv(path: Path, report: Report | None = None) -> RawTable:
     if len(rows) != frame.shape[0]:  # pandas and the line count disagree (exotic quoting): trust pandas
         rows = np.arange(frame.shape[0])
     table = RawTable(path, frame, dialect, encoding, rows, unnamed, problems)
+    if dialect.header:
+        _drop_repeated_headers(table)
     _coerce_numbers(table, report)
     return table
+
+
+def _drop_repeated_headers(table: RawTable) -> None:
+    """Skip data lines that repeat the header line, as CSV files joined with ``cat`` hold: kept, they
+    became items of nothing but missing values, or turned numeric columns into categories."""
+    frame = table.frame
+    first = frame.columns[0]
+    if frame.shape[0] == 0 or pd.api.types.is_numeric_dtype(frame[first]):
+        return  # a number in the first column: no line there repeats a header
+    candidates = np.flatnonzero(frame[first].astype(str).str.strip().to_numpy() == str(first).strip())
+    if not len(candidates):
+        return
+    cells = frame.iloc[candidates].astype(str).apply(lambda column: column.str.strip())
+    same = (cells.to_numpy() == np.array([str(c).strip() for c in frame.columns])).all(axis=1)
+    repeats = candidates[same]
+    if not len(repeats):
+        return
+    keep = np.ones(frame.shape[0], dtype=bool)
+    keep[repeats] = False
+    table.frame = frame[keep].reset_index(drop=True)
+    table.rows = table.rows[keep]
+    table.warn(
+        f"{plural(len(repeats), 'line')} repeat the header line (files joined together?); "
+        "they were skipped, not read as data."
+    )
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -354,6 +381,8 @@ def _coerce_numbers(table: RawTable, report: Report = silent) -> None:
         full = pd.Series(np.nan, index=series.index)
         full[present] = numbers.to_numpy(dtype=float)
         frame[column] = _drop_unusable(table, column, full.to_numpy(dtype=float))
+        if not n_junk:  # text only because of lines dropped since (repeated headers)
+            continue
         examples = ", ".join(repr(j) for j in junk[:3])
         table.warn(
             f"Column '{column}' is numeric but {n_junk} cell(s) are not numbers (e.g. {examples}); "

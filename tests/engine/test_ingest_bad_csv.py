@@ -103,6 +103,18 @@ def test_non_numeric_junk_in_numeric_column(tmp_path):
     assert values[3] == pytest.approx(np.median([i * 0.5 for i in range(20) if i not in (3, 7)]))
 
 
+def test_lines_repeating_the_header_are_skipped_and_reported(tmp_path):
+    # Three files joined with cat: the header comes back twice. The repeats used to turn both
+    # columns into categories ("a=a") and become items of their own.
+    part = "a,b\n" + "\n".join(f"{i},{i * 2}" for i in range(10)) + "\n"
+    joined = write(tmp_path / "joined.csv", part * 3)
+    collection = scan([joined])
+    assert len(collection) == 30 and collection.feature_names == ["a", "b"]
+    assert [it.row for it in collection.items][9:12] == [9, 11, 12]  # the file's own row numbers
+    (warning,) = problems_for(collection, joined, "warning")
+    assert warning.startswith("2 lines repeat the header line")
+
+
 def test_binary_file_named_csv(tmp_path):
     bad = write(tmp_path / "image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
     assert "not a text CSV file" in only_error(scan([bad]), bad)
