@@ -252,6 +252,18 @@ def _choose_embedder(spec: Spec, modality: str, collection: Collection) -> tuple
     return fallback, [unread, *notes] if unread else notes
 
 
+def _one_series_hint(spec: Spec, analysed: Collection, modality: str) -> str:
+    """What to do when a CSV file guessed to be one time series was meant as a table of rows."""
+    from_csv = any(it.path.suffix.lower() in (".csv", ".tsv") for it in analysed.items)
+    if modality != "timeseries" or spec.csv_kind != "auto" or not from_csv:
+        return ""
+    return (
+        " A CSV file with one column of numbers, or with time running down its rows, is read as one "
+        "time series; to cluster its rows instead, read CSV files as tables (CSV files: table in the "
+        "window, --csv-kind table on the command line)."
+    )
+
+
 def _report_dropped(items: list, ok: np.ndarray, problems: list[Problem]) -> None:
     """Give every item left out for non-finite values a line, unless the embedder already gave it one."""
     from collections import Counter
@@ -391,7 +403,8 @@ def run(
         unread = f" {len(embed_problems)} unreadable, e.g. {embed_problems[0]}" if embed_problems else ""
         found = f"Only {len(analysed.items)} usable {modality} item(s) found"
         raise PipelineError(
-            f"{found}; clustering needs at least 2.{unread}", [*collection.problems, *embed_problems]
+            f"{found}; clustering needs at least 2.{unread}{_one_series_hint(spec, analysed, modality)}",
+            [*collection.problems, *embed_problems],
         )
 
     if reusable("cluster", upstream="embed"):

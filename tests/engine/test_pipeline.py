@@ -72,6 +72,14 @@ def test_nothing_to_analyse_is_a_clear_error(tmp_path):
         run(Spec())
 
 
+def test_a_csv_read_as_one_time_series_says_how_to_cluster_its_rows(tmp_path):
+    readings = tmp_path / "readings.csv"
+    readings.write_text("value\n" + "\n".join(f"{(i * 37) % 11}.5" for i in range(40)) + "\n")
+    with pytest.raises(PipelineError, match=r"Only 1 usable timeseries item.*--csv-kind table"):
+        run(Spec(paths=(str(readings),), use_cache=False))
+    assert len(run(Spec(paths=(str(readings),), csv_kind="table", use_cache=False)).analysed.items) == 40
+
+
 def test_missing_modality_is_a_clear_error():
     with pytest.raises(PipelineError, match="No image items"):
         run(Spec(paths=(str(DEMO / "tables"),), modality="image"))
