@@ -28,6 +28,12 @@ MAX_CSV_BYTES = 1 << 30
 NUMERIC_SHARE = 0.8
 """A text column whose filled cells are at least this share numbers is numeric; the rest is junk."""
 
+MARKS = r"[$€£¥%\s]"
+"""Currency signs, percent marks and the spaces beside them, removed from cells of :data:`MARKED_NUMBER`."""
+MARKED_NUMBER = r"[-+]?\s*[$€£¥]?\s*[-+]?\d[\d.]*(?:[eE][-+]?\d+)?\s*(?:[$€£¥]|%)?"
+"""A number with a currency sign before or after it, or a percent mark after it ("$1200", "-$5",
+"45 %", "3.5 €"), once thousands separators and the decimal mark are normalised."""
+
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 """Vectors are float32: a larger value would become infinity and spoil the scaling of every row."""
 
@@ -373,6 +379,8 @@ def _coerce_numbers(table: RawTable, report: Report = silent) -> None:
         if d.decimal != ".":
             cleaned = cleaned.str.replace(d.decimal, ".", regex=False)
         numbers = pd.to_numeric(cleaned, errors="coerce")
+        if numbers.notna().sum() < NUMERIC_SHARE * n_present:
+            numbers = _without_marks(table, column, cleaned, numbers)
         n_numbers = int(numbers.notna().sum())
         if n_numbers == 0 or n_numbers < NUMERIC_SHARE * n_present:
             continue
@@ -388,6 +396,22 @@ def _coerce_numbers(table: RawTable, report: Report = silent) -> None:
             f"Column '{column}' is numeric but {n_junk} cell(s) are not numbers (e.g. {examples}); "
             "they were treated as missing values."
         )
+
+
+def _without_marks(table: RawTable, column: str, cleaned: pd.Series, numbers: pd.Series) -> pd.Series:
+    """The column's numbers read past currency signs and percent marks ("$1200", "45%", "-3 €"),
+    when that makes it numeric; else ``numbers`` as they were."""
+    marked = cleaned.str.fullmatch(MARKED_NUMBER) & cleaned.str.contains(MARKS, regex=True)
+    if not marked.any():
+        return numbers
+    unmarked = pd.to_numeric(cleaned.str.replace(MARKS, "", regex=True), errors="coerce")
+    if unmarked.notna().sum() < NUMERIC_SHARE * len(cleaned):
+        return numbers
+    table.warn(
+        f"Column '{column}' holds numbers with currency signs or percent marks (e.g. "
+        f"{cleaned[marked].iloc[0]!r}); they were read as plain numbers."
+    )
+    return unmarked
 
 
 def _drop_unusable(table: RawTable, column: str, values: np.ndarray) -> np.ndarray:

@@ -115,6 +115,20 @@ def test_lines_repeating_the_header_are_skipped_and_reported(tmp_path):
     assert warning.startswith("2 lines repeat the header line")
 
 
+def test_currency_signs_and_percent_marks_are_read_as_numbers(tmp_path):
+    lines = ["price,share,change,code"]
+    lines += [f"${100 + 7 * i},{i % 50}%,{-(i % 4)}.5 €,A{i}" for i in range(20)]
+    sales = write(tmp_path / "sales.csv", "\n".join(lines) + "\n")
+    collection = scan([sales])
+    assert collection.feature_names[:3] == ["price", "share", "change"]  # 'code' stays text
+    values = collection.table_features
+    assert values[:, 0].tolist() == [100 + 7 * i for i in range(20)]
+    assert values[:3, 1].tolist() == [0, 1, 2] and values[:3, 2].tolist() == [0.5, -1.5, -2.5]
+    warnings = problems_for(collection, sales, "warning")
+    assert sum("currency signs or percent marks" in w for w in warnings) == 3
+    assert any("'$100'" in w for w in warnings)
+
+
 def test_binary_file_named_csv(tmp_path):
     bad = write(tmp_path / "image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
     assert "not a text CSV file" in only_error(scan([bad]), bad)
