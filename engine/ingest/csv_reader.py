@@ -143,9 +143,10 @@ def _drop_repeated_headers(table: RawTable) -> None:
     keep[repeats] = False
     table.frame = frame[keep].reset_index(drop=True)
     table.rows = table.rows[keep]
+    one = len(repeats) == 1
     table.warn(
-        f"{plural(len(repeats), 'line')} repeat the header line (files joined together?); "
-        "they were skipped, not read as data."
+        f"{plural(len(repeats), 'line')} {'repeats' if one else 'repeat'} the header line (files joined "
+        f"together?); {'it was' if one else 'they were'} skipped, not read as data."
     )
 
 

@@ -112,7 +112,11 @@ def test_lines_repeating_the_header_are_skipped_and_reported(tmp_path):
     assert len(collection) == 30 and collection.feature_names == ["a", "b"]
     assert [it.row for it in collection.items][9:12] == [9, 11, 12]  # the file's own row numbers
     (warning,) = problems_for(collection, joined, "warning")
-    assert warning.startswith("2 lines repeat the header line")
+    assert warning.startswith("2 lines repeat the header line") and "they were skipped" in warning
+    once = scan([write(tmp_path / "twice.csv", part * 2)])
+    assert (
+        "1 line repeats the header line (files joined together?); it was skipped" in once.problems[0].message
+    )
 
 
 def test_currency_signs_and_percent_marks_are_read_as_numbers(tmp_path):
