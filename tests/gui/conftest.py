@@ -83,6 +83,20 @@ def gui_thread_garbage_collection(qapp):
     gc.collect()
 
 
+@pytest.fixture(scope="module")
+def blobs_result(tmp_path_factory) -> Result:
+    """A real result: 60 table rows in three blobs, K-Means k=3, Isolation Forest outliers."""
+    from engine.pipeline import run
+
+    folder = tmp_path_factory.mktemp("input")
+    rng = np.random.default_rng(0)
+    centres = np.repeat([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]], 20, axis=0)
+    values = centres + rng.normal(scale=0.5, size=centres.shape)
+    lines = ["a,b,class"] + [f"{x:.4f},{y:.4f},c{i // 20}" for i, (x, y) in enumerate(values)]
+    (folder / "blobs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return run(Spec(paths=(str(folder),), k=3, detector="iforest"))
+
+
 @pytest.fixture
 def make_result() -> Callable[..., Result]:
     return build_result

@@ -15,22 +15,9 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from engine import pipeline
-from engine.pipeline import Spec
 from gui import project
 from gui.main_window import MainWindow
 from gui.project import MAX_RECENT, RecentProjects
-
-
-@pytest.fixture(scope="module")
-def analysed(tmp_path_factory) -> pipeline.Result:
-    """A real result: 60 table rows in three blobs, K-Means k=3, Isolation Forest outliers."""
-    folder = tmp_path_factory.mktemp("input")
-    rng = np.random.default_rng(0)
-    centres = np.repeat([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]], 20, axis=0)
-    values = centres + rng.normal(scale=0.5, size=centres.shape)
-    lines = ["a,b,class"] + [f"{x:.4f},{y:.4f},c{i // 20}" for i, (x, y) in enumerate(values)]
-    (folder / "blobs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return pipeline.run(Spec(paths=(str(folder),), k=3, detector="iforest"))
 
 
 def _window(qtbot, tmp_path) -> MainWindow:
@@ -60,14 +47,14 @@ def _no_reading_or_embedding(monkeypatch) -> None:
     monkeypatch.setattr("engine.embed.Embedder.embed", refuse)
 
 
-def test_save_then_open_in_a_fresh_window_restores_everything(qtbot, tmp_path, analysed, monkeypatch):
-    first = _shown(qtbot, _window(qtbot, tmp_path), analysed)
+def test_save_then_open_in_a_fresh_window_restores_everything(qtbot, tmp_path, blobs_result, monkeypatch):
+    first = _shown(qtbot, _window(qtbot, tmp_path), blobs_result)
     state = first.view_state
     state.rename(0, "round ones")
     automatic = state.name_of(1)  # a name the window gave (from the features), not the user
     state.set_colour(1, (10, 200, 30))
     state.set_hidden([2])
-    threshold = float(np.quantile(analysed.anomaly.scores, 0.8))
+    threshold = float(np.quantile(blobs_result.anomaly.scores, 0.8))
     state.set_threshold(threshold)
     state.select([1, 5, 7])
     assert first.isWindowModified() and first.windowTitle().endswith("[*]")
@@ -81,26 +68,26 @@ def test_save_then_open_in_a_fresh_window_restores_everything(qtbot, tmp_path, a
     assert second.project.recent.paths() == [path.resolve()]
     _open(qtbot, second, path)
     result = second.result
-    np.testing.assert_array_equal(result.labels, analysed.labels)
-    np.testing.assert_allclose(result.coords, analysed.coords)
+    np.testing.assert_array_equal(result.labels, blobs_result.labels)
+    np.testing.assert_allclose(result.coords, blobs_result.coords)
     shown = second.view_state
     assert shown.name_of(0) == "round ones" and shown.name_of(1) == automatic
     assert shown.colour_of(1) == (10, 200, 30) and shown.hidden == frozenset({2})
     assert shown.threshold == pytest.approx(threshold)
     assert shown.selected.tolist() == [1, 5, 7]
-    assert second.settings_panel.spec == analysed.spec and second.settings_panel.k.value() == 3
-    assert second.scatter.point_count() == len(analysed.labels)
+    assert second.settings_panel.spec == blobs_result.spec and second.settings_panel.k.value() == 3
+    assert second.scatter.point_count() == len(blobs_result.labels)
     assert not second.isWindowModified() and second.windowTitle().startswith("work.dm6")
 
     # Changing k re-clusters from the stored vectors (reading and embedding still refused).
     with qtbot.waitSignal(second.result_shown, timeout=20000) as rerun:
         second.settings_panel.edit(k=2)
     assert rerun.args[0].n_clusters == 2
-    np.testing.assert_allclose(rerun.args[0].embeddings, analysed.embeddings)
+    np.testing.assert_allclose(rerun.args[0].embeddings, blobs_result.embeddings)
     assert second.isWindowModified()
 
 
-def test_unsaved_question_after_a_change_and_not_after_saving(qtbot, tmp_path, analysed, monkeypatch):
+def test_unsaved_question_after_a_change_and_not_after_saving(qtbot, tmp_path, blobs_result, monkeypatch):
     asked: list[str] = []
     answers: list[QMessageBox.StandardButton] = []
 
@@ -109,7 +96,7 @@ def test_unsaved_question_after_a_change_and_not_after_saving(qtbot, tmp_path, a
         return answers.pop(0)
 
     monkeypatch.setattr(project, "ask_unsaved", answer)
-    window = _shown(qtbot, _window(qtbot, tmp_path), analysed)
+    window = _shown(qtbot, _window(qtbot, tmp_path), blobs_result)
     window.show()
     assert window.project.dirty  # a fresh analysis is not saved anywhere yet
     window.project.save_to(tmp_path / "a.dm6", wait=True)

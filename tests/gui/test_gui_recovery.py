@@ -5,26 +5,13 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from engine import pipeline
-from engine.pipeline import Spec
 from gui import recovery
 from gui.main_window import MainWindow
-
-
-@pytest.fixture(scope="module")
-def analysed(tmp_path_factory) -> pipeline.Result:
-    folder = tmp_path_factory.mktemp("input")
-    rng = np.random.default_rng(0)
-    centres = np.repeat([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]], 20, axis=0)
-    values = centres + rng.normal(scale=0.5, size=centres.shape)
-    lines = ["a,b"] + [f"{x:.4f},{y:.4f}" for x, y in values]
-    (folder / "blobs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return pipeline.run(Spec(paths=(str(folder),), k=3))
 
 
 @pytest.fixture
@@ -50,11 +37,11 @@ def _shown_and_renamed(qtbot, window: MainWindow, result: pipeline.Result) -> Ma
     return window
 
 
-def test_a_crashed_windows_unsaved_work_is_offered_back_and_restored(qtbot, window, analysed, tmp_path):
-    first = _shown_and_renamed(qtbot, window(), analysed)
+def test_a_crashed_windows_unsaved_work_is_offered_back_and_restored(qtbot, window, blobs_result, tmp_path):
+    first = _shown_and_renamed(qtbot, window(), blobs_result)
     assert first.recovery.folder == tmp_path / "recovery"
     about = json.loads(first.recovery.path.with_suffix(".json").read_text(encoding="utf-8"))
-    assert about["project"] is None and about["name"] == analysed.spec.paths[0].rsplit("/", 1)[-1]
+    assert about["project"] is None and about["name"] == blobs_result.spec.paths[0].rsplit("/", 1)[-1]
     second = window()
     assert second.recovery.left_behind() == []  # the first window runs: its snapshot is its own
     first.recovery._lock.unlock()  # the first window dies: its lock is free, its snapshot stays
@@ -75,14 +62,14 @@ def test_a_crashed_windows_unsaved_work_is_offered_back_and_restored(qtbot, wind
     assert not any((tmp_path / "recovery").glob("*.dm6"))
 
 
-def test_saving_or_discarding_removes_the_snapshot(qtbot, window, analysed, tmp_path):
-    first = _shown_and_renamed(qtbot, window(), analysed)
+def test_saving_or_discarding_removes_the_snapshot(qtbot, window, blobs_result, tmp_path):
+    first = _shown_and_renamed(qtbot, window(), blobs_result)
     snapshot = first.recovery.path
     first.project.save_to(tmp_path / "work.dm6", wait=True)
     qtbot.waitUntil(lambda: not snapshot.exists() and not snapshot.with_suffix(".json").exists())
 
     # A snapshot the user declines is deleted.
-    other = _shown_and_renamed(qtbot, window(), analysed)
+    other = _shown_and_renamed(qtbot, window(), blobs_result)
     other.recovery._lock.unlock()
     third = window()
     box = third.recovery.offer()
@@ -100,8 +87,8 @@ def test_without_settings_nothing_is_kept_and_a_window_without_changes_leaves_no
     assert not (tmp_path / "recovery").exists()
 
 
-def test_a_restored_copy_lives_as_long_as_its_window(qtbot, window, analysed):
-    live = _shown_and_renamed(qtbot, window(), analysed)  # it holds its lock from its first snapshot
+def test_a_restored_copy_lives_as_long_as_its_window(qtbot, window, blobs_result):
+    live = _shown_and_renamed(qtbot, window(), blobs_result)  # it holds its lock from its first snapshot
     folder = live.recovery.folder
     mine = folder / f"restored-{live.recovery.id}.dm6"
     orphan = folder / "restored-0123456789ab.dm6"  # its window crashed: no lock holds it
@@ -111,14 +98,14 @@ def test_a_restored_copy_lives_as_long_as_its_window(qtbot, window, analysed):
     assert mine.exists() and not orphan.exists()
 
 
-def test_a_snapshot_that_cannot_be_written_says_so(qtbot, window, analysed, monkeypatch):
+def test_a_snapshot_that_cannot_be_written_says_so(qtbot, window, blobs_result, monkeypatch):
     def full(*_args):
         raise OSError("No space left on device")
 
     monkeypatch.setattr(recovery.store, "save", full)
     shown = window()
-    shown.settings_panel.set_spec(analysed.spec)
+    shown.settings_panel.set_spec(blobs_result.spec)
     with qtbot.waitSignal(shown.result_shown, timeout=5000):
-        shown.show_result(analysed, "shown")
+        shown.show_result(blobs_result, "shown")
     qtbot.waitUntil(lambda: "Could not keep a recovery copy" in shown.statusBar().currentMessage())
     assert "No space left on device" in shown.statusBar().currentMessage()
