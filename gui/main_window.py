@@ -184,8 +184,7 @@ class MainWindow(QMainWindow):
         self.project = ProjectController(self, self.settings)
         """The project file: open, save, recent, unsaved changes and the title."""
         self.project.changed.connect(self._show_honest_state)
-        self.recovery = Recovery(self, recovery_folder(self.settings))
-        """Unsaved work kept as a snapshot, offered back after a crash."""
+        self.recovery = Recovery(self, recovery_folder(self.settings))  # unsaved work kept for a crash
         self.exports = ExportActions(self)
         file_menu = self.menuBar().addMenu("&File")
         self.open_folder_action = QAction("Open &folder…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
@@ -471,12 +470,9 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         if self.settings is None:
             return
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        for key, restore in (("window/geometry", self.restoreGeometry), ("window/state", self.restoreState)):
+            if self.settings.value(key) is not None:
+                restore(self.settings.value(key))
         self.k_curve_dock.hide()  # shown again only when a result has a k curve
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
