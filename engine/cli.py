@@ -198,6 +198,7 @@ def _spec_from(args: argparse.Namespace, **more: object):
 
 def analyze(args: argparse.Namespace) -> int:
     from engine import export
+    from engine.ingest.csv_reader import plural
     from engine.pipeline import PipelineError, run
 
     spec = _spec_from(
@@ -255,10 +256,10 @@ def analyze(args: argparse.Namespace) -> int:
     _print_problems_and_notes(result, quiet=args.quiet)
     if not args.quiet:
         m = result.metrics
-        parts = [f"{len(result.labels)} {result.modality} items", f"{result.n_clusters} clusters"]
+        parts = [plural(len(result.labels), f"{result.modality} item"), plural(result.n_clusters, "cluster")]
         parts += [f"{name} {m[name]:.3f}" for name in ("silhouette", "ari", "nmi") if name in m]
         print("; ".join(parts), file=sys.stderr)
-        print(f"{len(result.problems)} problem(s); results written to {out}", file=sys.stderr)
+        print(f"{plural(len(result.problems), 'problem')}; results written to {out}", file=sys.stderr)
         if args.save is not None:
             print(f"project saved as {args.save}; open it with: python main.py {args.save}", file=sys.stderr)
     return EXIT_OK

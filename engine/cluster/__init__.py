@@ -33,6 +33,21 @@ class Clustering:
     """Method-specific facts for the user (eps used, the k-distance curve, notes)."""
 
 
+def copies_of_one(vectors: np.ndarray, k: int | None = None) -> Clustering | None:
+    """One cluster when every item is the same (a table of one answer repeated), else None.
+
+    No method can split copies: every score that chooses k is undefined there, K-Means and the
+    trees would report the k they fell back to, and HDBSCAN calls every copy noise.
+    """
+    X = np.asarray(vectors)
+    if len(X) < 2 or not np.isfinite(X).all() or np.ptp(X, axis=0).any():
+        return None
+    note = f"All {len(X)} items are identical, so they form one cluster"
+    note += f" (k = {k} was asked)." if k not in (None, 1) else "."
+    info = {"note": note, "n_clusters": 1, "n_noise": 0}
+    return Clustering(labels=np.zeros(len(X), dtype=int), info=info)
+
+
 # Each entry imports its module only when its method runs, so that the window opens fast.
 def _kmeans(vectors: np.ndarray, **params: Any) -> Clustering:
     from engine.cluster.kmeans import fit_kmeans
@@ -91,6 +106,11 @@ def cluster(
     """Cluster ``vectors`` with ``algorithm``; ``params`` are that method's keyword parameters."""
     if algorithm not in METHODS:
         raise OptionError(f"Unknown algorithm {algorithm!r}; choose one of: {', '.join(METHODS)}.")
+    copies = copies_of_one(vectors, params.get("k"))
+    if copies is not None:
+        if algorithm == "gmm":  # every item is sure of the one cluster
+            copies.probabilities = np.ones((len(copies.labels), 1))
+        return copies
     return METHODS[algorithm](
         vectors, progress=progress or no_progress, cancel=cancel or NEVER_CANCELLED, **params
     )

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from engine import catalogue
-from engine.cluster import Clustering
+from engine.cluster import Clustering, copies_of_one
 from engine.progress import (
     DBSCAN,
     HDBSCAN,
@@ -440,10 +440,10 @@ def fit_hdbscan(
     X = np.asarray(vectors, dtype=np.float64)
     if len(X) < 2:
         raise ValueError("HDBSCAN needs at least 2 items.")
-    if np.isfinite(X).all() and not np.ptp(X, axis=0).any():  # HDBSCAN would call every copy noise
-        note = f"All {len(X)} items are identical, so they form one cluster."
-        info = {"min_cluster_size": len(X), "membership": np.ones(len(X), np.float32), "note": note}
-        return Clustering(labels=np.zeros(len(X), dtype=int), info=info | {"n_clusters": 1, "n_noise": 0})
+    copies = copies_of_one(X)  # HDBSCAN would call every copy noise
+    if copies is not None:
+        copies.info |= {"min_cluster_size": len(X), "membership": np.ones(len(X), np.float32)}
+        return copies
     cancel.raise_if_cancelled()
     progress(HDBSCAN, 0, 1)
     functions = tree_functions() if np.isfinite(X).all() else None

@@ -9,7 +9,7 @@ from scipy.cluster.hierarchy import linkage as scipy_linkage
 from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from engine.cluster import agglomerative, cluster
+from engine.cluster import METHODS, agglomerative, cluster
 from engine.cluster.agglomerative import agglomerative_tree, weighted_linkage
 from engine.cluster.divisive import divisive_tree
 from engine.cluster.hierarchical import Agglomerative, Divisive, fit_agglomerative, fit_divisive
@@ -316,7 +316,7 @@ def test_fewer_items_than_principal_components(fit):
 @pytest.mark.parametrize("algorithm", ["agglomerative", "divisive"])
 def test_k_auto_never_cuts_copies_of_one_item_apart(algorithm):
     # 12 copies of one row: the cut at k = 2 used to split them 2 + 10 (silhouette 0).
-    result = cluster(np.ones((12, 4)), algorithm, k=None)
+    result = METHODS[algorithm](np.ones((12, 4)), k=None)  # not cluster(), which stops at copies
     assert result.curve.best_k == 1 and set(result.labels.tolist()) == {0}
     copies = np.repeat(np.eye(3), [5, 4, 3], axis=0)
     assert max(cluster(copies, algorithm, k=None).curve.ks) == 3  # three distinct items

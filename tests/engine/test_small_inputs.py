@@ -100,3 +100,17 @@ def test_pipeline_runs_on_a_tiny_folder_of_each_modality(tmp_path, modality, n):
     for algorithm in ("agglomerative", "gmm", "hdbscan"):
         again = run(spec.replace(algorithm=algorithm), previous=result)
         assert len(again.labels) == n
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("k", [None, 3])
+def test_identical_items_are_one_cluster_whatever_the_method(algorithm, k):
+    # K-Means used to say "k = 2: no k could be scored (identical items?)" beside one cluster,
+    # and the mixture "Mixture of 10 with full covariances".
+    params = {"k": k} if algorithm in ("kmeans", "agglomerative", "divisive", "gmm") else {}
+    result = cluster(np.tile([1.0, 2.0, 3.0], (40, 1)), algorithm, **params)
+    assert result.labels.tolist() == [0] * 40
+    assert result.info["note"].startswith("All 40 items are identical, so they form one cluster")
+    assert ("(k = 3 was asked)" in result.info["note"]) == ("k" in params and k == 3)
+    if algorithm == "gmm":
+        assert result.probabilities.shape == (40, 1)
