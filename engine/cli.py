@@ -198,7 +198,7 @@ def _spec_from(args: argparse.Namespace, **more: object):
 
 def analyze(args: argparse.Namespace) -> int:
     from engine import export
-    from engine.ingest.csv_reader import plural
+    from engine.items import plural
     from engine.pipeline import PipelineError, run
 
     spec = _spec_from(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,11 @@ class ItemError(Exception):
     Raised by ingest's readers and the embedders' ``load``; lives here so that both can use it
     without one package importing the other.
     """
+
+
+def plural(n: int, word: str) -> str:
+    """``1 row``, ``2 rows``: counts in messages read as sentences, not ``row(s)``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 @dataclass(frozen=True)
@@ -130,10 +136,25 @@ class Collection:
     @property
     def modalities(self) -> list[str]:
         """Modalities present, most common first."""
-        counts: dict[str, int] = {}
-        for item in self.items:
-            counts[item.modality] = counts.get(item.modality, 0) + 1
-        return sorted(counts, key=lambda m: -counts[m])
+        return [m for m, _ in Counter(item.modality for item in self.items).most_common()]
+
+    def mix_note(self, analysed: str) -> str | None:
+        """What a folder of several kinds of items holds and which kind one run clusters, else None.
+
+        Vectors of different kinds cannot share a map, so a run takes one kind; the user must know
+        the rest were not forgotten but left for another run.
+        """
+        kinds = self.modalities
+        if len(kinds) < 2:
+            return None
+        counts = Counter(item.modality for item in self.items)
+        held = ", ".join(f"{counts[m]} {m}" for m in kinds[:-1]) + f" and {counts[kinds[-1]]} {kinds[-1]}"
+        others = ", ".join(m for m in kinds if m != analysed)
+        return (
+            f"The input holds {held} items; this run clusters the {counts[analysed]} {analysed} items. "
+            f"To cluster the others ({others}), choose them in the Modality box (window) or with "
+            "--modality (command line)."
+        )
 
     def labels(self) -> list[str | None]:
         return [item.label for item in self.items]

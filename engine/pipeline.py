@@ -20,7 +20,7 @@ from engine.anomaly import Anomalies
 from engine.catalogue import default
 from engine.cluster import Clustering
 from engine.embed import Embedder
-from engine.items import Collection, Problem
+from engine.items import Collection, Problem, plural
 from engine.metrics import Silhouettes
 from engine.naming import ClusterName
 from engine.progress import DONE, METRICS, NAME, NEVER_CANCELLED, CancelToken, Progress, no_progress
@@ -359,7 +359,7 @@ def run(
         )
     cancel.raise_if_cancelled()
     if not collection.items:
-        detail = f" ({len(collection.problems)} file(s) could not be read; see the problems list)"
+        detail = f" ({plural(len(collection.problems), 'file')} could not be read; see the problems list)"
         raise PipelineError(
             "No usable items were found" + (detail if collection.problems else "."), collection.problems
         )
@@ -370,6 +370,7 @@ def run(
             f"No {modality} items were found; the input holds: {', '.join(collection.modalities)}."
         )
     embedder, embed_notes = _choose_embedder(spec, modality, collection)
+    embed_notes = [n for n in (collection.mix_note(modality), *embed_notes) if n]
     # The resolved model (a file chosen in the Models dialog, say) changes the vectors too.
     keys["embed"] += (embedder.name, repr(embedder.params()))
     if reusable("embed", upstream="ingest"):

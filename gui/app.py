@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from engine.items import plural
 from engine.resources import resource_path
 from gui.main_window import MainWindow
 
@@ -123,10 +124,9 @@ def _summarise_and_quit(outcome: object, code: int) -> None:
     else:
         m = outcome.metrics
         scores = ", ".join(f"{k} {m[k]:.3f}" for k in ("silhouette", "ari", "nmi") if k in m)
-        print(
-            f"DataMining6: {len(outcome.analysed.items)} {outcome.modality} items in "
-            f"{outcome.n_clusters} clusters ({scores}); {len(outcome.problems)} problem(s)."
-        )
+        items = plural(len(outcome.analysed.items), f"{outcome.modality} item")
+        clusters, problems = plural(outcome.n_clusters, "cluster"), plural(len(outcome.problems), "problem")
+        print(f"DataMining6: {items} in {clusters} ({scores}); {problems}.")
     QApplication.exit(code)
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from engine.ingest import sniff
 from engine.ingest.csv_frame import Report, read_chunked, read_frame, silent
-from engine.items import Problem
+from engine.items import Problem, plural
 
 MAX_CSV_BYTES = 1 << 30
 """CSV files larger than this are refused: pandas would need several times as much memory."""
@@ -73,11 +73,6 @@ class RawTable:
 
     def warn(self, message: str) -> None:
         self.problems.append(Problem(self.path, STAGE, message, severity="warning"))
-
-
-def plural(n: int, word: str) -> str:
-    """``1 row``, ``2 rows``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def listed(values: list, more_than: int = MAX_LISTED) -> str:

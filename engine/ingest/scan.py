@@ -19,7 +19,7 @@ from engine.ingest import csv_reader, filetypes, groups
 from engine.ingest.csv_file import CsvLoad, dialect_phrase, load_csv
 from engine.ingest.tables import TableBlock, align_tables
 from engine.ingest.timeseries import SeriesBlock
-from engine.items import Collection, Item, Problem
+from engine.items import Collection, Item, Problem, plural
 from engine.progress import NEVER_CANCELLED, Cancelled, CancelToken, Progress, detailed, no_progress
 
 STAGE = csv_reader.STAGE
@@ -343,7 +343,7 @@ class _Builder:
                 )
         for modality, count in sorted(self.others.items()):
             collection.notes.append(
-                f"{count} {modality} file(s) found; their content is read when embedding."
+                f"{plural(count, f'{modality} file')} found; their content is read when embedding."
             )
         if collection.table_features is not None:
             collection.table_features = np.ascontiguousarray(collection.table_features, dtype=np.float64)

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from engine.ingest import columns as col
-from engine.ingest.csv_reader import STAGE, CsvError, RawTable, Report, listed, plural
+from engine.ingest.csv_reader import STAGE, CsvError, RawTable, Report, listed
 from engine.ingest.guess import Plan
-from engine.items import Problem
+from engine.items import Problem, plural
 
 MAX_CATEGORIES = 30
 """Text columns with more distinct values than this are not one-hot encoded."""
@@ -132,7 +132,8 @@ def build_table(raw: RawTable, plan: Plan, report: Report | None = None) -> Tabl
     parts = ["read as a table", plural(n, "row"), plural(len(number_columns), "numeric feature")]
     if categorical:
         parts.append(
-            f"{len(categorical)} categorical column(s) one-hot encoded ({features.shape[1]} features in all)"
+            f"{plural(len(categorical), 'categorical column')} one-hot encoded "
+            f"({features.shape[1]} features in all)"
         )
     parts.append(f"label column '{plan.label}'" if plan.label else "no label column")
     if name_col:

@@ -18,7 +18,7 @@ import pandas as pd
 from engine.ingest import columns as col
 from engine.ingest.csv_reader import STAGE, CsvError, RawTable, listed
 from engine.ingest.guess import Plan
-from engine.items import Problem
+from engine.items import Problem, plural
 
 MIN_LENGTH = 2
 
@@ -99,7 +99,7 @@ def build_wide(raw: RawTable, plan: Plan) -> SeriesBlock:
             Problem(
                 raw.path,
                 STAGE,
-                f"{filled} missing value(s) inside the series were filled by linear interpolation.",
+                f"{plural(filled, 'missing value')} inside the series filled by linear interpolation.",
                 severity="warning",
             )
         )
@@ -188,7 +188,7 @@ def build_long(raw: RawTable, plan: Plan) -> SeriesBlock:
             Problem(
                 raw.path,
                 STAGE,
-                f"{filled} missing value(s) were filled by linear interpolation along time.",
+                f"{plural(filled, 'missing value')} filled by linear interpolation along time.",
                 severity="warning",
             )
         )
@@ -238,12 +238,12 @@ def build_file(raw: RawTable, plan: Plan, label: str | None) -> SeriesBlock:
             Problem(
                 raw.path,
                 STAGE,
-                f"{filled} missing value(s) were filled by linear interpolation along time.",
+                f"{plural(filled, 'missing value')} filled by linear interpolation along time.",
                 severity="warning",
             )
         )
     channels = 1 if series.ndim == 1 else series.shape[1]
-    note = f"read as one time series of length {len(series)}, {channels} channel(s)"
+    note = f"read as one time series of length {len(series)}, {plural(channels, 'channel')}"
     return SeriesBlock(
         path=raw.path,
         arrays=[series],

@@ -88,3 +88,22 @@ def test_missing_modality_is_a_clear_error():
 def test_spec_round_trips_through_a_dict():
     spec = Spec(paths=("x", "y"), k=4, label_column="")
     assert Spec.from_dict(spec.to_dict()) == spec
+
+
+def test_a_folder_of_several_kinds_says_which_kind_was_clustered_and_how_to_pick_another(tmp_path):
+    # The other kinds used to get only "48 audio file(s) found; their content is read when embedding".
+    from PIL import Image
+
+    rows = "\n".join(f"{i % 3 * 5 + i * 0.01},{i % 3 * 2}" for i in range(30))
+    (tmp_path / "t.csv").write_text("a,b\n" + rows + "\n")
+    for i in range(4):
+        Image.new("RGB", (16, 16), (i * 60, 0, 0)).save(tmp_path / f"p{i}.png")
+    result = run(Spec(paths=[tmp_path], k=2, embedder="table-standardized"))
+    assert result.modality == "table"
+    note = next(n for n in result.notes if n.startswith("The input holds"))
+    assert "30 table and 4 image items; this run clusters the 30 table items" in note
+    assert "(image)" in note and "--modality" in note
+    images = run(Spec(paths=[tmp_path], k=2, modality="image", embedder="image-pixels"))
+    assert "this run clusters the 4 image items. To cluster the others (table)" in " ".join(images.notes)
+    alone = run(Spec(paths=[tmp_path / "t.csv"], k=2))
+    assert not any(n.startswith("The input holds") for n in alone.notes)
