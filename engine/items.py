@@ -136,7 +136,11 @@ class Collection:
     @property
     def modalities(self) -> list[str]:
         """Modalities present, most common first."""
-        return [m for m, _ in Counter(item.modality for item in self.items).most_common()]
+        return list(self.kinds())
+
+    def kinds(self) -> dict[str, int]:
+        """How many items of each modality, most common first."""
+        return dict(Counter(item.modality for item in self.items).most_common())
 
     def mix_note(self, analysed: str) -> str | None:
         """What a folder of several kinds of items holds and which kind one run clusters, else None.
@@ -144,10 +148,10 @@ class Collection:
         Vectors of different kinds cannot share a map, so a run takes one kind; the user must know
         the rest were not forgotten but left for another run.
         """
-        kinds = self.modalities
+        counts = self.kinds()
+        kinds = list(counts)
         if len(kinds) < 2:
             return None
-        counts = Counter(item.modality for item in self.items)
         held = ", ".join(f"{counts[m]} {m}" for m in kinds[:-1]) + f" and {counts[kinds[-1]]} {kinds[-1]}"
         others = ", ".join(m for m in kinds if m != analysed)
         return (

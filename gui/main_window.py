@@ -41,7 +41,7 @@ from gui.item_dock import ItemDock
 from gui.project import SUFFIX as PROJECT_SUFFIX
 from gui.project import ProjectController
 from gui.recovery import Recovery, recovery_folder
-from gui.run_status import RunStatus
+from gui.run_status import RunStatus, finished_text
 from gui.settings_panel import SettingsPanel
 from gui.settings_store import RememberedSettings, default_values
 from gui.shown_state import spec_changes, window_title
@@ -374,8 +374,7 @@ class MainWindow(QMainWindow):
         self.status.progressed(stage, done, total)
 
     def _on_finished(self, result: Result) -> None:
-        n = len(result.analysed.items)
-        self.show_result(result, f"Done: {n} {result.modality} items, {result.n_clusters} clusters")
+        self.show_result(result, finished_text(result))
         self._use_remembered_embedder(result)
 
     def show_result(self, result: Result, status: str, at_once: bool = False) -> None:

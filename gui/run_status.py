@@ -8,10 +8,15 @@ window's file holds the flow and not the wording.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
 from engine import progress
+from engine.items import plural
+
+if TYPE_CHECKING:
+    from engine.pipeline import Result
 
 STAGE_NAMES: dict[str, str] = {
     progress.INGEST: "Reading files",
@@ -38,6 +43,15 @@ STAGE_NAMES: dict[str, str] = {
     progress.DONE: "Finishing",
 }
 """The status bar's words for each stage the engine reports (:data:`engine.progress.STAGES`)."""
+
+
+def finished_text(result: Result) -> str:
+    """ "Done: 300 table items, 3 clusters", and the kinds of items the input also holds: a folder
+    of several kinds is clustered one kind at a time, and the rest must not look forgotten."""
+    done = f"Done: {plural(len(result.analysed.items), f'{result.modality} item')}"
+    done += f", {plural(result.n_clusters, 'cluster')}"
+    others = [f"{n} {kind}" for kind, n in result.collection.kinds().items() if kind != result.modality]
+    return done + (f"; also here: {', '.join(others)} (choose in Modality)" if others else "")
 
 
 class RunStatus:

@@ -27,3 +27,23 @@ def test_the_label_shows_rate_and_time_left():
     assert meter.describe("embed", 320, 1000, now=17.0) == "320/1000 · 46/s · 15 s left"
     assert meter.describe("k-means", 1, 10, now=17.1) == "1/10"  # a new stage starts its own clock
     assert meter.describe("k-means", 3, 10, now=18.1) == "3/10 · 2.0/s · 4 s left"
+
+
+def test_done_names_the_other_kinds_of_items_a_folder_holds(qtbot, tmp_path):
+    # A folder of tables, images and texts clusters one kind; the rest must not look forgotten.
+    from PIL import Image
+
+    from engine.pipeline import Spec, run
+
+    rows = "\n".join(f"{i % 3 * 5 + i * 0.01},{i % 3 * 2}" for i in range(30))
+    (tmp_path / "t.csv").write_text("a,b\n" + rows + "\n")
+    Image.new("RGB", (16, 16), (90, 0, 0)).save(tmp_path / "p.png")
+    for i in range(2):
+        (tmp_path / f"d{i}.txt").write_text(f"note number {i} about the weather")
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    window._on_finished(run(Spec(paths=[tmp_path], k=3)))
+    text = window.stage_label.text()
+    assert text == "Done: 30 table items, 3 clusters; also here: 2 text, 1 image (choose in Modality)"
+    window._on_finished(run(Spec(paths=[tmp_path / "t.csv"], k=2)))
+    assert window.stage_label.text() == "Done: 30 table items, 2 clusters"
