@@ -113,22 +113,27 @@ class MemberDelegate(QStyledItemDelegate):
         return super().editorEvent(event, model, option, index)
 
     def _paint_text(self, painter: QPainter, cell: QRect, name: str, preview: object) -> None:
-        if isinstance(preview, tuple):
-            title, text = preview
-            snippet = highlight(text, self.keywords)
-            body = f"<b>{html.escape(title)}</b><br><span style='color:#444'>{snippet}</span>"
-        elif isinstance(preview, Failed):
-            body = f"<b>{html.escape(name)}</b><br><i style='color:#a33'>{html.escape(preview.reason)}</i>"
-        else:
-            body = f"<b>{html.escape(name)}</b><br><i style='color:#888'>loading…</i>"
         document = QTextDocument()
         document.setDefaultFont(painter.font())
-        document.setHtml(body)
+        document.setHtml(text_card(name, preview, self.keywords))
         document.setTextWidth(cell.width() - 8)
         painter.translate(cell.left() + 4, cell.top() + 2)
         line = painter.fontMetrics().lineSpacing() + 1
         painter.setClipRect(QRect(0, 0, cell.width() - 8, (cell.height() - 4) // line * line))  # whole lines
         document.drawContents(painter)
+
+
+def text_card(name: str, preview: object, keywords: list[str]) -> str:
+    """A document's card: its first line in bold, the file's name (first lines repeat: "Compute
+    the weighting..."), then the text, the cluster's keywords marked in both (a short document is
+    all first line); or why it cannot be shown."""
+    if isinstance(preview, tuple):
+        title, text = (highlight(part, keywords) for part in preview)
+        source = f" <span style='color:#888'>· {html.escape(name)}</span>"
+        return f"<b>{title}</b>{source}<br><span style='color:#444'>{text}</span>"
+    if isinstance(preview, Failed):
+        return f"<b>{html.escape(name)}</b><br><i style='color:#a33'>{html.escape(preview.reason)}</i>"
+    return f"<b>{html.escape(name)}</b><br><i style='color:#888'>loading…</i>"
 
 
 def _placeholder(painter: QPainter, rect: QRect, preview: Failed | None) -> None:

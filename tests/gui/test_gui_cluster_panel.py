@@ -18,7 +18,7 @@ from engine.thumbnails import ThumbnailCache
 from gui.thumbnails import Failed
 from gui.view_state import ViewState
 from gui.views.cluster_panel import ClusterPanel
-from gui.views.member_delegate import play_button_rect
+from gui.views.member_delegate import play_button_rect, text_card
 
 COLOURS = [(230, 20, 20), (20, 200, 20), (20, 20, 230)]
 
@@ -238,6 +238,10 @@ def test_documents_show_their_title_and_highlight_keywords(qtbot, panel, tmp_pat
 
     assert highlight("Ice & hockey<", ["hockey", "ice"]).count("<b ") == 2
     assert "&amp;" in highlight("Ice & hockey<", ["hockey"]) and "&lt;" in highlight("x<", [])
+    # A one-line document is all title: its keywords are marked there, and its file is named.
+    card = text_card("post0.txt", ("Hockey on ice <fast>", ""), ["hockey"])
+    assert card.count("<b style=") == 1 and "&lt;fast&gt;" in card and "· post0.txt" in card
+    assert "binary" in text_card("post2.txt", broken, ["hockey"])
 
 
 def test_audio_tiles_show_a_spectrogram_and_ask_to_play(qtbot, panel, tmp_path, make_result):
