@@ -282,7 +282,7 @@ def _scan(
     models: list[GaussianMixture] = []
     progress(CHOOSE_K, 0, len(ks))
     # One shape for every k, the one the largest k supports: criteria compare like with like.
-    widest, shape, _, note = fit_shaped(space, ks[-1], covariance_type, criterion, fit)
+    widest, shape, _, note = fit_shaped(space, ks[-1], covariance_type, criterion, fit, len(ks) > 1)
     note = f"{note.rstrip('.')}, the shape used for every k scanned." if len(ks) > 1 else note
     for i, k in enumerate(ks):
         cancel.raise_if_cancelled()

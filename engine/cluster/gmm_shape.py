@@ -128,26 +128,30 @@ def describe(
     tried: list[tuple[int, str]],
     criterion: str,
     asked: str,
+    scanned: bool = False,
 ) -> str:
-    """One note: which shape, and why."""
+    """One note: which shape, and why (``scanned``: the shape of a k scan, fitted for its largest k)."""
     p, shape = chosen
     where = f"{p} dimensions" if p == space.d else f"the top {p} principal components"
     kept = float(space.variances[:p].sum() / space.variances.sum()) if space.variances.sum() > 0 else 1.0
     if p < space.d:
         where += f" of {space.d} ({kept:.0%} of the variance)"
     if len(tried) == 1 and shape == asked:
-        return f"Mixture of {k} with {shape} covariances in {where}."
-    if len(tried) == 1:
         return (
-            f"{asked} covariances in {space.top} dimensions cannot be estimated from {n} items in {k} "
-            f"clusters; {shape} covariances in {where} can (at most {2 * n} covariance entries)."
+            f"{shape.capitalize()} covariances in {where}."
+            if scanned
+            else f"Mixture of {k} with {shape} covariances in {where}."
         )
-    options = ", ".join(f"{t} in {q}" for q, t in tried)
-    return (
-        f"{asked} covariances in {space.top} dimensions cannot be estimated from {n} items in {k} "
-        f"clusters; of the shapes that can ({options}), {shape} in {where} had the lowest "
-        f"{criterion.upper()}."
+    full = f"{space.d} dimensions" if space.top == space.d else f"the top {space.top} principal components"
+    cannot = (
+        f"{asked.capitalize()} covariances in {full} cannot be estimated from {n} items in "
+        f"{'up to ' if scanned else ''}{k} clusters"
     )
+    if len(tried) == 1:
+        return f"{cannot}; {shape} covariances in {where} can (at most {2 * n} covariance entries)."
+    options = ", ".join(f"{t} in {q}" for q, t in tried)
+    lowest = f"{shape} in {where} had the lowest {criterion.upper()}"
+    return f"{cannot}; of the shapes that can ({options}), {lowest}."
 
 
 def fit_shaped(
@@ -156,10 +160,12 @@ def fit_shaped(
     covariance_type: str,
     criterion: str,
     fit: Any,
+    scanned: bool = False,
 ) -> tuple[GaussianMixture, tuple[int, str], float, str]:
     """The best candidate shape for ``k`` clusters: (model, (dims, type), criterion value, note).
 
-    ``fit(Z, k, covariance_type)`` fits one mixture (the caller's starts, seed and cancel token).
+    ``fit(Z, k, covariance_type)`` fits one mixture (the caller's starts, seed and cancel token);
+    ``scanned``: ``k`` is the largest of a k scan, which uses the shape for every k.
     """
     n = len(space.Z)
     tried = candidates(covariance_type, n, k, space.top)
@@ -170,4 +176,5 @@ def fit_shaped(
         if best is None or value < best[2]:
             best = (model, (p, shape), value)
     assert best is not None
-    return best[0], best[1], best[2], describe(space, n, k, best[1], tried, criterion, covariance_type)
+    note = describe(space, n, k, best[1], tried, criterion, covariance_type, scanned)
+    return best[0], best[1], best[2], note

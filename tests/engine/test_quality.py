@@ -93,8 +93,12 @@ def test_mixture_falls_back_to_a_shape_the_items_can_estimate():
     result = cluster(X, "gmm", k=3)
     # 40 items per cluster cannot estimate a 64-dimensional full covariance; the note says what is used.
     note = result.info["note"]
-    assert "cannot be estimated" in note and "tied covariances in the top 16" in note
+    assert note.startswith("Full covariances in the top 64 principal components cannot be estimated")
+    assert "tied covariances in the top 16" in note
     assert adjusted_rand_score(y, result.labels) > 0.99
+    # With k open the shape is fitted for the largest k and kept for all: the note says "up to".
+    scanned = cluster(X, "gmm", k=None, k_max=4).info["note"]
+    assert "from 120 items in up to 4 clusters" in scanned and "the shape used for every k scanned" in scanned
 
 
 @pytest.mark.parametrize("algorithm", ["dbscan", "hdbscan"])
