@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
+MAX_SEED = 2**31 - 1
+"""The largest random seed: what the window's seed box holds, so a seed from the command line opens there."""
+
 
 class OptionError(ValueError):
     """A setting the user chose cannot work (an unknown name, a value out of range, k above the items).
@@ -223,7 +226,17 @@ PARAMETERS: dict[str, Parameter] = {
             ("dbscan",),
             argument="backend",
         ),
-        Parameter("random_state", 0, "random seed, for repeatable runs", (), _ALL_METHODS, flag="--seed"),
+        Parameter(
+            "random_state",
+            0,
+            "random seed, for repeatable runs",
+            (),
+            _ALL_METHODS,
+            flag="--seed",
+            minimum=0,
+            maximum=MAX_SEED,
+            kind=int,
+        ),
         Parameter(
             "detector",
             None,
@@ -265,8 +278,17 @@ def _out_of_range(p: Parameter, value: Any) -> str | None:
     if not below and (high is None or value <= high):
         return None
     if high is None:
-        return f"{p.option} must be {'above' if p.open_minimum else 'at least'} {low:g}; got {value:g}."
-    return f"{p.option} must be in {'(' if p.open_minimum else '['}{low:g}, {high:g}]; got {value:g}."
+        least = "above" if p.open_minimum else "at least"
+        return f"{p.option} must be {least} {_number(low)}; got {_number(value)}."
+    return (
+        f"{p.option} must be in {'(' if p.open_minimum else '['}{_number(low)}, {_number(high)}]; "
+        f"got {_number(value)}."
+    )
+
+
+def _number(value: float | None) -> str:
+    """``2147483647``, ``0.5``: whole numbers in full (``:g`` writes 2.14748e+09)."""
+    return str(int(value)) if value is not None and float(value).is_integer() else f"{value:g}"
 
 
 def check_options(values: Mapping[str, Any]) -> None:

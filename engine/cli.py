@@ -342,9 +342,17 @@ def compare(args: argparse.Namespace) -> int:
 
     base = _spec_from(args, k=args.k)
     progress = _progress_printer(quiet=args.quiet)
+    chosen = [n.strip() for n in args.embedders.split(",")] if args.embedders else []
+    algorithms = [a.strip() for a in args.algorithms.split(",")]
     try:
         catalogue.check_options(base.to_dict())
+        for name in chosen:  # before any work: a typo must not cost an embedding run
+            catalogue.check_embedder(name, base.modality)
+        for algorithm in algorithms:
+            catalogue.check_options({"algorithm": algorithm})
         first = run(base, progress=progress)
+        for name in chosen:
+            catalogue.check_embedder(name, first.modality)
     except catalogue.OptionError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -359,13 +367,12 @@ def compare(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     k = args.k or max(2, len(classes))
-    names = args.embedders.split(",") if args.embedders else [e.name for e in list_embedders(first.modality)]
+    names = chosen or [e.name for e in list_embedders(first.modality)]
     rows, previous = [], first
-    algorithms = args.algorithms.split(",")
     for n, (name, algorithm) in enumerate(itertools.product(names, algorithms), start=1):
         if not args.quiet:
             print(f"[{n}/{len(names) * len(algorithms)}] {name} + {algorithm}", file=sys.stderr, flush=True)
-        spec = base.replace(modality=first.modality, embedder=name.strip(), algorithm=algorithm.strip(), k=k)
+        spec = base.replace(modality=first.modality, embedder=name, algorithm=algorithm, k=k)
         start = time.perf_counter()
         try:
             previous = run(spec, progress=progress, previous=previous)

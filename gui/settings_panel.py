@@ -218,7 +218,7 @@ class SettingsPanel(QWidget):
             self.layout_method.model().item(i).setEnabled(name in usable)
 
         self.random_state = QSpinBox()
-        self.random_state.setRange(0, 2**31 - 1)
+        self.random_state.setRange(0, catalogue.MAX_SEED)
         self.random_state.setToolTip("Same seed, same input: same clusters and map.")
         form.addRow("Random seed", self.random_state)
 

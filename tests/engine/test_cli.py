@@ -164,3 +164,24 @@ def test_an_unwritable_save_target_or_a_missing_project_is_refused_before_any_wo
     assert code == 2
     done = main_py(str(tmp_path / "nothing.dm6"))
     assert done.returncode == 2 and "nothing.dm6 is not a project file" in done.stderr
+
+
+def test_a_bad_seed_or_a_mistyped_compare_option_exits_2_before_any_work(tmp_path, capsys, monkeypatch):
+    # The seed was refused by numpy after the embedding ("Seed must be between 0 and 2**32 - 1", exit 1);
+    # an unknown embedder in compare became a "failed" row and exit 0.
+    import engine.pipeline
+    from engine.cli import main
+
+    def no_work(*_args, **_kwargs):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(engine.pipeline, "run", no_work)
+    out = str(tmp_path / "out")
+    assert main(["analyze", str(DEMO / "tables"), "--out", out, "--seed", "-3"]) == 2
+    assert "error: --seed must be in [0, 2147483647]; got -3." in capsys.readouterr().err
+    for option, value, message in (
+        ("--embedders", "ts-catch22,nope", "unknown embedder 'nope'"),
+        ("--algorithms", "kmeans,nope", "got 'nope'"),
+    ):
+        assert main(["compare", str(DEMO / "timeseries"), "--out", out, option, value]) == 2
+        assert message in capsys.readouterr().err
