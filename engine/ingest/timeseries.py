@@ -184,14 +184,7 @@ def build_long(raw: RawTable, plan: Plan) -> SeriesBlock:
             )
         )
     if filled:
-        problems.append(
-            Problem(
-                raw.path,
-                STAGE,
-                f"{plural(filled, 'missing value')} filled by linear interpolation along time.",
-                severity="warning",
-            )
-        )
+        problems.append(_filled(raw.path, filled))
     if not arrays:
         raise CsvError(f"No id in the column '{plan.name}' has a usable series.")
     note = (
@@ -234,14 +227,7 @@ def build_file(raw: RawTable, plan: Plan, label: str | None) -> SeriesBlock:
     if len(series) < MIN_LENGTH:
         raise CsvError(f"The series has {len(series)} value(s); at least {MIN_LENGTH} are needed.")
     if filled:
-        problems.append(
-            Problem(
-                raw.path,
-                STAGE,
-                f"{plural(filled, 'missing value')} filled by linear interpolation along time.",
-                severity="warning",
-            )
-        )
+        problems.append(_filled(raw.path, filled))
     channels = 1 if series.ndim == 1 else series.shape[1]
     note = f"read as one time series of length {len(series)}, {plural(channels, 'channel')}"
     return SeriesBlock(
@@ -254,3 +240,9 @@ def build_file(raw: RawTable, plan: Plan, label: str | None) -> SeriesBlock:
         info={"time_column": plan.time, "value_columns": list(plan.values)},
         problems=problems,
     )
+
+
+def _filled(path: Path, filled: int) -> Problem:
+    """The warning for gaps filled along time: the values are estimates, not measurements."""
+    message = f"{plural(filled, 'missing value')} filled by linear interpolation along time."
+    return Problem(path, STAGE, message, severity="warning")
