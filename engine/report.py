@@ -23,6 +23,7 @@ from engine import report_figures as figures
 from engine import thumbnails
 from engine.atomic import atomic_write
 from engine.export import escape_text, map_png
+from engine.items import plural
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -170,7 +171,7 @@ def _summary(result: Result, labels: np.ndarray) -> str:
         ["embedder", result.embedder],
         [
             "clustering",
-            f"{spec.algorithm}, {k} clusters" + (" (k chosen automatically)" if spec.k is None else ""),
+            f"{spec.algorithm}, {plural(k, 'cluster')}{' (k chosen automatically)' * (spec.k is None)}",
         ],
         ["outlier detector", spec.detector or "none"],
     ]
@@ -217,7 +218,7 @@ def _cluster(
     parts = [
         f"<div class='cluster' id='cluster-{cluster}'>",
         f"<h3><span style='color:{rgb}'>&#9632;</span> {text(name)}</h3>",
-        f"<p>{len(members)} items ({share:.1f}%)</p>",
+        f"<p>{plural(len(members), 'item')} ({share:.1f}%)</p>",
     ]
     if keywords:
         parts.append(f"<p>Keywords: {text(', '.join(keywords))}</p>")
