@@ -106,7 +106,7 @@ TYPES: dict[str, str] = {
     "Clustering": "engine.cluster",
     "Tree": "engine.cluster.tree",
     "KCurve": "engine.cluster.choose_k",
-    "CriterionCurve": "engine.cluster.gmm",
+    "CriterionCurve": "engine.cluster.gmm_k",
     "Anomalies": "engine.anomaly",
     "Silhouettes": "engine.metrics",
 }
