@@ -19,7 +19,7 @@ from engine.ingest import csv_reader, filetypes, groups
 from engine.ingest.csv_file import CsvLoad, dialect_phrase, load_csv
 from engine.ingest.tables import TableBlock, align_tables
 from engine.ingest.timeseries import SeriesBlock
-from engine.items import Collection, Item, Problem, plural
+from engine.items import Collection, Item, Problem
 from engine.progress import NEVER_CANCELLED, Cancelled, CancelToken, Progress, detailed, no_progress
 
 STAGE = csv_reader.STAGE
@@ -208,7 +208,6 @@ class _Builder:
         """The "how it was read" note of each CSV file, dropped with the file when its group is not read."""
         self.tables: list[TableBlock] = []
         self.per_file: list[SeriesBlock] = []
-        self.others: Counter[str] = Counter()
 
     def _item(self, path: Path, modality: str, label: str | None, row: int | None, name: str) -> int:
         items = self.collection.items
@@ -222,7 +221,6 @@ class _Builder:
             )
             return
         self._item(path, modality, folder_label(path), None, "")
-        self.others[modality] += 1
 
     def add_csv(
         self, path: Path, csv_kind: str, label_column: str | None, report: csv_reader.Report | None = None
@@ -341,9 +339,5 @@ class _Builder:
                         severity="warning",
                     )
                 )
-        for modality, count in sorted(self.others.items()):
-            collection.notes.append(
-                f"{plural(count, f'{modality} file')} found; their content is read when embedding."
-            )
         if collection.table_features is not None:
             collection.table_features = np.ascontiguousarray(collection.table_features, dtype=np.float64)
