@@ -114,3 +114,11 @@ def test_identical_items_are_one_cluster_whatever_the_method(algorithm, k):
     assert ("(k = 3 was asked)" in result.info["note"]) == ("k" in params and k == 3)
     if algorithm == "gmm":
         assert result.probabilities.shape == (40, 1)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_copies_of_three_answers_are_three_clusters_whatever_the_method(algorithm):
+    answers = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    result = cluster(np.repeat(answers, [40, 25, 10], axis=0), algorithm)
+    assert sorted(np.bincount(result.labels[result.labels >= 0]).tolist()) == [10, 25, 40]
+    assert not (result.labels < 0).any()
