@@ -1,4 +1,4 @@
-"""The Help menu: About (version, licences, where files live) and the list of keyboard shortcuts.
+"""The Help menu: a quick guide, About (version, licences, where files live) and the keyboard shortcuts.
 
 The shortcut list is read from the window's actions when it opens, so it never goes stale.
 """
@@ -90,6 +90,56 @@ def show_about(parent: QWidget, settings: QSettings | None) -> QDialog:
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     dialog.layout().insertWidget(0, label)
     dialog.resize(720, 520)
+    dialog.show()
+    return dialog
+
+
+GUIDE = """
+<h2>Quick guide</h2>
+<h3>1. Bring items in</h3>
+<p>Drop folders or files on the window, or choose them with <i>Open folder…</i> or <i>Open files…</i>
+in the File menu. Each CSV row or series, document, image and audio clip becomes one item.
+Sub-folder names count as known classes: they only score the clusters (ARI, NMI), they never
+steer them. A folder of several kinds is clustered one kind at a time: choose the kind in
+<i>Modality</i>. A file that cannot be used gets one line in <i>Problems</i> saying why; the rest
+is analysed.</p>
+<h3>2. Read the map</h3>
+<p>Each dot is an item, placed so that similar items sit close (<i>Map</i> sets how); its colour is
+its cluster. Grey dots are noise (DBSCAN, HDBSCAN), a red ring marks an outlier (choose a detector
+in <i>Outliers</i>), a dotted ring an item a Gaussian mixture is unsure of. Select with
+<i>Rectangle</i> or <i>Lasso</i>, or click a dot; right-click one for items like it.</p>
+<h3>3. Look inside a cluster</h3>
+<p>Choose a cluster in <i>Clusters</i> (double-click its name to rename it): its most typical members
+come first, as thumbnails, document snippets with the cluster's keywords marked, series over the
+cluster's band, or table rows coloured by how far they are from the mean. Click a clip's ▶ to hear
+it; <i>Item</i> shows a chosen clip's waveform and spectrogram, or a series, and <i>Play cluster</i>
+plays the cluster's clips one after another.</p>
+<h3>4. How many clusters</h3>
+<p>With k on auto, the <i>Summary</i> says why this k: the most clusters that stay the same between
+random halves of the items, else the best silhouette; for mixtures the lowest BIC among those.
+<i>Choosing k</i> draws the curves. Drag the cut line of the <i>Dendrogram</i> (agglomerative and
+divisive) or the radius in <i>DBSCAN radius</i>. Changed settings run again by themselves; the
+status bar shows any that have not, with Run and Revert.</p>
+<h3>5. Judge and keep the result</h3>
+<p>Silhouette (−1 to 1) is how much closer items are to their own cluster than to the next; ARI and
+NMI (1 = the same grouping) compare the clusters with the known classes. <i>Save</i> keeps the
+analysis, names and selections in a project file that opens without reading or embedding again;
+unsaved work is offered back after a crash. <i>Export</i> writes the assignments as CSV, copies each
+cluster's files into a folder, or makes an HTML report.</p>
+"""
+"""The Help › Quick guide text; every name in italics is a menu entry, button, panel or setting the
+window has (tested), so the guide cannot point at something renamed."""
+
+
+def show_guide(parent: QWidget) -> QDialog:
+    """The quick guide: what a student needs to go from a folder to clusters they can trust."""
+    from PySide6.QtWidgets import QTextBrowser
+
+    dialog = _dialog(parent, "Quick guide")
+    text = QTextBrowser()
+    text.setHtml(GUIDE)
+    dialog.layout().insertWidget(0, text)
+    dialog.resize(660, 680)
     dialog.show()
     return dialog
 

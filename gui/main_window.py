@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from engine.pipeline import Spec
 from gui.analysis_docks import AnalysisDocks
 from gui.exports import ExportActions
-from gui.help_dialogs import show_about, show_shortcuts
+from gui.help_dialogs import show_about, show_guide, show_shortcuts
 from gui.item_dock import ItemDock
 from gui.project import SUFFIX as PROJECT_SUFFIX
 from gui.project import ProjectController
@@ -63,7 +63,7 @@ RERUN_DELAY_MS = 300
 DROP_HINT = (
     "<p style='font-size:15pt'>Drop folders or files here</p>"
     "<p>CSV tables and time series, documents, images or audio.<br>"
-    "Or use <b>File › Open folder…</b></p>"
+    "Or use <b>File › Open folder…</b>. New here? <b>Help › Quick guide</b> (F1)</p>"
 )
 
 
@@ -220,7 +220,9 @@ class MainWindow(QMainWindow):
         self.shortcuts_action.triggered.connect(lambda: show_shortcuts(self))
         self.about_action = QAction("&About DataMining6", self)
         self.about_action.triggered.connect(lambda: show_about(self, self.settings))
-        help_menu.addActions([self.shortcuts_action, self.about_action])
+        guide = QAction("&Quick guide", self, shortcut=QKeySequence.StandardKey.HelpContents)
+        guide.triggered.connect(lambda: show_guide(self))
+        help_menu.addActions([guide, self.shortcuts_action, self.about_action])
 
     def restore_default_settings(self) -> None:
         """Method, k, detector, map and embedders back to the catalogue's defaults (re-runs if needed)."""

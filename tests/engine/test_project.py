@@ -284,7 +284,8 @@ def test_every_class_a_project_may_hold_is_found_where_the_registry_says():
 def test_every_method_with_k_chosen_round_trips(algorithm, tmp_path):
     rng = np.random.default_rng(0)
     rows = np.vstack([rng.normal(c, 0.3, size=(20, 3)) for c in (0.0, 4.0, 8.0)])
-    (tmp_path / "t.csv").write_text("a,b,c\n" + "\n".join(",".join(f"{v:.4f}" for v in r) for r in rows) + "\n")
+    lines = [",".join(f"{v:.4f}" for v in r) for r in rows]
+    (tmp_path / "t.csv").write_text("a,b,c\n" + "\n".join(lines) + "\n")
     result = run(Spec(paths=(str(tmp_path / "t.csv"),), use_cache=False, algorithm=algorithm, k=None))
     save(result, tmp_path / "p.dm6")
     loaded, _ = load(tmp_path / "p.dm6")

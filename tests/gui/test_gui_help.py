@@ -45,3 +45,33 @@ def test_shortcut_list_is_read_from_the_actions(qtbot):
     rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
     assert rows["Zoom to fit"] == QKeySequence("Ctrl+0").toString(native)
     assert len(set(listed.values())) == len(listed)  # no two entries share keys
+
+
+def test_the_quick_guide_names_only_what_the_window_has(qtbot):
+    # Every name in italics must be a menu, menu entry, button, panel or setting of the window, so
+    # that a renamed control cannot leave the guide pointing at nothing.
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton, QDockWidget, QMenu, QTextBrowser
+
+    from gui.help_dialogs import GUIDE, _plain, show_guide
+
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    assert window.item.view  # the clip player is built on first need
+    names = set()
+    names |= {_plain(a.text()) for a in window.findChildren(QAction)}
+    names |= {_plain(m.title()) for m in window.findChildren(QMenu)}
+    names |= {_plain(b.text()) for b in window.findChildren(QAbstractButton)}
+    names |= {
+        re.sub(r" \(\d+\)$", "", d.windowTitle()) for d in window.findChildren(QDockWidget)
+    }  # "Problems (0)"
+    names |= {label.text() for label in window.settings_panel.findChildren(QLabel)}
+    mentioned = re.findall(r"<i>(.*?)</i>", GUIDE)
+    assert len(mentioned) >= 15
+    assert [m for m in mentioned if m not in names] == []
+    assert "Lasso" in mentioned and "Play cluster" in mentioned and "DBSCAN radius" in mentioned
+    guide_action = next(a for a in window.findChildren(QAction) if _plain(a.text()) == "Quick guide")
+    assert guide_action.shortcut() == QKeySequence(QKeySequence.StandardKey.HelpContents)
+    dialog = show_guide(window)
+    assert "How many clusters" in dialog.findChildren(QTextBrowser)[0].toPlainText()
