@@ -134,7 +134,7 @@ class KCurveView(QWidget):
         by_stability = stability is not None and len(chosen) > 0 and stability[chosen[0]] >= STABLE
         why = []
         if self.criterion:
-            among = " among k above the dotted line" if by_stability else ""
+            among = "<br>among k above the dotted line" if by_stability else ""  # fits a narrow dock
             why.append(f"lowest {self.criterion.upper()}{among}")
         elif by_stability:
             why.append("most clusters above the dotted line")
