@@ -263,7 +263,7 @@ def metrics_document(result: Result) -> dict[str, Any]:
         "metrics": result.metrics,
         "timings_s": result.timings,
         "n_problems": len(result.problems),
-        "notes": result.collection.notes,
+        "notes": result.notes,
         "k_curve": curve.to_dict() if curve is not None else None,
         "spec": result.spec.to_dict(),
     }

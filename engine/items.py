@@ -124,6 +124,8 @@ class Collection:
     feature_names: list[str] = field(default_factory=list)
     series: dict[int, np.ndarray] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    note_kinds: dict[str, str] = field(default_factory=dict)
+    """Note -> the modality it is about (how a CSV file was read), for notes about one kind only."""
     csv_files: dict[Path, CsvFile] = field(default_factory=dict)
     one_hot: dict[str, list[str]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
@@ -141,6 +143,16 @@ class Collection:
     def kinds(self) -> dict[str, int]:
         """How many items of each modality, most common first."""
         return dict(Counter(item.modality for item in self.items).most_common())
+
+    def add_note(self, note: str, modality: str | None = None) -> None:
+        """Keep ``note``; with ``modality``, only a run of that kind shows it (see :meth:`notes_on`)."""
+        self.notes.append(note)
+        if modality is not None:
+            self.note_kinds[note] = modality
+
+    def notes_on(self, analysed: str) -> list[str]:
+        """The notes a run of ``analysed`` items needs: how its CSV files were read, not the others'."""
+        return [n for n in self.notes if self.note_kinds.get(n, analysed) == analysed]
 
     def mix_note(self, analysed: str) -> str | None:
         """What a folder of several kinds of items holds and which kind one run clusters, else None.
@@ -194,6 +206,7 @@ class Collection:
             feature_names=list(self.feature_names) if table is not None else [],
             series={j: self.series[it.id] for j, it in enumerate(kept) if it.id in self.series},
             notes=self.notes,
+            note_kinds=self.note_kinds,
             csv_files=self.csv_files,
             one_hot=self.one_hot,
             info=self.info,

@@ -181,7 +181,7 @@ class Result:
             self.names_note,
         ]
         later += self.anomaly.notes if self.anomaly is not None else []
-        return [*self.collection.notes, *self.embed_notes, *(n for n in later if n)]
+        return [*self.collection.notes_on(self.modality), *self.embed_notes, *(n for n in later if n)]
 
     @property
     def problems(self) -> list[Problem]:

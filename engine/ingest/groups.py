@@ -48,8 +48,8 @@ def _describe(group: _Group) -> str:
 
 def choose_groups(
     blocks: list[tuple[tuple, Path, range]], requested: str | None
-) -> tuple[set[Path], list[CsvGroup], list[str]]:
-    """Which files to keep, every group found, and notes on what was left out.
+) -> tuple[set[Path], list[CsvGroup], list[tuple[str, str]]]:
+    """Which files to keep, every group found, and (modality, note) pairs on what was left out.
 
     ``blocks`` holds each CSV file's signature, path and item rows, in file order. Per modality the
     requested group (its key, or the name or path of one of its files) is kept, else the largest.
@@ -61,7 +61,7 @@ def choose_groups(
         group.rows.append(rows)
     kept: set[Path] = set()
     found: list[CsvGroup] = []
-    notes: list[str] = []
+    notes: list[tuple[str, str]] = []
     for modality in ("table", "timeseries"):
         mine = [g for g in groups.values() if g.signature[0] == modality]
         if not mine:
@@ -76,8 +76,11 @@ def choose_groups(
         if len(mine) > 1:
             left = "; ".join(_describe(g) for g in mine if g is not chosen)
             notes.append(
-                f"The {modality} files have different columns and were not merged: analysed "
-                f"{_describe(chosen)}; left out {left} (choose another group in the settings)."
+                (
+                    modality,
+                    f"The {modality} files have different columns and were not merged: analysed "
+                    f"{_describe(chosen)}; left out {left} (choose another group in the settings).",
+                )
             )
     return kept, found, notes
 

@@ -274,13 +274,15 @@ class _Builder:
             if load.plan.format == "file":
                 self.per_file.append(block)
                 return
-        self.collection.notes.append(f"{path.name}: {block.note}" + (f"; {phrase}" if phrase else ""))
+        note = f"{path.name}: {block.note}" + (f"; {phrase}" if phrase else "")
+        self.collection.add_note(note, "table" if isinstance(block, TableBlock) else "timeseries")
 
     def _keep_one_group(self) -> None:
         """Drop the items of CSV files outside the chosen group of each modality, renumbering the rest."""
         collection = self.collection
         kept, collection.groups, notes = groups.choose_groups(self.csv_blocks, self.csv_group)
-        collection.notes.extend(notes)
+        for modality, note in notes:
+            collection.add_note(note, modality)
         dropped = {i for _, path, rows in self.csv_blocks if path not in kept for i in rows}
         if not dropped:
             return
@@ -305,29 +307,29 @@ class _Builder:
                     if feature != source and feature not in one_hot.setdefault(source, []):
                         one_hot[source].append(feature)
             if len(self.tables) > 1:
-                collection.notes.append(
-                    f"{len(self.tables)} table files combined, features matched by column name "
-                    f"({len(names)} features in all)."
-                )
+                combined = f"{len(self.tables)} table files combined, features matched by column name "
+                collection.add_note(combined + f"({len(names)} features in all).", "table")
         if len(self.per_file) == 1:
             block = self.per_file[0]
             phrase = dialect_phrase(collection.csv_files[block.path])
-            collection.notes.append(
+            collection.add_note(
                 f"{block.path.name}: {block.note}, label '{block.labels[0]}' from its folder"
-                + (f"; {phrase}" if phrase else "")
+                + (f"; {phrase}" if phrase else ""),
+                "timeseries",
             )
         elif self.per_file:
             arrays = [b.arrays[0] for b in self.per_file]
             lengths = [len(a) for a in arrays]
             channels = sorted({1 if a.ndim == 1 else a.shape[1] for a in arrays})
             labels = sorted({b.labels[0] for b in self.per_file if b.labels[0]})
-            collection.notes.append(
+            collection.add_note(
                 f"{len(arrays)} CSV files read as one time series each "
                 f"(lengths {min(lengths)}-{max(lengths)}, {'/'.join(map(str, channels))} channel(s)); "
                 "labels from their folders: "
                 + ", ".join(labels[:8])
                 + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
-                + "."
+                + ".",
+                "timeseries",
             )
             if len(channels) > 1:
                 collection.problems.append(

@@ -105,5 +105,18 @@ def test_a_folder_of_several_kinds_says_which_kind_was_clustered_and_how_to_pick
     assert "(image)" in note and "--modality" in note
     images = run(Spec(paths=[tmp_path], k=2, modality="image", embedder="image-pixels"))
     assert "this run clusters the 4 image items. To cluster the others (table)" in " ".join(images.notes)
+    # How t.csv was read concerns its rows only: the image run does not repeat it.
+    assert any(n.startswith("t.csv: read as a table") for n in result.notes)
+    assert not any(n.startswith("t.csv") for n in images.notes)
     alone = run(Spec(paths=[tmp_path / "t.csv"], k=2))
     assert not any(n.startswith("The input holds") for n in alone.notes)
+
+
+def test_the_demo_tables_run_does_not_describe_the_series_files_and_back():
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo"
+    tables = run(Spec(paths=[str(demo)], modality="table", k=3))
+    series = run(Spec(paths=[str(demo)], modality="timeseries", k=3), previous=tables)
+    assert any(n.startswith("customers.csv") for n in tables.notes)
+    assert not any("sensors.csv" in n for n in tables.notes)
+    assert any(n.startswith("sensors.csv") for n in series.notes)
+    assert not any(n.startswith("customers.csv") for n in series.notes)
