@@ -281,3 +281,12 @@ def _finite(scores: np.ndarray, notes: list[str]) -> np.ndarray:
     top, bottom = scores[ok].max(), scores[ok].min()
     notes.append(f"{int((~ok).sum())} item(s) got an undefined score (duplicate items?) and were clipped.")
     return np.where(np.isnan(scores) | (scores == -np.inf), bottom, np.where(scores == np.inf, top, scores))
+
+
+def score_text(value: float, spread: float) -> str:
+    """A score to four significant digits of the scores' spread: a threshold at Isolation Forest's
+    zero read "-3.261e-17" as the raw number."""
+    if not np.isfinite(value) or spread <= 0 or not np.isfinite(spread):
+        return f"{value:.4g}"
+    decimals = max(0, 3 - int(np.floor(np.log10(spread))))
+    return f"{round(value, decimals) + 0.0:.{decimals}f}"  # + 0.0: never "-0.0000"

@@ -7,6 +7,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+SCORES = (
+    ("silhouette", "Silhouette", "−1…1, higher is better", 3),
+    ("davies_bouldin", "Davies-Bouldin", "≥ 0, lower is better", 3),
+    ("calinski_harabasz", "Calinski-Harabasz", "higher is better", 1),
+    ("ari", "ARI (vs. labels)", "−0.5…1, 1 = matches the labels", 3),
+    ("nmi", "NMI (vs. labels)", "0…1, 1 = matches the labels", 3),
+)
+"""(key in ``Result.metrics``, shown name, how to read it, decimals): the window's Summary and the
+report name and explain the scores alike."""
+COUNTS = (
+    ("n_items", "Items"),
+    ("n_clusters", "Clusters"),
+    ("n_noise", "Noise points"),
+    ("n_classes", "Known labels"),
+)
 SILHOUETTE_SAMPLE = 5000
 """Silhouette is O(n²); above this many items it is estimated on a fixed random sample."""
 

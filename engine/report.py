@@ -21,9 +21,11 @@ import numpy as np
 
 from engine import report_figures as figures
 from engine import thumbnails
+from engine.anomaly import score_text
 from engine.atomic import atomic_write
 from engine.export import escape_text, map_png
 from engine.items import plural
+from engine.metrics import COUNTS, SCORES
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -180,12 +182,19 @@ def _summary(result: Result, labels: np.ndarray) -> str:
 
 
 def _metrics(result: Result, labels: np.ndarray, threshold: float | None) -> str:
-    rows = [[name, float(value)] for name, value in result.metrics.items() if value is not None]
+    """The scores named and explained as in the window's Summary, the counts before them."""
+    metrics = result.metrics
+    rows = [[name, str(int(metrics[key])), ""] for key, name in COUNTS if metrics.get(key) is not None]
     if result.anomaly is not None and threshold is not None:
-        rows.append(["outliers at the threshold", float(np.sum(result.anomaly.scores > threshold))])
+        rows.append(["Outliers at the threshold", str(int(np.sum(result.anomaly.scores > threshold))), ""])
+    rows += [
+        [name, f"{metrics[key]:.{digits}f}", hint]
+        for key, name, hint, digits in SCORES
+        if metrics.get(key) is not None
+    ]
     if not np.array_equal(labels, result.labels):
-        rows.append(["note", "clusters as cut in the window; metrics are those of the run"])
-    return "<h2 id='metrics'>Metrics</h2>" + _table(["metric", "value"], rows)
+        rows.append(["Note", "", "clusters as cut in the window; the scores are those of the run"])
+    return "<h2 id='metrics'>Metrics</h2>" + _table(["metric", "value", "how to read it"], rows)
 
 
 def _choice_of_k(result: Result, labels: np.ndarray) -> str:
@@ -296,7 +305,10 @@ def _outliers(result: Result, threshold: float | None) -> str:
         [result.analysed.items[i].display_name, str(result.analysed.items[i].path), float(scores[i])]
         for i in top
     ]
-    head = f"<h2 id='outliers'>Outliers ({result.anomaly.detector}, threshold {threshold:.4g})</h2>"
+    spread = float(np.ptp(scores))
+    rows = [[*row[:2], score_text(row[2], spread)] for row in rows]
+    shown = score_text(threshold, spread)
+    head = f"<h2 id='outliers'>Outliers ({result.anomaly.detector}, threshold {shown})</h2>"
     return head + (
         _table(["item", "path", "score"], rows) if rows else "<p>No item scores above the threshold.</p>"
     )

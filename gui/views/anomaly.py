@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.anomaly import score_text
 from gui.view_state import ViewState
 from gui.views.widgets import hint_label, plain_plot
 
@@ -58,15 +59,6 @@ def histogram_range(scores: np.ndarray) -> tuple[float, float]:
     if hi <= lo:
         hi = lo + 1.0
     return lo, hi
-
-
-def score_text(value: float, spread: float) -> str:
-    """A score to four significant digits of the scores' spread: a threshold at Isolation Forest's
-    zero read "-3.261e-17" as the raw number."""
-    if not np.isfinite(value) or spread <= 0 or not np.isfinite(spread):
-        return f"{value:.4g}"
-    decimals = max(0, 3 - int(np.floor(np.log10(spread))))
-    return f"{round(value, decimals) + 0.0:.{decimals}f}"  # + 0.0: never "-0.0000"
 
 
 class AnomalyView(QWidget):

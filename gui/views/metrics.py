@@ -7,23 +7,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from engine.metrics import COUNTS, SCORES
+
 if TYPE_CHECKING:
     from engine.pipeline import Result
-
-# (key in Result.metrics, shown name, hint on how to read it, decimals)
-SCORES = (
-    ("silhouette", "Silhouette", "−1…1, higher is better", 3),
-    ("davies_bouldin", "Davies-Bouldin", "≥ 0, lower is better", 3),
-    ("calinski_harabasz", "Calinski-Harabasz", "higher is better", 1),
-    ("ari", "ARI (vs. labels)", "−0.5…1, 1 = matches the labels", 3),
-    ("nmi", "NMI (vs. labels)", "0…1, 1 = matches the labels", 3),
-)
-COUNTS = (
-    ("n_items", "Items"),
-    ("n_clusters", "Clusters"),
-    ("n_noise", "Noise points"),
-    ("n_classes", "Known labels"),
-)
 
 
 class MetricsView(QTextBrowser):

@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -216,3 +217,16 @@ def test_the_reports_k_curve_draws_each_measured_score_stability_included():
     two = Image.open(io.BytesIO(k_curve_plot(both)))
     assert one.size == two.size and np.asarray(one).std() > 0
     assert np.abs(np.asarray(one, float) - np.asarray(two, float)).mean() > 1  # a second panel appears
+
+
+def test_the_reports_scores_are_named_and_explained_and_its_threshold_reads_plainly(tmp_path):
+    # The report listed raw keys ("davies_bouldin 1.514") and Isolation Forest's zero threshold as
+    # "-1.908e-17"; it now reads like the window's Summary.
+    shutil.copy(DEMO / "tables" / "customers.csv", tmp_path / "customers.csv")
+    result = run(Spec(paths=(str(tmp_path),), use_cache=False, k=3, detector="iforest"))
+    write_report(result, tmp_path / "report.html")
+    text = "".join(Page((tmp_path / "report.html").read_text(encoding="utf-8")).text)
+    assert "Davies-Bouldin" in text and "≥ 0, lower is better" in text and "davies_bouldin" not in text
+    assert "ARI (vs. labels)" in text and "Known labels" in text and "Outliers at the threshold" in text
+    threshold = re.search(r"Outliers \(iforest, threshold (\S+)\)", text).group(1)
+    assert "e" not in threshold and float(threshold) == pytest.approx(result.anomaly.threshold, abs=1e-3)

@@ -173,7 +173,7 @@ def test_notes_are_shown(view, make_result):
 
 
 def test_the_threshold_is_written_to_the_scores_resolution():
-    from gui.views.anomaly import score_text
+    from engine.anomaly import score_text
 
     assert score_text(-3.261e-17, 0.27) == "0.0000"  # Isolation Forest's zero, not "-3.261e-17"
     assert score_text(0.51234, 0.9) == "0.5123" and score_text(1234.5678, 5000.0) == "1235"
