@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
+from gui.item_dock import ROOM
 from gui.views.anomaly import AnomalyView
 from gui.views.dendrogram import DendrogramView
 from gui.views.k_distance import KDistanceView
@@ -31,6 +32,7 @@ class AnalysisDocks(QObject):
         super().__init__(window)
         self.window, self.settings = window, settings
         self.result: Result | None = None
+        self._given_room: set[QDockWidget] = set()
         self.dendrogram = DendrogramView(state)
         self.anomaly = AnomalyView(state)
         self.silhouette = SilhouetteView(state)
@@ -65,9 +67,17 @@ class AnalysisDocks(QObject):
             return
         self.k_distance_dock.setVisible(result.spec.algorithm == "dbscan")
         if result.clustering.tree is not None:
-            self.dendrogram_dock.raise_()
+            self._raise(self.dendrogram_dock)
         elif result.anomaly is not None:
-            self.anomaly_dock.raise_()
+            self._raise(self.anomaly_dock)
+
+    def _raise(self, dock: QDockWidget) -> None:
+        """Bring ``dock`` to the front, the first time with room for its plot: the bottom docks open
+        170 px high for the problems list, which squashed the outlier histogram to a strip."""
+        dock.raise_()
+        if dock not in self._given_room and dock.height() < ROOM:
+            self.window.resizeDocks([dock], [ROOM], Qt.Orientation.Vertical)
+        self._given_room.add(dock)
 
     def _cut_moved(self, _labels: object, k: int) -> None:
         """Make the cut's k the setting (which re-clusters exactly); the map recolours through the state."""

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 SHOWN_MODALITIES = ("audio", "timeseries")
 ROOM = 330
-"""Pixels high: a spectrogram needs room for its frequency ticks."""
+"""Pixels high a bottom dock is given when it first shows a plot: a spectrogram needs room for its
+frequency ticks, a dendrogram and the outlier histogram for their shapes."""
 
 
 class ItemDock(QObject):

@@ -178,3 +178,23 @@ def test_the_threshold_is_written_to_the_scores_resolution():
     assert score_text(-3.261e-17, 0.27) == "0.0000"  # Isolation Forest's zero, not "-3.261e-17"
     assert score_text(0.51234, 0.9) == "0.5123" and score_text(1234.5678, 5000.0) == "1235"
     assert score_text(2.5e-5, 1e-4) == "0.0000250" and score_text(0.3, 0.0) == "0.3"
+
+
+def test_the_outliers_dock_opens_with_room_for_its_histogram_once(qtbot, make_result):
+    # The bottom docks open about 170 px high for the problems list: the histogram was a 30 px strip.
+    from gui.main_window import MainWindow
+
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    window.resize(1400, 880)
+    window.show()
+    qtbot.waitExposed(window)
+    dock = window.analysis.anomaly_dock
+    before = dock.height()
+    window.show_result(with_anomaly(make_result(n=200), "iforest"), "done", at_once=True)
+    qtbot.waitUntil(lambda: dock.height() >= before + 80)
+    window.resizeDocks([dock], [150], Qt.Orientation.Vertical)  # the user wants it small: it stays so
+    qtbot.waitUntil(lambda: dock.height() < before)
+    window.show_result(with_anomaly(make_result(n=200), "knn"), "done", at_once=True)
+    QApplication.processEvents()
+    assert dock.height() < before
