@@ -104,9 +104,10 @@ class AnomalyView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        for col in (0, 2, 3):
+        for col in (0, 2):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 3):  # item and cluster share the rest: a long cluster name hid the item's
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -189,6 +190,7 @@ class AnomalyView(QWidget):
         rows = np.argpartition(-scores, top - 1)[:top] if top < len(scores) else np.arange(len(scores))
         self._rows = rows[np.argsort(-scores[rows], kind="stable")]
         items, labels = result.analysed.items, result.labels
+        spread = float(np.ptp(scores)) if len(scores) else 0.0
         with QSignalBlocker(self.table):
             self.table.clearSelection()
             self.table.setRowCount(len(self._rows))
@@ -197,7 +199,7 @@ class AnomalyView(QWidget):
                 cells = (
                     QTableWidgetItem(str(row + 1)),
                     QTableWidgetItem(items[index].display_name),
-                    QTableWidgetItem(f"{scores[index]:.4g}"),
+                    QTableWidgetItem(score_text(float(scores[index]), spread)),
                     QTableWidgetItem(self.state.name_of(cluster)),
                 )
                 cells[0].setData(Qt.ItemDataRole.UserRole, index)
