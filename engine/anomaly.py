@@ -200,6 +200,7 @@ def _fit_rows(n: int, detector: str, random_state: int) -> np.ndarray | None:
 def _prepare(X: np.ndarray, random_state: int, notes: list[str]) -> np.ndarray:
     """Drop constant features (they make ECOD/COPOD give NaN) and reduce wide vectors with PCA."""
     varying = X.std(axis=0) > 0
+    given = X.shape[1]
     if not varying.all():
         X = X[:, varying]
     n, d = X.shape
@@ -210,7 +211,10 @@ def _prepare(X: np.ndarray, random_state: int, notes: list[str]) -> np.ndarray:
         solver = "randomized" if n > 2000 else "full"
         X = PCA(n_components=n_comp, svd_solver=solver, random_state=random_state).fit_transform(X)
         X = np.ascontiguousarray(X, dtype=np.float32)
-        notes.append(f"The {d}-dimensional vectors were reduced to {n_comp} with PCA before scoring.")
+        constant = f" ({given - d} constant ones left out)" if d < given else ""
+        notes.append(
+            f"The {given}-dimensional vectors{constant} were reduced to {n_comp} with PCA before scoring."
+        )
     return X
 
 

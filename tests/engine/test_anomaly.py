@@ -145,6 +145,10 @@ def test_wide_vectors_are_reduced_with_pca_first():
     result = detect(X, "knn")
     assert any("300-dimensional vectors were reduced to 100 with PCA" in note for note in result.notes)
     assert roc_auc_score(truth, result.scores) > 0.9
+    # The note names the vectors as the user knows them (the map said 1280, the note 1230).
+    padded = np.hstack([X, np.zeros((len(X), 20))])
+    said = " ".join(detect(padded, "knn").notes)
+    assert "The 320-dimensional vectors (20 constant ones left out) were reduced to 100" in said
 
 
 @pytest.mark.parametrize("name", ["knn", "lof", "ocsvm"])
