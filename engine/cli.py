@@ -357,6 +357,7 @@ def compare(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (PipelineError, ValueError) as error:
+        _print_problems(getattr(error, "problems", []))  # "see the problems list": here they are
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     classes = {it.label for it in first.analysed.items if it.label is not None}
@@ -380,7 +381,8 @@ def compare(args: argparse.Namespace) -> int:
             rows.append([name, algorithm, "", "", "", "", f"failed: {error}"])
             continue
         m = previous.metrics
-        used = previous.embedder if previous.embedder == name else f"{previous.embedder} (fallback)"
+        # "image-openclip → image-efficientnet (fallback)": the row says what was asked and what ran.
+        used = name if previous.embedder == name else f"{name} → {previous.embedder} (fallback)"
         rows.append(
             [
                 used,

@@ -122,10 +122,11 @@ divisive) or the radius in <i>DBSCAN radius</i>. Changed settings run again by t
 status bar shows any that have not, with Run and Revert.</p>
 <h3>5. Judge and keep the result</h3>
 <p>Silhouette (−1 to 1) is how much closer items are to their own cluster than to the next; ARI and
-NMI (1 = the same grouping) compare the clusters with the known classes. <i>Save</i> keeps the
-analysis, names and selections in a project file that opens without reading or embedding again;
-unsaved work is offered back after a crash. <i>Export</i> writes the assignments as CSV, copies each
-cluster's files into a folder, or makes an HTML report.</p>
+NMI (1 = the same grouping) compare the clusters with the known classes, and Tools ›
+<i>Compare embedders…</i> scores every way of turning the items into vectors side by side.
+<i>Save</i> keeps the analysis, names and selections in a project file that opens without
+reading or embedding again; unsaved work is offered back after a crash. <i>Export</i> writes the
+assignments as CSV, copies each cluster's files into a folder, or makes an HTML report.</p>
 """
 """The Help › Quick guide text; every name in italics is a menu entry, button, panel or setting the
 window has (tested), so the guide cannot point at something renamed."""

@@ -1,13 +1,15 @@
-"""The Tools menu: the Models dialog and clearing the cache (the window only adds the menu)."""
+"""The Tools menu: comparing embedders, the Models dialog and clearing the cache (the window only adds
+the menu)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QMessageBox
 
+from gui.compare_dialog import CompareDialog
 from gui.models_dialog import ModelsDialog
 
 if TYPE_CHECKING:
@@ -15,7 +17,8 @@ if TYPE_CHECKING:
 
 
 class ToolActions(QObject):
-    """Models… (choosing a model re-runs the analysis) and Clear cache (vectors and thumbnails)."""
+    """Compare embedders… and Models… (choosing there re-runs the analysis), Clear cache (vectors and
+    thumbnails)."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -25,9 +28,23 @@ class ToolActions(QObject):
         self.clear_cache_action = QAction("&Clear cache", window)
         self.clear_cache_action.setToolTip("Forget cached vectors and thumbnails; the next run embeds again.")
         self.clear_cache_action.triggered.connect(self.clear_cache)
+        self.compare_action = QAction("Compare &embedders…", window)
+        self.compare_action.setToolTip("Score every embedder of the shown items' kind side by side.")
+        self.compare_action.triggered.connect(self.compare_embedders)
 
     def fill_menu(self, menu: QMenu) -> None:
-        menu.addActions([self.models_action, self.clear_cache_action])
+        menu.addActions([self.compare_action, self.models_action, self.clear_cache_action])
+        menu.aboutToShow.connect(lambda: self.compare_action.setEnabled(self.window.result is not None))
+
+    def compare_embedders(self, embedders: list[str] | None = None) -> CompareDialog | None:
+        """Open the comparison for the shown result; choosing a row there re-runs with its embedder."""
+        if self.window.result is None:
+            return None
+        dialog = CompareDialog(self.window.result, self.window, embedders)
+        dialog.embedder_chosen.connect(lambda name: self.window.settings_panel.edit(embedder=name))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def show_models(self) -> ModelsDialog:
         """Open the Models dialog; choosing a model there re-runs the analysis with it."""
