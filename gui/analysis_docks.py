@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from gui.view_state import ViewState
 
 
+SIDE_ROOM = 240
+"""Pixels high for the DBSCAN radius plot beside the cluster list, which keeps the rest."""
+
+
 class AnalysisDocks(QObject):
     """Creates the docks on ``window``; their views share ``state``; k and eps edits go to the settings."""
 
@@ -66,17 +70,24 @@ class AnalysisDocks(QObject):
         if result is None:
             return
         self.k_distance_dock.setVisible(result.spec.algorithm == "dbscan")
+        if result.spec.algorithm == "dbscan":
+            self._give_room(self.k_distance_dock, SIDE_ROOM)
         if result.clustering.tree is not None:
             self._raise(self.dendrogram_dock)
         elif result.anomaly is not None:
             self._raise(self.anomaly_dock)
 
     def _raise(self, dock: QDockWidget) -> None:
-        """Bring ``dock`` to the front, the first time with room for its plot: the bottom docks open
-        170 px high for the problems list, which squashed the outlier histogram to a strip."""
         dock.raise_()
-        if dock not in self._given_room and dock.height() < ROOM:
-            self.window.resizeDocks([dock], [ROOM], Qt.Orientation.Vertical)
+        self._give_room(dock, ROOM)
+
+    def _give_room(self, dock: QDockWidget, room: int) -> None:
+        """The first time ``dock`` shows a plot, make it ``room`` pixels high: the bottom docks open
+        170 px high for the problems list, which squashed the outlier histogram to a strip, and the
+        DBSCAN radius plot shared the right side with the clusters at 100 px. A size the user
+        chooses afterwards stays."""
+        if dock not in self._given_room and dock.height() < room:
+            self.window.resizeDocks([dock], [room], Qt.Orientation.Vertical)
         self._given_room.add(dock)
 
     def _cut_moved(self, _labels: object, k: int) -> None:
