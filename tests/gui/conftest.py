@@ -122,6 +122,19 @@ def settle() -> Callable[..., None]:
 
 
 @pytest.fixture
+def laptop_window(qtbot):
+    """A window on screen at 1400 x 880, a laptop's size, so that docks share real room."""
+    from gui.main_window import MainWindow
+
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    window.resize(1400, 880)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
 def fake_k_curve() -> FakeKCurve:
     return FakeKCurve()
 

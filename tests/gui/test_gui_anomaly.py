@@ -180,15 +180,9 @@ def test_the_threshold_is_written_to_the_scores_resolution():
     assert score_text(2.5e-5, 1e-4) == "0.0000250" and score_text(0.3, 0.0) == "0.3"
 
 
-def test_the_outliers_dock_opens_with_room_for_its_histogram_once(qtbot, make_result):
+def test_the_outliers_dock_opens_with_room_for_its_histogram_once(qtbot, make_result, laptop_window):
     # The bottom docks open about 170 px high for the problems list: the histogram was a 30 px strip.
-    from gui.main_window import MainWindow
-
-    window = MainWindow(settings=None)
-    qtbot.addWidget(window)
-    window.resize(1400, 880)
-    window.show()
-    qtbot.waitExposed(window)
+    window = laptop_window
     dock = window.analysis.anomaly_dock
     before = dock.height()
     window.show_result(with_anomaly(make_result(n=200), "iforest"), "done", at_once=True)

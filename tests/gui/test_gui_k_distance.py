@@ -123,16 +123,11 @@ def test_k_curve_draws_a_mixtures_bic_and_aic(qtbot, fake_k_curve):
     assert view.silhouette_plot.getAxis("left").labelText == "silhouette"
 
 
-def test_the_radius_dock_opens_with_room_beside_the_cluster_list(qtbot, dbscan_result):
+def test_the_radius_dock_opens_with_room_beside_the_cluster_list(qtbot, dbscan_result, laptop_window):
     # It shared the right side with the clusters at about 100 px: a flat line under a cut-off label.
     from gui.analysis_docks import SIDE_ROOM
-    from gui.main_window import MainWindow
 
-    window = MainWindow(settings=None)
-    qtbot.addWidget(window)
-    window.resize(1400, 880)
-    window.show()
-    qtbot.waitExposed(window)
+    window = laptop_window
     window.show_result(dbscan_result, "done", at_once=True)
     dock = window.analysis.k_distance_dock
     qtbot.waitUntil(lambda: dock.isVisible() and dock.height() >= SIDE_ROOM - 60)  # 99 px before
