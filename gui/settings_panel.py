@@ -269,10 +269,7 @@ class SettingsPanel(QWidget):
     def set_result(self, result: Result) -> None:
         """Offer the choices a result reveals: its modalities and the columns that could hold labels."""
         collection = result.collection
-        counts: dict[str, int] = {}
-        for item in collection.items:
-            counts[item.modality] = counts.get(item.modality, 0) + 1
-        self.set_modalities(counts)
+        self.set_modalities(collection.kinds())
         self.set_label_choices(_label_candidates(collection.csv_files.values()))
         self.set_csv_groups([g for g in collection.groups if g.modality == result.modality])
         self.set_embedders(result.modality, result.embedder)
@@ -305,11 +302,14 @@ class SettingsPanel(QWidget):
         self._show_spec()
 
     def set_modalities(self, counts: dict[str, int]) -> None:
-        """Fill the modality list with those found (most common first), keeping ``auto``."""
+        """Fill the modality list with those found (most common first), keeping ``auto``, which
+        names the kind it takes, the most common ("(auto): table"), as the embedder box names its
+        default."""
+        ordered = sorted(counts.items(), key=lambda kv: -kv[1])
         with QSignalBlocker(self.modality):
             self.modality.clear()
-            self.modality.addItem(AUTO, None)
-            for name, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+            self.modality.addItem(f"{AUTO}: {ordered[0][0]}" if ordered else AUTO, None)
+            for name, count in ordered:
                 self.modality.addItem(f"{name} ({count})", name)
         self._show_spec()
 

@@ -45,5 +45,18 @@ def test_done_names_the_other_kinds_of_items_a_folder_holds(qtbot, tmp_path):
     window._on_finished(run(Spec(paths=[tmp_path], k=3)))
     text = window.stage_label.text()
     assert text == "Done: 30 table items, 3 clusters; also here: 2 text, 1 image (choose in Modality)"
+    box = window.settings_panel.modality
+    qtbot.waitUntil(lambda: box.count() == 4)  # the settings follow the map a moment later
+    assert [box.itemText(i) for i in range(box.count())] == [
+        "(auto): table",
+        "table (30)",
+        "text (2)",
+        "image (1)",
+    ]
+    texts = run(Spec(paths=[tmp_path], k=2, modality="text", embedder="text-tfidf"))
+    window.settings_panel.set_spec(texts.spec)
+    window._on_finished(texts)  # auto still means the most common kind, not the one chosen
+    qtbot.waitUntil(lambda: window.stage_label.text().startswith("Done: 2 text items"))
+    qtbot.waitUntil(lambda: box.itemText(0) == "(auto): table" and box.currentText() == "text (2)")
     window._on_finished(run(Spec(paths=[tmp_path / "t.csv"], k=2)))
     assert window.stage_label.text() == "Done: 30 table items, 2 clusters"
