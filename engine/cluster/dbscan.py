@@ -336,6 +336,9 @@ def fit_dbscan(
     X = np.asarray(vectors, dtype=np.float64)
     if len(X) < 2:
         raise ValueError("DBSCAN needs at least 2 items.")
+    copies = copies_of_one(X)  # every k-distance is 0 and no radius separates anything
+    if copies is not None:
+        return copies
     auto_note = None
     if min_samples is None and eps is None:
 
@@ -395,20 +398,16 @@ def fit_dbscan(
 def _between_copies(X: np.ndarray, info: dict[str, Any]) -> float:
     """An eps for items that are all exact copies of a few distinct ones (a table of a few answers
     repeated): half the distance between the two closest distinct items, so that each group of
-    copies is one cluster; when every item is the same, any radius (1) gives that one cluster."""
+    copies is one cluster (items that are all the same never get here: see :func:`copies_of_one`)."""
     from sklearn.neighbors import NearestNeighbors
 
     distinct = np.unique(X, axis=0)
-    if len(distinct) < 2:
-        closest = 2.0
-        why = f"All {len(X)} items are identical, so they form one cluster (eps 1: any radius would)."
-    else:
-        closest = float(NearestNeighbors(n_neighbors=2).fit(distinct).kneighbors(distinct)[0][:, 1].min())
-        why = (
-            f"Every item has exact copies ({len(distinct)} distinct items among {len(X)}), so the "
-            "k-distance curve is flat at 0; eps is half the distance between the two closest distinct "
-            "items, and each group of copies is a cluster."
-        )
+    closest = float(NearestNeighbors(n_neighbors=2).fit(distinct).kneighbors(distinct)[0][:, 1].min())
+    why = (
+        f"Every item has exact copies ({len(distinct)} distinct items among {len(X)}), so the "
+        "k-distance curve is flat at 0; eps is half the distance between the two closest distinct "
+        "items, and each group of copies is a cluster."
+    )
     info["note"] = f"{info['note']} {why}" if info.get("note") else why
     return closest / 2
 
