@@ -181,7 +181,8 @@ class Result:
             self.names_note,
         ]
         later += self.anomaly.notes if self.anomaly is not None else []
-        return [*self.collection.notes_on(self.modality), *self.embed_notes, *(n for n in later if n)]
+        mix = self.collection.mix_note(self.modality)  # derived: projects saved before it show it too
+        return [*self.collection.notes_on(self.modality), *(n for n in [mix, *self.embed_notes, *later] if n)]
 
     @property
     def problems(self) -> list[Problem]:
@@ -370,7 +371,6 @@ def run(
             f"No {modality} items were found; the input holds: {', '.join(collection.modalities)}."
         )
     embedder, embed_notes = _choose_embedder(spec, modality, collection)
-    embed_notes = [n for n in (collection.mix_note(modality), *embed_notes) if n]
     # The resolved model (a file chosen in the Models dialog, say) changes the vectors too.
     keys["embed"] += (embedder.name, repr(embedder.params()))
     if reusable("embed", upstream="ingest"):
