@@ -83,6 +83,8 @@ class CompareDialog(QDialog):
         self._out = Path(tempfile.mkdtemp(prefix="datamining6-compare-"))
         self._errors: list[str] = []
         self._partial = ""
+        self._step = ""
+        """The current combination's line; stage lines are shown after it."""
         classes = known_classes(result)
         judged = (
             f"ARI and NMI against their {classes} known classes, at k = {classes}"
@@ -138,11 +140,12 @@ class CompareDialog(QDialog):
                 done, total, what = int(step[1]) - 1, int(step[2]), step[3]
                 self.bar.setRange(0, total)
                 self.bar.setValue(done)
-                self.status.setText(f"{done} of {total} done; now {what}")
+                self._step = f"{done} of {total} done; now {what}"
+                self.status.setText(self._step)
             elif line.startswith("error:"):
                 self._errors.append(line.removeprefix("error:").strip())
-            elif line and self.bar.maximum() > 0:
-                self.status.setText(f"{self.status.text().split(' · ')[0]} · {line}")
+            elif line and self._step:  # a stage of the current combination
+                self.status.setText(f"{self._step} · {line}")
 
     def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
         self._read_progress()
