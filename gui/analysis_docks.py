@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
-from gui.item_dock import ROOM
+from gui.item_dock import room_for
 from gui.views.anomaly import AnomalyView
 from gui.views.dendrogram import DendrogramView
 from gui.views.k_distance import KDistanceView
@@ -23,10 +23,6 @@ if TYPE_CHECKING:
     from engine.pipeline import Result
     from gui.settings_panel import SettingsPanel
     from gui.view_state import ViewState
-
-
-SIDE_ROOM = 240
-"""Pixels high for the DBSCAN radius plot beside the cluster list, which keeps the rest."""
 
 
 class AnalysisDocks(QObject):
@@ -70,22 +66,17 @@ class AnalysisDocks(QObject):
         if result is None:
             return
         self.k_distance_dock.setVisible(result.spec.algorithm == "dbscan")
-        if result.spec.algorithm == "dbscan":
-            self._give_room(self.k_distance_dock, SIDE_ROOM)
         if result.clustering.tree is not None:
             self._raise(self.dendrogram_dock)
         elif result.anomaly is not None:
             self._raise(self.anomaly_dock)
 
     def _raise(self, dock: QDockWidget) -> None:
+        """Raise ``dock`` and, the first time it shows a plot, give it room (:func:`room_for`): the
+        bottom docks open 170 px high for the problems list, which squashed the outlier histogram
+        to a strip. A size the user chooses afterwards stays."""
         dock.raise_()
-        self._give_room(dock, ROOM)
-
-    def _give_room(self, dock: QDockWidget, room: int) -> None:
-        """The first time ``dock`` shows a plot, make it ``room`` pixels high: the bottom docks open
-        170 px high for the problems list, which squashed the outlier histogram to a strip, and the
-        DBSCAN radius plot shared the right side with the clusters at 100 px. A size the user
-        chooses afterwards stays."""
+        room = room_for(self.window)
         if dock not in self._given_room and dock.height() < room:
             self.window.resizeDocks([dock], [room], Qt.Orientation.Vertical)
         self._given_room.add(dock)

@@ -26,6 +26,13 @@ SHOWN_MODALITIES = ("audio", "timeseries")
 ROOM = 330
 """Pixels high a bottom dock is given when it first shows a plot: a spectrogram needs room for its
 frequency ticks, a dendrogram and the outlier histogram for their shapes."""
+ROOM_SHARE = 3
+"""...but at most a third of the window: on a 1366 x 768 laptop 330 px left the map 360."""
+
+
+def room_for(window: QWidget) -> int:
+    """The height a bottom dock showing a plot is given in ``window`` (:data:`ROOM`, :data:`ROOM_SHARE`)."""
+    return min(ROOM, window.height() // ROOM_SHARE)
 
 
 class ItemDock(QObject):
@@ -68,7 +75,7 @@ class ItemDock(QObject):
         self.dock.setVisible(shown)
         if shown:
             self.dock.raise_()
-            self.window.resizeDocks([self.dock], [ROOM], Qt.Orientation.Vertical)
+            self.window.resizeDocks([self.dock], [room_for(self.window)], Qt.Orientation.Vertical)
 
     def show_selection(self, indices: list[int]) -> None:
         """Show the first selected item (its cluster's clips are what "Play cluster" plays)."""

@@ -107,17 +107,17 @@ class MainWindow(QMainWindow):
         self.clusters_dock = self._dock("Clusters", self.cluster_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.k_curve_dock = self._dock("Choosing k", self.k_curve, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
-        # One right column of tabs: the cluster panel needs the height for its members.
-        self.tabifyDockWidget(self.clusters_dock, self.summary_dock)
-        self.tabifyDockWidget(self.clusters_dock, self.k_curve_dock)
-        self.clusters_dock.raise_()
-        self.k_curve_dock.hide()
         self.analysis = AnalysisDocks(self, self.view_state, self.settings_panel)
-        for dock in self.analysis.docks[:3]:
-            self.tabifyDockWidget(self.problems_dock, dock)
+        # One right column of tabs, the cluster panel first: it needs the height for its members.
+        # The DBSCAN radius is that method's "Choosing k"; both show only for results that have them.
+        side = (self.summary_dock, self.k_curve_dock, self.analysis.k_distance_dock)
+        for dock in (*side, *self.analysis.docks[:3]):
+            self.tabifyDockWidget(self.clusters_dock if dock in side else self.problems_dock, dock)
+        self.clusters_dock.raise_()
         self.problems_dock.raise_()
-        self.cluster_panel.item_activated.connect(self.analysis.open_item)
+        self.k_curve_dock.hide()
         self.analysis.k_distance_dock.hide()
+        self.cluster_panel.item_activated.connect(self.analysis.open_item)
         self.item = ItemDock(self, lambda rows: self.view_state.select(rows, self.item), self.scatter)
         self.tabifyDockWidget(self.problems_dock, self.item.dock)
         self.view_state.selection_changed.connect(lambda rows, _source: self.item.show_selection(list(rows)))

@@ -123,12 +123,18 @@ def test_k_curve_draws_a_mixtures_bic_and_aic(qtbot, fake_k_curve):
     assert view.silhouette_plot.getAxis("left").labelText == "silhouette"
 
 
-def test_the_radius_dock_opens_with_room_beside_the_cluster_list(qtbot, dbscan_result, laptop_window):
-    # It shared the right side with the clusters at about 100 px: a flat line under a cut-off label.
-    from gui.analysis_docks import SIDE_ROOM
-
+def test_the_radius_plot_is_a_tab_beside_the_clusters_so_they_keep_room(qtbot, dbscan_result, laptop_window):
+    # Stacked under the cluster list it left the members table one row high on a 1366 x 768 laptop.
     window = laptop_window
     window.show_result(dbscan_result, "done", at_once=True)
     dock = window.analysis.k_distance_dock
-    qtbot.waitUntil(lambda: dock.isVisible() and dock.height() >= SIDE_ROOM - 60)  # 99 px before
-    assert window.clusters_dock.height() >= 150  # the cluster list keeps room too
+    qtbot.waitUntil(dock.isVisible)
+    assert dock in window.tabifiedDockWidgets(window.clusters_dock)
+    # The clusters stay the tab in front (Qt moves a tab behind off screen rather than hiding it).
+    qtbot.waitUntil(lambda: not window.cluster_panel.visibleRegion().isEmpty())
+    assert window.analysis.k_distance.visibleRegion().isEmpty()
+    assert dock.visibleRegion().isEmpty()
+    dock.raise_()
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())
+    assert window.cluster_panel.visibleRegion().isEmpty()
+    assert window.analysis.k_distance.height() >= 300  # the whole column, not 100 px under the list
