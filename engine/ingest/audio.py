@@ -192,24 +192,34 @@ def _decoder_messages() -> Iterator[list[str]]:
     another thread, say) are written back to stderr afterwards.
     """
     messages: list[str] = []
-    sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # no descriptor 2 (a windowed Windows app): the decoder's lines go nowhere
+        yield messages
+        return
     try:
         with tempfile.TemporaryFile() as sink:
+            _flush_stderr()
             os.dup2(sink.fileno(), 2)
             try:
                 yield messages
             finally:
-                sys.stderr.flush()
+                _flush_stderr()
                 os.dup2(saved, 2)
                 sink.seek(0)
                 for line in sink.read().decode("utf-8", "replace").splitlines():
                     if _DECODER_LINE.match(line):
                         messages.append(line)
-                    else:
+                    elif sys.stderr is not None:
                         print(line, file=sys.stderr)
     finally:
         os.close(saved)
+
+
+def _flush_stderr() -> None:
+    """Flush Python's stderr, which is None in a windowed app (PyInstaller's, like pythonw's)."""
+    if sys.stderr is not None:
+        sys.stderr.flush()
 
 
 def _short(error: Exception) -> str:

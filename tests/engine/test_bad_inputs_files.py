@@ -227,3 +227,22 @@ def test_a_damaged_mp3_says_so_in_a_note_and_nothing_leaks_to_stderr(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "damaged frames" in done.stdout
     assert "MPEG" not in done.stderr and "libmpg123" not in done.stderr and "other" in done.stderr
+
+
+@pytest.mark.parametrize("descriptor", ["closed", "open"])
+def test_audio_loads_in_a_windowed_app_where_stderr_is_none(tmp_path, descriptor):
+    # A windowed Windows bundle (PyInstaller, like pythonw) has sys.stderr None and often no
+    # descriptor 2: flushing it raised AttributeError, so every audio file failed in the window.
+    import soundfile as sf
+
+    t = np.arange(22050) / 22050
+    sf.write(tmp_path / "a.mp3", 0.3 * np.sin(2 * np.pi * 440 * t), 22050, format="MP3")
+    close = "os.close(2);" if descriptor == "closed" else ""
+    code = (
+        f"import os, sys; {close} sys.stderr = None; from engine.ingest.audio import load_audio;"
+        f"signal, rate, notes = load_audio({str(tmp_path / 'a.mp3')!r}); print(len(signal), rate, notes)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    frames, rate, notes = done.stdout.split(maxsplit=2)
+    assert abs(int(frames) - int(rate)) < 0.1 * int(rate) and notes.strip() == "[]"
