@@ -31,8 +31,11 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     process nor a power cut leaves a half-written file where a good one was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise _said(error, f"Cannot write in {path.parent}", "choose a folder you can write to") from error
     if hasattr(os, "fchmod"):  # POSIX: mkstemp's 0600 would hide results from the group
         os.fchmod(fd, 0o666 & ~current_umask())  # (Windows has no such bits, nor os.fchmod before 3.13)
     try:
@@ -41,12 +44,23 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as error:  # Windows: the file is open in another program (a spreadsheet)
+            why = "close it in any program that has it open, or choose another name"
+            raise _said(error, f"Cannot replace {path}", why) from error
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
     _remove_stale_temporaries(path)
+
+
+def _said(error: OSError, what: str, remedy: str) -> OSError:
+    """``error`` said for the user: the file or folder meant, not our hidden temporary; its errno kept."""
+    said = OSError(f"{what}: {error.strerror or error}; {remedy}.")
+    said.errno = error.errno  # (not strerror: with both set, str() is "[Errno 13] Permission denied")
+    return said
 
 
 STALE_TEMPORARY_S = 600.0

@@ -48,3 +48,32 @@ def test_atomic_write_works_without_os_fchmod_as_on_windows(tmp_path, monkeypatc
     with atomic_write(tmp_path / "a.csv") as handle:
         handle.write("x\n")
     assert (tmp_path / "a.csv").read_text() == "x\n"
+
+
+def test_a_file_open_elsewhere_or_a_closed_folder_is_named_not_our_temporary(tmp_path, monkeypatch):
+    # Windows refuses to replace a CSV a spreadsheet has open: the message named ".clusters.csv.x1y2.tmp".
+    import errno
+    import os
+    import tempfile
+
+    target = tmp_path / "clusters.csv"
+    target.write_text("old\n")
+
+    def in_use(_src, _dst):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", in_use)
+    with pytest.raises(OSError) as caught, atomic_write(target) as handle:
+        handle.write("new\n")
+    message = str(caught.value)
+    assert message.startswith(f"Cannot replace {target}: Permission denied;")
+    assert "program that has it open" in message
+    assert ".tmp" not in message and caught.value.errno == errno.EACCES
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["clusters.csv"]
+
+    def read_only(*_args, **_kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".report.html.abc.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(OSError, match=r"^Cannot write in .*: Permission denied; choose a folder you can"):
+        atomic_write(tmp_path / "report.html").__enter__()
