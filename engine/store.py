@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.atomic import atomic_write
+from engine.relocate import Relocator
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -216,8 +217,8 @@ def _fields(value: Any) -> tuple[dataclasses.Field, ...]:
 class _Reader:
     """The reverse of :class:`_Writer`: rebuilds objects from the listed classes only."""
 
-    def __init__(self, array: Callable[[str], np.ndarray]) -> None:
-        self.array = array
+    def __init__(self, array: Callable[[str], np.ndarray], relocate: Callable[[str], str]) -> None:
+        self.array, self.relocate = array, relocate
         self._objects: dict[int, Any] = {}
 
     def decode(self, value: Any) -> Any:
@@ -228,7 +229,7 @@ class _Reader:
         if "$array" in value:
             return self.array(value["$array"])
         if "$path" in value:
-            return Path(value["$path"])
+            return Path(self.relocate(value["$path"]))
         if "$tuple" in value:
             return tuple(self.decode(v) for v in value["$tuple"])
         if "$set" in value:
@@ -258,7 +259,7 @@ class _Reader:
         from engine.items import Item
 
         ids = self.decode(columns["id"]).tolist()
-        paths = {text: Path(text) for text in set(columns["path"])}  # the rows of a CSV share one Path
+        paths = {text: Path(self.relocate(text)) for text in set(columns["path"])}  # a CSV's rows share one
         rows = zip(
             ids,
             columns["path"],
@@ -300,6 +301,7 @@ def save(result: Result, path: Path, view_state: dict | None = None) -> None:
         "schema": SCHEMA_VERSION,
         "app_version": __version__,
         "files": [known.get(p) or _file_record(p) for p in paths],
+        "folder": str(Path(path).resolve().parent),  # where the inputs are looked for if it moves
         "view_state": view_state,
         "key_fields": {stage: stage_fields(stage) for stage in result.keys if stage in STAGE_FIELDS},
         "result": writer.encode(result, ""),
@@ -334,16 +336,23 @@ def load(path: Path) -> tuple[Result, dict]:
         except (zipfile.BadZipFile, OSError, ValueError) as error:
             raise ProjectError(f"{path} is damaged: {error}.") from None
         _check_header(path, document)
+        relocate = Relocator(document.get("folder"), path.resolve().parent)
         try:
-            result = _read_result(archive, document)
+            result = _read_result(archive, document, relocate)
         except ProjectError as error:
             raise ProjectError(f"{path} is damaged: {error}.") from None
         except (KeyError, TypeError, ValueError, IndexError, zipfile.BadZipFile, OSError) as error:
             raise ProjectError(f"{path} is damaged ({type(error).__name__}: {error}).") from None
-    result.collection.info[FILES] = document.get("files", [])
+    from engine.items import Problem
+
+    saved = document.get("files", [])
+    records = [{**r, "path": relocate(r["path"])} for r in saved]
+    moved = sum(new["path"] != old["path"] for new, old in zip(records, saved, strict=True))
+    result.collection.info[FILES] = records
     # Replaced, not added to: a project saved again after opening holds the last opening's list.
     kept = [p for p in result.collection.problems if p.stage != STAGE]
-    result.collection.problems[:] = kept + _moved_or_changed(result.collection.info[FILES])
+    found = [Problem(relocate.folder, STAGE, relocate.note(moved), severity="warning")] if moved else []
+    result.collection.problems[:] = kept + found + _moved_or_changed(records)
     return result, document.get("view_state") or {}
 
 
@@ -361,14 +370,15 @@ def _check_header(path: Path, document: Any) -> None:
         )
 
 
-def _read_result(archive: zipfile.ZipFile, document: dict[str, Any]) -> Result:
+def _read_result(archive: zipfile.ZipFile, document: dict[str, Any], relocate: Relocator) -> Result:
     def array(name: str) -> np.ndarray:
         with archive.open(f"{name}.npy") as member:
             return np.lib.format.read_array(member, allow_pickle=False)
 
-    result = _Reader(array).decode(document["result"])
+    result = _Reader(array, relocate).decode(document["result"])
     if type(result).__name__ != "Result":
         raise ProjectError("it holds no analysis")
+    _relocate_inputs(result, relocate)
     _renew_keys(result, document.get("key_fields", {}))
     n = len(result.analysed.items)
     rows = {"embeddings": len(result.embeddings), "coords": len(result.coords), "labels": len(result.labels)}
@@ -378,6 +388,18 @@ def _read_result(archive: zipfile.ZipFile, document: dict[str, Any]) -> Result:
         for name in ("problems", "notes", "csv_files", "info", "groups"):
             setattr(result.analysed, name, getattr(result.collection, name))
     return result
+
+
+def _relocate_inputs(result: Result, relocate: Callable[[str], str]) -> None:
+    """The folders the user opened, where they are now; the stages' keys (which start with them)
+    follow, so that changing k after opening a moved project reads nothing again."""
+    paths = tuple(relocate(p) for p in result.spec.paths)
+    if paths == result.spec.paths:
+        return
+    for stage, key in result.keys.items():
+        if key and key[0] == result.spec.paths:
+            result.keys[stage] = (paths, *key[1:])
+    result.spec = dataclasses.replace(result.spec, paths=paths)
 
 
 def _renew_keys(result: Result, saved_fields: dict[str, list[str]]) -> None:
