@@ -201,8 +201,8 @@ class ProjectController(QObject):
         return True
 
     def _loaded(self, path: Path, loaded: tuple[Result, dict[str, Any]] | None, error: str) -> None:
+        self.window.statusBar().clearMessage()  # "Opening…": what follows says how it went
         if error:
-            self.window.statusBar().clearMessage()
             QMessageBox.warning(self.window, "Open project", error)
             if not path.is_file():
                 self.recent.remove(path)

@@ -67,6 +67,8 @@ def test_save_then_open_in_a_fresh_window_restores_everything(qtbot, tmp_path, b
     second = _window(qtbot, tmp_path)
     assert second.project.recent.paths() == [path.resolve()]
     _open(qtbot, second, path)
+    # "Opening work.dm6…" used to stay in the status bar over "Opened work.dm6" for good.
+    assert second.statusBar().currentMessage() == "" and "Opened work.dm6" in second.stage_label.text()
     result = second.result
     np.testing.assert_array_equal(result.labels, blobs_result.labels)
     np.testing.assert_allclose(result.coords, blobs_result.coords)
