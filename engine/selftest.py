@@ -1,8 +1,9 @@
 """``DataMining6 --self-test``: prove an installation works, headless, in one line.
 
-It analyses the bundled demo (every modality found in it, each with its default embedder) and runs
-the default text and image models on a few made-up items, checking that each gives finite vectors
-from its real model (not a fallback), and the image model's ImageNet head that names clusters.
+It analyses the bundled demo (every modality found in it, each with its default embedder), reads a
+small workbook (the compiled spreadsheet reader), and runs the default text and image models on a
+few made-up items, checking that each gives finite vectors from its real model (not a fallback),
+and the image model's ImageNet head that names clusters.
 Inside the packaged app it also checks that those models ran on the ONNX files shipped in the bundle.
 Nothing is written except the usual user caches.
 """
@@ -53,6 +54,17 @@ def _check_demo(demo: Path) -> list[str]:
     return parts
 
 
+def _check_spreadsheet(path: Path) -> list[str]:
+    """Read a small workbook: the compiled spreadsheet reader is in the bundle and works."""
+    from engine.ingest.csv_file import load_csv
+
+    loaded = load_csv(path)
+    if loaded.plan.kind != "table" or loaded.file.rows != 4:
+        got = f"{loaded.file.rows} {loaded.plan.kind} rows"
+        raise SelfTestFailed(f"{path.name} was read as {got}, not 4 table rows")
+    return ["spreadsheet 4 rows"]
+
+
 def _check_models(require_onnx: bool) -> list[str]:
     """Embed the samples with each model-backed default embedder; it must be ready and give vectors."""
     from engine.embed import default_embedder, get_embedder
@@ -98,6 +110,7 @@ def self_test(demo: Path | None = None, require_onnx: bool | None = None) -> tup
     require_onnx = is_bundled() if require_onnx is None else require_onnx
     try:
         parts = _check_demo(Path(demo) if demo is not None else resource_path("demo"))
+        parts += _check_spreadsheet(resource_path("selftest") / "workbook.xlsx")
         parts += _check_models(require_onnx)
     except Exception as error:  # noqa: BLE001 - any failure is the answer, said in one line
         return False, f"self-test FAILED: {type(error).__name__}: {error}"

@@ -98,7 +98,8 @@ GUIDE = """
 <h2>Quick guide</h2>
 <h3>1. Bring items in</h3>
 <p>Drop folders or files on the window, or choose them with <i>Open folder…</i> or <i>Open files…</i>
-in the File menu. Each CSV row or series, document, image and audio clip becomes one item.
+in the File menu. Each table row or series (CSV or spreadsheet), document, image and audio clip
+becomes one item.
 Sub-folder names count as known classes: they only score the clusters (ARI, NMI), they never
 steer them. A folder of several kinds is clustered one kind at a time: choose the kind in
 <i>Modality</i>. A file that cannot be used gets one line in <i>Problems</i> saying why; the rest

@@ -62,7 +62,7 @@ RERUN_DELAY_MS = 300
 
 DROP_HINT = (
     "<p style='font-size:15pt'>Drop folders or files here</p>"
-    "<p>CSV tables and time series, documents, images or audio.<br>"
+    "<p>Tables and time series (CSV or spreadsheets), documents, images or audio.<br>"
     "Or use <b>File › Open folder…</b>. New here? <b>Help › Quick guide</b> (F1)</p>"
 )
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.ingest import sniff
+from engine.ingest import sniff, spreadsheet
 from engine.ingest.csv_frame import Report, read_chunked, read_frame, silent
 from engine.items import Problem, plural
 
@@ -89,21 +89,13 @@ def read_csv(path: Path, report: Report | None = None) -> RawTable:
     """
     report = report or silent
     report("checking rows", 0, CHECK_STEPS)
-    raw = _read_bytes(path)
-    try:
-        text, encoding = sniff.decode(raw)
-    except sniff.NotText as exc:
-        raise CsvError(
-            "This is not a text CSV file (it holds binary data). If it is a spreadsheet or another "
-            "format, export it as CSV first."
-        ) from exc
-    del raw
+    problems: list[Problem] = []
+    text, encoding = _read_text(path, problems)
     report("checking rows", 1, CHECK_STEPS)
     if not text or text.isspace():  # isspace: no copy of a big file
         raise CsvError("The file holds only blank lines; there is nothing to read.")
     text = _blank_leading_comments(text)
     dialect = sniff.sniff(text, prefer_tab=path.suffix.lower() == ".tsv")
-    problems: list[Problem] = []
     text, record_rows = _drop_ragged(path, text, dialect, problems, report)
     frame, unnamed = _parse(text, dialect, len(record_rows), report)
     del text
@@ -145,7 +137,25 @@ def _drop_repeated_headers(table: RawTable) -> None:
     )
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_text(path: Path, problems: list[Problem]) -> tuple[str, str]:
+    """The file's text and encoding; a spreadsheet's first sheet with data as CSV text."""
+    _check_size(path)
+    if path.suffix.lower() in spreadsheet.SPREADSHEET_EXTENSIONS:
+        warn = lambda message: problems.append(Problem(path, STAGE, message, severity="warning"))  # noqa: E731
+        try:
+            return spreadsheet.sheet_text(path, warn), "utf-8"
+        except spreadsheet.SheetError as exc:
+            raise CsvError(str(exc)) from exc
+    try:
+        return sniff.decode(_read_bytes(path))
+    except sniff.NotText as exc:
+        raise CsvError(
+            "This is not a text CSV file (it holds binary data). If it is a spreadsheet or another "
+            "format, export it as CSV first."
+        ) from exc
+
+
+def _check_size(path: Path) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -157,6 +167,9 @@ def _read_bytes(path: Path) -> bytes:
         )
     if size == 0:
         raise CsvError("The file is empty (0 bytes). Export the data again or remove the file.")
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except PermissionError as exc:

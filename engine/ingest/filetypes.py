@@ -8,24 +8,24 @@ from __future__ import annotations
 from pathlib import Path
 
 CSV_EXTENSIONS = frozenset({".csv", ".tsv"})
+SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
+"""Read as CSV text of their first sheet with data (:mod:`engine.ingest.spreadsheet`)."""
 TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".opus", ".m4a", ".aac"})
 
 CSV = "csv"
-"""Pseudo-modality of CSV files: each becomes ``table`` or ``timeseries`` items once read."""
+"""Pseudo-modality of CSV files and spreadsheets: each becomes ``table`` or ``timeseries`` items once read."""
 
 MODALITY_BY_EXTENSION: dict[str, str] = {
-    **{ext: CSV for ext in CSV_EXTENSIONS},
+    **{ext: CSV for ext in CSV_EXTENSIONS | SPREADSHEET_EXTENSIONS},
     **{ext: "text" for ext in TEXT_EXTENSIONS},
     **{ext: "image" for ext in IMAGE_EXTENSIONS},
     **{ext: "audio" for ext in AUDIO_EXTENSIONS},
 }
 
 CONVERT_HINTS: dict[str, str] = {
-    ".xlsx": "save the sheet as CSV",
-    ".xls": "save the sheet as CSV",
-    ".ods": "save the sheet as CSV",
+    ".numbers": "export the sheet as CSV",
     ".parquet": "export it as CSV",
     ".npy": "save the array as CSV",
     ".rtf": "save it as .txt or .docx",

@@ -149,11 +149,11 @@ def test_mixed_folder_ids_are_sequential_and_table_rows_follow_item_order(tmp_pa
     np.testing.assert_array_equal(only.table_features[:, 0], [1, 3, 5, 7])
 
 
-def test_spreadsheet_gets_a_conversion_hint(tmp_path):
-    touch(tmp_path / "book.xlsx")
+def test_a_numbers_sheet_gets_a_conversion_hint(tmp_path):
+    touch(tmp_path / "book.numbers")  # Excel and OpenDocument sheets are read (test_spreadsheet.py)
     problems = scan([tmp_path]).problems
-    (warning,) = [p.message for p in problems if p.path.name == "book.xlsx"]
-    assert ".xlsx" in warning and "save the sheet as CSV" in warning
+    (warning,) = [p.message for p in problems if p.path.name == "book.numbers"]
+    assert ".numbers" in warning and "export the sheet as CSV" in warning
 
 
 def test_info_and_notes_are_json_ready(tmp_path):

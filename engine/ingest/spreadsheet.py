@@ -1,0 +1,123 @@
+"""Spreadsheets (Excel and OpenDocument) read as CSV text, so that they take the CSV path's repairs.
+
+Analysts keep their tables in workbooks; asking them to save every sheet as CSV first was the most
+common reason a dropped folder gave nothing. python-calamine (a compiled reader, no Excel needed)
+reads ``.xlsx``, ``.xlsm``, ``.xlsb``, ``.xls`` and ``.ods``. The first sheet with data is read;
+the others that hold data are named in a warning. A title above the table ("Sales 2024" in A1,
+then a blank row, then the header) is skipped with a warning instead of becoming items and
+hiding the header. Cells are written as the CSV reader expects them: numbers in full precision,
+dates in ISO form, empty cells empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.ingest.filetypes import SPREADSHEET_EXTENSIONS
+
+__all__ = ["SPREADSHEET_EXTENSIONS", "SheetError", "sheet_text"]
+
+TITLE_SEARCH_ROWS = 20
+"""Rows looked at for a title above the header."""
+
+
+class SheetError(Exception):
+    """The workbook cannot be used; ``str(exc)`` is the message for the user."""
+
+
+def sheet_text(path: Path, warn: Callable[[str], None]) -> str:
+    """The first sheet of ``path`` with data, as CSV text; ``warn`` hears what was left out."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError as error:
+        raise SheetError(
+            "Reading spreadsheets needs the python-calamine package (pip install python-calamine); "
+            "or save the sheet as CSV."
+        ) from error
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheets = [(n, _trimmed(workbook.get_sheet_by_name(n).to_python())) for n in workbook.sheet_names]
+    except Exception as error:  # calamine's errors have no common base beyond Exception
+        raise SheetError(
+            f"The spreadsheet cannot be read ({_reason(error)}); if it opens in a spreadsheet program, "
+            "save the sheet as CSV."
+        ) from error
+    filled = [(name, rows) for name, rows in sheets if rows]
+    if not filled:
+        raise SheetError("Every sheet of the workbook is empty; there is nothing to read.")
+    (name, rows), others = filled[0], [n for n, _ in filled[1:]]
+    if others:
+        listed = ", ".join(f"'{n}'" for n in others)
+        warn(
+            f"Only the sheet '{name}' was read; {listed} also hold{'s' if len(others) == 1 else ''} "
+            "data: to analyse one, make it the first sheet or save it as a file of its own."
+        )
+    title, rows = _without_title(rows)
+    if title:
+        warn(f"The title above the table ({title}) was skipped.")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([[_cell(v) for v in row] for row in rows])
+    return out.getvalue()
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text if len(text) < 200 else text[:200] + "…"
+
+
+def _filled(row: Sequence[Any]) -> int:
+    return sum(v not in ("", None) for v in row)
+
+
+def _trimmed(rows: list[list[Any]]) -> list[list[Any]]:
+    """Without empty rows at the top and bottom and empty columns at either side."""
+    rows = [list(row) for row in rows]
+    while rows and not _filled(rows[0]):
+        rows.pop(0)
+    while rows and not _filled(rows[-1]):
+        rows.pop()
+    used = [j for row in rows for j, v in enumerate(row) if v not in ("", None)]
+    if not used:
+        return []
+    first, last = min(used), max(used)
+    return [row[first : last + 1] for row in rows]
+
+
+def _without_title(rows: list[list[Any]]) -> tuple[str, list[list[Any]]]:
+    """Rows above the header that hold one cell each (a title, a note) are dropped; their text is returned.
+
+    The header is the first row filled at least half as wide as the widest of the first rows.
+    """
+    head = rows[:TITLE_SEARCH_ROWS]
+    widest = max(_filled(row) for row in head)
+    if widest < 2:
+        return "", rows
+    start = next(i for i, row in enumerate(head) if 2 * _filled(row) >= widest)
+    above = rows[:start]
+    if not above or any(_filled(row) > 1 for row in above):
+        return "", rows
+    words = [str(v).strip() for row in above for v in row if v not in ("", None)]
+    title = "; ".join(f"'{w[:60]}'" for w in words[:3]) + (" …" if len(words) > 3 else "")
+    return title, rows[start:]
+
+
+def _cell(value: Any) -> str:
+    """A cell as the CSV reader reads it back: 3 not 3.0, ISO dates, TRUE/FALSE, empty for empty."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds" if value.microsecond == 0 else "auto")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return repr(value.total_seconds())
+    return str(value)

@@ -1,0 +1,95 @@
+"""Spreadsheets: a workbook's first sheet with data is read as the same CSV file would be."""
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.ingest.csv_file import load_csv
+from engine.ingest.csv_reader import CsvError, read_csv
+from engine.pipeline import Spec, run
+
+openpyxl = pytest.importorskip("openpyxl")  # writes the test workbooks; the app reads with calamine
+pytest.importorskip("python_calamine")
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+
+
+def _workbook(path: Path, frame: pd.DataFrame, title: str | None = None, more: dict | None = None) -> Path:
+    """``frame`` as the first sheet (under an optional title line and a blank line), then ``more``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Data"
+    if title:
+        sheet.append([title])
+        sheet.append([])
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append([v.item() if isinstance(v, np.generic) else v for v in row])
+    for name, rows in (more or {}).items():
+        extra = book.create_sheet(name)
+        for row in rows:
+            extra.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("name", ["tables/customers.csv", "timeseries/sensors.csv"])
+def test_a_workbook_gives_the_items_and_vectors_its_csv_gives(tmp_path, name):
+    csv_path = tmp_path / "csv" / Path(name).name
+    csv_path.parent.mkdir()
+    shutil.copy(DEMO / name, csv_path)
+    book = _workbook(tmp_path / "book" / f"{csv_path.stem}.xlsx", pd.read_csv(csv_path), title=None)
+    from_csv = run(Spec(paths=(str(csv_path.parent),), use_cache=False, k=3))
+    from_book = run(Spec(paths=(str(book.parent),), use_cache=False, k=3))
+    assert from_book.modality == from_csv.modality and from_book.problems == []
+    same = [(it.row, it.name, it.label) for it in from_csv.analysed.items]
+    assert [(it.row, it.name, it.label) for it in from_book.analysed.items] == same
+    np.testing.assert_allclose(from_book.embeddings, from_csv.embeddings, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(from_book.labels, from_csv.labels)
+
+
+def test_a_title_above_the_table_and_other_sheets_are_warned_about_not_read_as_rows(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "id": [f"C{i:03d}" for i in range(60)],
+            "age": rng.uniform(20, 70, 60).round(1),
+            "income": rng.integers(20_000, 90_000, 60),
+            "joined": [dt.date(2020, 1 + i % 12, 1 + i % 28) for i in range(60)],
+            "member": [bool(i % 2) for i in range(60)],
+        }
+    )
+    path = _workbook(
+        tmp_path / "survey.xlsx", frame, "Customer survey 2024", {"Notes": [["by hand"]], "Empty": []}
+    )
+    loaded = load_csv(path)
+    assert loaded.plan.kind == "table" and loaded.file.rows == 60 and loaded.file.header
+    assert loaded.file.columns == ["id", "age", "income", "joined", "member"]
+    raw = read_csv(path)
+    warnings = [p.message for p in raw.problems]
+    assert len(warnings) == 2 and all(p.severity == "warning" for p in raw.problems)
+    assert "The title above the table ('Customer survey 2024') was skipped" in warnings[1]
+    assert warnings[0].startswith("Only the sheet 'Data' was read; 'Notes' also holds data")
+    np.testing.assert_allclose(raw.frame["age"], frame["age"])
+    np.testing.assert_array_equal(raw.frame["income"], frame["income"])  # 41234, not 41234.0
+    assert raw.frame["joined"].iloc[0] == "2020-01-01"
+
+
+def test_a_damaged_or_empty_workbook_is_a_message_for_that_file(tmp_path):
+    (tmp_path / "damaged.xlsx").write_bytes(b"PK\x03\x04 this is not really a workbook")
+    with pytest.raises(
+        CsvError, match=r"^The spreadsheet cannot be read \(.+\); if it opens in a spreadsheet"
+    ):
+        load_csv(tmp_path / "damaged.xlsx")
+    book = openpyxl.Workbook()
+    book.save(tmp_path / "blank.xlsx")
+    with pytest.raises(CsvError, match="Every sheet of the workbook is empty"):
+        load_csv(tmp_path / "blank.xlsx")
+    shutil.copy(DEMO / "tables" / "customers.csv", tmp_path / "customers.csv")
+    result = run(Spec(paths=(str(tmp_path),), use_cache=False, k=3))  # the run goes on with the rest
+    assert len(result.analysed.items) == 300
+    assert {p.path.name for p in result.problems} == {"damaged.xlsx", "blank.xlsx"}
