@@ -263,7 +263,7 @@ class AnomalyView(QWidget):
         above = score_text(threshold, float(np.ptp(self._scores)))
         self.summary.setText(f"{count:,} of {n:,} items ({100 * count / n:.1f}%) above {above}")
         self._draw_bars()
-        outlier, normal = QColor(*_OUTLIER), QColor(40, 40, 40)
+        outlier, normal = QColor(*_OUTLIER), self.table.palette().text().color()  # white in a dark theme
         for row, index in enumerate(self._rows.tolist()):
             cell = self.table.item(row, 2)
             if cell is not None:

@@ -5,7 +5,7 @@ rings when the map draws them."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 ICON = 14
@@ -53,6 +53,12 @@ class MapLegend(QListWidget):
         self.setMinimumWidth(120)
         self.setToolTip("Untick a cluster to hide its points.")
         self.itemChanged.connect(self._on_item_changed)
+        # White like the plot beside it, in a dark theme too: the map reads as one figure, and the
+        # grey uncertainty ring stays visible.
+        paper = self.palette()
+        for role, colour in ((QPalette.ColorRole.Base, "#ffffff"), (QPalette.ColorRole.Text, "#141414")):
+            paper.setColor(role, QColor(colour))
+        self.setPalette(paper)
 
     def set_entries(
         self, clusters: list[tuple[int, str, tuple[int, int, int], bool]], outliers: bool, uncertain: bool

@@ -157,6 +157,8 @@ class TableMemberModel(QAbstractTableModel):
             return cell_text(value)
         if role == Qt.ItemDataRole.BackgroundRole:
             return deviation_colour(float(self.deviation[row, index.column()]))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return INK  # the tints are light: the palette's text, white in a dark theme, vanished on them
         if role == Qt.ItemDataRole.ToolTipRole:
             z = float(self.deviation[row, index.column()])
             return f"{abs(z):.1f} standard deviations {'above' if z >= 0 else 'below'} the column's mean"
@@ -174,6 +176,10 @@ def cell_text(value: float) -> str:
     decimals = max(0, 3 - int(np.floor(np.log10(size))))
     text = f"{value:,.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+INK = QColor(20, 20, 20)
+"""Text on the light deviation tints, in light and dark themes alike."""
 
 
 def deviation_colour(z: float) -> QColor:

@@ -205,3 +205,20 @@ def test_on_a_small_laptop_the_outliers_take_at_most_a_third_of_the_window(qtbot
     QApplication.processEvents()
     assert dock.height() <= 740 // 3 + 5
     assert window.scatter.height() >= 380
+
+
+def test_scores_below_the_threshold_are_written_in_the_themes_text_colour(view, make_result):
+    # A fixed near-black vanished on the dark base of a dark theme.
+    from PySide6.QtGui import QColor, QPalette
+
+    dark = view.table.palette()
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1f1f1f"))
+    view.table.setPalette(dark)
+    result = with_anomaly(make_result(n=200), "iforest")
+    view.set_result(result)
+    flags = view.state.outlier_flags()
+    inks: dict[bool, set[str]] = {True: set(), False: set()}
+    for row, index in enumerate(view.top_indices()):
+        inks[bool(flags[index])].add(view.table.item(row, 2).foreground().color().name())
+    assert inks[False] == {"#e6e6e6"} and inks[True] and "#e6e6e6" not in inks[True]

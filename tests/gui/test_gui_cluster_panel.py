@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QImage, QMouseEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPalette
 
 from engine.anomaly import Anomalies
 from engine.items import Collection, Item
@@ -307,3 +307,33 @@ def test_table_cells_read_without_exponents_between_a_thousandth_and_a_million()
     assert incomes == ["14,900", "9,600", "20,000", "123,457"]  # not "1.49e+04" beside "9600"
     assert [cell_text(v) for v in (9.3, 0.0123, -3.25, 0.0)] == ["9.3", "0.0123", "-3.25", "0"]
     assert cell_text(1.5e7) == "1.5e+07" and cell_text(1e-5) == "1e-05" and cell_text(float("nan")) == ""
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours (1 = none, 21 = black on white)."""
+
+    def luminance(c: QColor) -> float:
+        parts = [(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4) for v in c.getRgbF()[:3]]
+        return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_table_cells_stay_readable_in_a_dark_theme(qapp, panel, make_result):
+    # Windows 11 and macOS in dark mode give white text: on the light tints it vanished.
+    state, widget = panel
+    dark = QPalette()
+    for role, colour in ((QPalette.ColorRole.Text, "#e6e6e6"), (QPalette.ColorRole.Base, "#1f1f1f")):
+        dark.setColor(role, QColor(colour))
+    widget.setPalette(dark)
+    table = np.tile(np.array([[1.0, 10.0]]), (30, 1))
+    table[0], table[3] = [9.0, 10.0], [-7.0, 10.0]
+    show(state, table_result(make_result, table))
+    widget.choose([0])
+    model = widget.members.table_model
+    for row in range(model.rowCount()):
+        for column in range(2):
+            index = model.index(row, column)
+            ink = index.data(Qt.ItemDataRole.ForegroundRole)
+            assert _contrast(ink, index.data(Qt.ItemDataRole.BackgroundRole)) >= 4.5  # WCAG AA

@@ -51,6 +51,26 @@ def test_draws_every_point_with_one_legend_entry_per_cluster(qtbot, make_result)
     assert entries[-1] == "noise  (6)"
 
 
+def test_in_a_dark_theme_the_legend_stays_white_like_the_plot_it_explains(qtbot, make_result):
+    # Beside the white plot a dark legend split the map in two, and hid the grey uncertainty ring.
+    from PySide6.QtGui import QColor, QPalette
+
+    dark = QPalette()
+    for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Window):
+        dark.setColor(role, QColor("#1f1f1f"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
+    original = QApplication.palette()
+    QApplication.setPalette(dark)
+    try:
+        view = _shown_view(qtbot, make_result(n=60, k=3))
+        legend = view.legend.palette()
+        plot_background = view.plot.backgroundBrush().color().name()
+        assert legend.color(QPalette.ColorRole.Base).name() == plot_background == "#ffffff"
+        assert legend.color(QPalette.ColorRole.Text).lightness() < 60
+    finally:
+        QApplication.setPalette(original)
+
+
 def test_hover_lookup_finds_the_item_under_the_mouse(qtbot, make_result):
     result = make_result(n=60, k=3)
     view = _shown_view(qtbot, result)
