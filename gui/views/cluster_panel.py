@@ -42,10 +42,9 @@ _CLUSTER_ROLE = Qt.ItemDataRole.UserRole + 10
 
 
 def result_keywords(result: Result, cluster: int) -> list[str]:
-    """The default keyword source: ``result.clustering.info["keywords"][cluster]`` when a naming
-    stage put keywords there, else none (documents are then shown without highlights)."""
-    table = result.clustering.info.get("keywords") or {}
-    return [str(word) for word in table.get(cluster, table.get(str(cluster), []))]
+    """The default keyword source: the words naming found for the cluster (``Result.names``), else
+    none (documents are then shown without highlights)."""
+    return next((list(entry.keywords) for entry in result.names if entry.cluster == cluster), [])
 
 
 class ClusterPanel(QWidget):

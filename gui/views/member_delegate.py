@@ -34,7 +34,6 @@ TILE = {  # modality: (width, height) of one cell of the grid
 PLOT_POINTS = 160
 """Points a mini plot draws: about one per pixel of its width."""
 _GREY = QColor(236, 236, 236)
-_INK = QColor(90, 90, 90)
 _SERIES = QColor(31, 119, 180)
 
 
@@ -50,7 +49,7 @@ def highlight(text: str, keywords: list[str]) -> str:
     if not words:
         return escaped
     pattern = re.compile(r"\b(" + "|".join(words) + r")\b", re.IGNORECASE)
-    return pattern.sub(r"<b style='background:#ffe58a'>\1</b>", escaped)
+    return pattern.sub(r"<b style='background:#ffe58a; color:#141414'>\1</b>", escaped)  # dark themes too
 
 
 class MemberDelegate(QStyledItemDelegate):
@@ -74,10 +73,14 @@ class MemberDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         cell = option.rect.adjusted(2, 2, -2, -2)
+        # A veil of the theme's highlight, not a light fill: the text on it is the theme's (white in dark).
+        veil = option.palette.highlight().color()
         if option.state & QStyle.StateFlag.State_Selected:
-            painter.fillRect(cell, option.palette.highlight().color().lighter(170))
+            veil.setAlpha(80)
+            painter.fillRect(cell, veil)
         elif option.state & QStyle.StateFlag.State_MouseOver:
-            painter.fillRect(cell, QColor(245, 245, 250))
+            veil.setAlpha(30)
+            painter.fillRect(cell, veil)
         preview = index.data(PREVIEW_ROLE)
         name = str(index.data(Qt.ItemDataRole.DisplayRole))
         if self.modality == "text":
@@ -92,7 +95,7 @@ class MemberDelegate(QStyledItemDelegate):
                     _play_button(painter, play_button_rect(option.rect))
             else:
                 _mini_plot(painter, body, preview)
-            painter.setPen(_INK)
+            painter.setPen(option.palette.text().color())
             label = QRect(cell.left() + 2, cell.bottom() - 20, cell.width() - 4, 18)
             elided = painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, label.width())
             painter.drawText(label, Qt.AlignmentFlag.AlignCenter, elided)
@@ -130,7 +133,7 @@ def text_card(name: str, preview: object, keywords: list[str]) -> str:
     if isinstance(preview, tuple):
         title, text = (highlight(part, keywords) for part in preview)
         source = f" <span style='color:#888'>· {html.escape(name)}</span>"
-        return f"<b>{title}</b>{source}<br><span style='color:#444'>{text}</span>"
+        return f"<b>{title}</b>{source}<br>{text}"  # in the theme's colour: a fixed grey hid it in dark
     if isinstance(preview, Failed):
         return f"<b>{html.escape(name)}</b><br><i style='color:#a33'>{html.escape(preview.reason)}</i>"
     return f"<b>{html.escape(name)}</b><br><i style='color:#888'>loading…</i>"

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPalette
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPalette
+from PySide6.QtWidgets import QApplication
 
 from engine.anomaly import Anomalies
 from engine.items import Collection, Item
+from engine.naming import ClusterName
 from engine.thumbnails import ThumbnailCache
 from gui.thumbnails import Failed
 from gui.view_state import ViewState
@@ -225,7 +227,7 @@ def test_documents_show_their_title_and_highlight_keywords(qtbot, panel, tmp_pat
         path.write_text(f"Post number {i}\nThe hockey team won the game on ice.\n")
         items.append(Item(id=i, path=path, modality="text"))
     items[2].path.write_bytes(bytes(range(256)) * 10)  # no longer decodes
-    result.clustering.info["keywords"] = {0: ["hockey", "ice"]}
+    result.names = [ClusterName(0, "hockey, ice", ("hockey", "ice")), ClusterName(1, "other")]
     show(state, with_items(result, items, "text"))
     widget.choose([0])
     snippet = wait_preview(qtbot, widget, 0)
@@ -242,6 +244,25 @@ def test_documents_show_their_title_and_highlight_keywords(qtbot, panel, tmp_pat
     card = text_card("post0.txt", ("Hockey on ice <fast>", ""), ["hockey"])
     assert card.count("<b style=") == 1 and "&lt;fast&gt;" in card and "· post0.txt" in card
     assert "binary" in text_card("post2.txt", broken, ["hockey"])
+
+
+def test_a_real_text_run_marks_its_clusters_keywords_in_the_cards(qtbot, panel, tmp_path):
+    # The panel read keywords from a place naming stopped filling: no card was ever marked.
+    from engine.pipeline import Spec, run
+
+    topics = {
+        "hockey": "The hockey team skated on the ice rink",
+        "baking": "Bake the bread dough in the oven",
+    }
+    for topic, line in topics.items():
+        for i in range(8):
+            (tmp_path / f"{topic}{i}.txt").write_text(f"{line} {i}.\n{line}, again and again.\n")
+    result = run(Spec(paths=(str(tmp_path),), embedder="text-tfidf", k=2, use_cache=False))
+    state, widget = panel
+    show(state, result)
+    for entry in result.names:
+        widget.choose([entry.cluster])
+        assert widget.members.delegate.keywords == list(entry.keywords) and entry.keywords
 
 
 def test_audio_tiles_show_a_spectrogram_and_ask_to_play(qtbot, panel, tmp_path, make_result):
@@ -337,3 +358,36 @@ def test_table_cells_stay_readable_in_a_dark_theme(qapp, panel, make_result):
             index = model.index(row, column)
             ink = index.data(Qt.ItemDataRole.ForegroundRole)
             assert _contrast(ink, index.data(Qt.ItemDataRole.BackgroundRole)) >= 4.5  # WCAG AA
+
+
+def test_a_document_card_is_readable_on_a_dark_theme(qapp):
+    # Its text was a fixed dark grey and its marks white on yellow: both vanished in dark themes.
+    from PySide6.QtGui import QTextDocument
+
+    original = QApplication.palette()
+    dark = QPalette(original)
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("#e6e6e6"))
+    QApplication.setPalette(dark)
+    try:
+        document = QTextDocument()
+        document.setHtml(text_card("a.txt", ("A title", "Body words here, hockey here"), ["hockey"]))
+        document.setTextWidth(400)
+        image = QImage(420, 80, QImage.Format.Format_RGB32)
+        image.fill(QColor("#1f1f1f"))
+        painter = QPainter(image)
+        document.drawContents(painter)
+        painter.end()
+    finally:
+        QApplication.setPalette(original)
+    line = int(document.documentLayout().blockBoundingRect(document.begin()).height() / 2)
+    second = {(x, y): QColor(image.pixel(x, y)) for x in range(400) for y in range(line + 2, 2 * line)}
+    grey_light = [c for c in second.values() if c.lightness() > 180 and abs(c.red() - c.blue()) < 30]
+    assert grey_light  # the body's words are light on the dark base
+    marked = [xy for xy, c in second.items() if c.red() > 200 and c.green() > 180 and c.blue() < 170]
+    assert marked  # the keyword's yellow mark...
+    left, right = min(x for x, _ in marked), max(x for x, _ in marked)
+    top, bottom = min(y for _, y in marked), max(y for _, y in marked)
+    box = [(x, y) for x in range(left, right + 1) for y in range(top, bottom + 1)]
+    inside = [second[xy] for xy in box if xy in second]
+    assert min(c.lightness() for c in inside) < 80  # ...carries dark ink, not the theme's white
