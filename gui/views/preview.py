@@ -159,7 +159,11 @@ class PreviewPopup(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.ToolTip)
         self.setFrameShape(QFrame.Shape.Box)
-        self.setStyleSheet("PreviewPopup { background: #fffff4; border: 1px solid #999; }")
+        # Its own ink on its own paper: the theme's text colour (white in a dark one) vanished here.
+        self.setStyleSheet(
+            "PreviewPopup { background: #fffff4; border: 1px solid #999; }"
+            "PreviewPopup QLabel { color: #141414; }"
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 6)
         layout.setSpacing(4)

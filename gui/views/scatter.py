@@ -245,7 +245,7 @@ class ScatterView(MapLayers, MapActions, QWidget):
     def show_preview(self, index: int, at: Any) -> None:
         """The hover preview of item ``index`` near the global position ``at``: name and cluster,
         then a thumbnail, the document's first lines, a plot of the series or the row's values."""
-        title = "<b>{}</b><br><span style='color:#555'>{}</span>".format(
+        title = "<b>{}</b><br><span style='color:#777'>{}</span>".format(  # grey on light and dark tips
             *(html.escape(line) for line in self.hover_text(index).split("\n", 1))
         ).replace("\n", "<br>")
         picture, body = (None, "") if self.result is None else item_preview(self.previews, self.result, index)

@@ -275,3 +275,29 @@ def test_a_document_preview_shows_its_first_lines_as_written(qtbot, shown, make_
     lines = shown_text.toPlainText().splitlines()
     assert view.popup.body.textFormat() == Qt.TextFormat.RichText
     assert lines[:3] == ["The Earth's <shadow> & the Moon", "second line", "more"] and len(lines) == 6
+
+
+def test_the_preview_keeps_dark_ink_on_its_light_paper_in_a_dark_theme(qtbot, shown, make_result):
+    # The theme's white text vanished on the popup's near-white background.
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    original = QApplication.palette()
+    dark = QPalette(original)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+        dark.setColor(role, QColor("#e6e6e6"))
+    QApplication.setPalette(dark)
+    try:
+        result = make_result(n=30, k=3)
+        result.analysed.table_features = np.arange(30 * 3, dtype=float).reshape(30, 3)
+        result.analysed.feature_names = ["alcohol", "hue", "proline"]
+        view = shown(result)
+        view.show_preview(4, QPoint(40, 40))
+        qtbot.waitExposed(view.popup)
+        image = view.popup.title.grab().toImage()
+        darkest = min(
+            image.pixelColor(x, y).lightness() for x in range(image.width()) for y in range(image.height())
+        )
+        assert darkest < 80
+    finally:
+        QApplication.setPalette(original)
