@@ -107,6 +107,7 @@ def read_csv(path: Path, report: Report | None = None) -> RawTable:
     table = RawTable(path, frame, dialect, encoding, rows, unnamed, problems)
     if dialect.header:
         _drop_repeated_headers(table)
+    _drop_summary_lines(table)
     _coerce_numbers(table, report)
     return table
 
@@ -135,6 +136,38 @@ def _drop_repeated_headers(table: RawTable) -> None:
         f"{plural(len(repeats), 'line')} {'repeats' if one else 'repeat'} the header line (files joined "
         f"together?); {'it was' if one else 'they were'} skipped, not read as data."
     )
+
+
+SUMMARY_WORDS = frozenset(
+    {"total", "totals", "grand total", "subtotal", "sub-total", "sum", "average", "overall"}
+)
+"""The first filled cell of a spreadsheet's summary line: it sums up the rows above, it is not an item."""
+MAX_SUMMARY_LINES = 3
+
+
+def _drop_summary_lines(table: RawTable) -> None:
+    """Skip the last lines that sum up the others ("Total", 12 400, ...), as spreadsheets end: kept,
+    each became the most unusual item and pulled a cluster towards it."""
+    frame = table.frame
+    if frame.shape[0] <= 2 * MAX_SUMMARY_LINES:
+        return
+    words: list[str] = []
+    for back, values in enumerate(frame.iloc[::-1].head(MAX_SUMMARY_LINES).itertuples(index=False)):
+        filled = ((j, v) for j, v in enumerate(values) if isinstance(v, str) and v.strip())
+        column, first = next(filled, (0, ""))
+        if first.strip().rstrip(":").strip().lower() not in SUMMARY_WORDS:
+            break
+        above = frame.iloc[: len(frame) - back - 1, column].astype(str).str.strip().str.lower()
+        if (above == first.strip().lower()).any():
+            break  # a category that happens to be called so ("average" quality): data
+        words.insert(0, first.strip())
+    if not words:
+        return
+    keep = len(frame) - len(words)
+    table.frame, table.rows = frame.iloc[:keep].reset_index(drop=True), table.rows[:keep]
+    quoted, one = ", ".join(f"'{w}'" for w in words), len(words) == 1
+    lines, sums, items = ("line", "sums", "an item") if one else (f"{len(words)} lines", "sum", "items")
+    table.warn(f"The last {lines} ({quoted}) {sums} up the rows above: left out, not read as {items}.")
 
 
 def _read_text(path: Path, problems: list[Problem]) -> tuple[str, str]:

@@ -119,6 +119,22 @@ def test_lines_repeating_the_header_are_skipped_and_reported(tmp_path):
     )
 
 
+def test_total_lines_at_the_end_are_left_out_and_reported(tmp_path):
+    # A spreadsheet saved as CSV ends with its sums: each became the most unusual item.
+    rows = "".join(f"p{i},{20 + i},{1000 * i}\n" for i in range(30))
+    sales = write(tmp_path / "sales.csv", "name,age,income\n" + rows + "Subtotal,,435000\nTotal:,,435000\n")
+    collection = scan([sales])
+    assert len(collection) == 30 and [it.name for it in collection.items][-1] == "p29"
+    assert collection.table_features[:, 1].max() == 29_000  # no sum left among the incomes
+    (warning,) = problems_for(collection, sales, "warning")
+    assert warning == (
+        "The last 2 lines ('Subtotal', 'Total:') sum up the rows above: left out, not read as items."
+    )
+    # A category that happens to be called so is data, even in the last lines.
+    grades = "".join(f"{g},{i}\n" for i, g in enumerate(["good", "poor", "average"] * 4 + ["average"]))
+    assert len(scan([write(tmp_path / "grades.csv", "quality,score\n" + grades)])) == 13
+
+
 def test_currency_signs_and_percent_marks_are_read_as_numbers(tmp_path):
     lines = ["price,share,change,code"]
     lines += [f"${100 + 7 * i},{i % 50}%,{-(i % 4)}.5 €,A{i}" for i in range(20)]
