@@ -150,7 +150,7 @@ PARAMETERS: dict[str, Parameter] = {
         Parameter(
             "csv_kind",
             "auto",
-            "read CSV files as tables (rows are items) or time series; auto guesses per file",
+            "read CSV files and spreadsheets as tables (rows are items) or time series; auto guesses",
             CSV_KINDS,
         ),
         Parameter(

@@ -101,7 +101,7 @@ class SettingsPanel(QWidget):
             "CSV files",
             "csv_kind",
             _choices(catalogue.CSV_KINDS),
-            "auto guesses per file: a table (a row per item) or time series.",
+            "CSV files and spreadsheets: auto guesses per file, a table (a row per item) or time series.",
         )
 
         # Shown only when the CSV files hold several kinds of table (different columns).
