@@ -57,3 +57,25 @@ def write_tone():
 def write_chirp():
     """``write_chirp(path, seconds=3.0, sr=22050)``: a rising sweep (200 Hz to 6 kHz) as WAV."""
     return _write_chirp
+
+
+@pytest.fixture
+def two_topic_texts():
+    """``two_topic_texts(folder, per_topic=5)``: short documents about cooking and about football,
+    clustered in two with TF-IDF (no model needed); returns the Result."""
+
+    def clustered(folder: Path, per_topic: int = 5):
+        from engine.pipeline import Spec, run
+
+        topics = {
+            "cooking": "Stir the onions with garlic and butter",
+            "football": "The striker scored a late goal",
+        }
+        for topic, sentence in topics.items():
+            for i in range(per_topic):
+                (folder / f"{topic}{i}.txt").write_text(
+                    f"{sentence}, take {i}.\nSecond line about {topic}.\n"
+                )
+        return run(Spec(paths=(str(folder),), use_cache=False, embedder="text-tfidf", k=2))
+
+    return clustered

@@ -101,17 +101,6 @@ def _series_result(folder: Path):
     return run(Spec(paths=(str(folder),), use_cache=False, embedder="ts-resampled", algorithm="gmm", k=3))
 
 
-def _text_result(folder: Path):
-    topics = {
-        "cooking": "Stir the onions with garlic and butter",
-        "football": "The striker scored a late goal",
-    }
-    for topic, sentence in topics.items():
-        for i in range(5):
-            (folder / f"{topic}{i}.txt").write_text(f"{sentence}, take {i}.\nSecond line about {topic}.\n")
-    return run(Spec(paths=(str(folder),), use_cache=False, embedder="text-tfidf", k=2))
-
-
 def _audio_result(folder: Path, write_tone):
     for i in range(4):
         write_tone(folder / f"low{i}.wav", 0.5, 220 + 5 * i)
@@ -125,9 +114,9 @@ def _table_result(folder: Path):
 
 
 @pytest.mark.parametrize("modality", ["timeseries", "text", "audio", "table"])
-def test_each_modality_shows_its_own_kind_of_example(modality, tmp_path, write_tone):
+def test_each_modality_shows_its_own_kind_of_example(modality, tmp_path, write_tone, two_topic_texts):
     (tmp_path / "in").mkdir()
-    build = {"timeseries": _series_result, "text": _text_result, "table": _table_result}
+    build = {"timeseries": _series_result, "text": two_topic_texts, "table": _table_result}
     result = (
         _audio_result(tmp_path / "in", write_tone)
         if modality == "audio"

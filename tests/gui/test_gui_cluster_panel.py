@@ -246,18 +246,9 @@ def test_documents_show_their_title_and_highlight_keywords(qtbot, panel, tmp_pat
     assert "binary" in text_card("post2.txt", broken, ["hockey"])
 
 
-def test_a_real_text_run_marks_its_clusters_keywords_in_the_cards(qtbot, panel, tmp_path):
+def test_a_real_text_run_marks_its_clusters_keywords_in_the_cards(panel, tmp_path, two_topic_texts):
     # The panel read keywords from a place naming stopped filling: no card was ever marked.
-    from engine.pipeline import Spec, run
-
-    topics = {
-        "hockey": "The hockey team skated on the ice rink",
-        "baking": "Bake the bread dough in the oven",
-    }
-    for topic, line in topics.items():
-        for i in range(8):
-            (tmp_path / f"{topic}{i}.txt").write_text(f"{line} {i}.\n{line}, again and again.\n")
-    result = run(Spec(paths=(str(tmp_path),), embedder="text-tfidf", k=2, use_cache=False))
+    result = two_topic_texts(tmp_path, per_topic=8)
     state, widget = panel
     show(state, result)
     for entry in result.names:
