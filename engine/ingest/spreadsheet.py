@@ -1,10 +1,10 @@
 """Spreadsheets (Excel and OpenDocument) read as CSV text, so that they take the CSV path's repairs.
 
-Analysts keep their tables in workbooks; asking them to save every sheet as CSV first was the most
-common reason a dropped folder gave nothing. python-calamine (a compiled reader, no Excel needed)
-reads ``.xlsx``, ``.xlsm``, ``.xlsb``, ``.xls`` and ``.ods``. The first sheet with data is read;
-the others that hold data are named in a warning. A title above the table ("Sales 2024" in A1,
-then a blank row, then the header) is skipped with a warning instead of becoming items and
+Analysts keep their tables in workbooks; saving each sheet as CSV first is a step they should not
+need. python-calamine (a compiled reader, no Excel needed) reads ``.xlsx``, ``.xlsm``, ``.xlsb``,
+``.xls`` and ``.ods``. The first sheet that holds a table (two or more columns; else the first with
+data) is read; the others with data are named in a warning. A title above the table ("Sales 2024"
+in A1, then a blank row, then the header) is skipped with a warning instead of becoming items and
 hiding the header. Cells are written as the CSV reader expects them: numbers in full precision,
 dates in ISO form, empty cells empty.
 """
@@ -50,7 +50,10 @@ def sheet_text(path: Path, warn: Callable[[str], None]) -> str:
     filled = [(name, rows) for name, rows in sheets if rows]
     if not filled:
         raise SheetError("Every sheet of the workbook is empty; there is nothing to read.")
-    (name, rows), others = filled[0], [n for n, _ in filled[1:]]
+    # A first sheet of notes (one column of text) before the data is common: prefer a table.
+    tables = [(n, rows) for n, rows in filled if max(_filled(row) for row in rows[:TITLE_SEARCH_ROWS]) >= 2]
+    name, rows = (tables or filled)[0]
+    others = [n for n, _ in filled if n != name]
     if others:
         listed = ", ".join(f"'{n}'" for n in others)
         warn(

@@ -79,6 +79,24 @@ def test_a_title_above_the_table_and_other_sheets_are_warned_about_not_read_as_r
     assert raw.frame["joined"].iloc[0] == "2020-01-01"
 
 
+def test_a_first_sheet_of_notes_gives_way_to_the_table_after_it(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Read me"
+    for line in ("Survey of 2024", "Collected by hand", "Amounts in euros"):
+        book.active.append([line])
+    data = book.create_sheet("Data")
+    data.append(["name", "amount", "visits"])
+    for i in range(12):
+        data.append([f"p{i}", 10.5 * i, i % 4])
+    book.save(tmp_path / "notes_first.xlsx")
+    raw = read_csv(tmp_path / "notes_first.xlsx")
+    assert list(raw.frame.columns) == ["name", "amount", "visits"] and len(raw.frame) == 12
+    assert [p.message for p in raw.problems] == [
+        "Only the sheet 'Data' was read; 'Read me' also holds data: to analyse one, make it the first "
+        "sheet or save it as a file of its own."
+    ]
+
+
 def test_a_damaged_or_empty_workbook_is_a_message_for_that_file(tmp_path):
     (tmp_path / "damaged.xlsx").write_bytes(b"PK\x03\x04 this is not really a workbook")
     with pytest.raises(
