@@ -45,6 +45,9 @@ class Feature:
     low: str
     high_from: float = -np.inf
     low_to: float = np.inf
+    group: str = ""
+    """The one-hot column a category belongs to: "region=south" says what "not region=east, not
+    region=north" would, so a cluster high in one category of a group is not described by the others."""
 
 
 def contrasts(
@@ -67,21 +70,25 @@ def contrasts(
         rest = np.delete(values, rows, axis=0)
         z = np.where(usable, (inside - mean) / spread, 0.0)
         effect = (inside - (rest.mean(axis=0) if len(rest) else mean)) / within
-        phrases = []
+        said: list[tuple[str, Feature, bool]] = []
         # Beyond CLEAR a feature separates the cluster cleanly; ties keep the features' own order.
         for j in np.argsort(-np.minimum(np.abs(effect), CLEAR), kind="stable"):
             f = features[j]
             if z[j] >= MIN_Z and inside[j] >= f.high_from:
-                phrases.append(f.high)
+                said.append((f.high, f, True))
             elif z[j] <= -MIN_Z and inside[j] <= f.low_to and f.low:
-                phrases.append(f.low)
+                said.append((f.low, f, False))
+        named = {f.group for _, f, high in said if high and f.group}
+        phrases = [text for text, f, high in said if high or f.group not in named]
         kept = tuple(phrases[:N_KEYWORDS])
         found[cluster] = Naming(", ".join(kept[:IN_NAME]), kept) if kept else None
     return found
 
 
-def _table_feature(feature: str) -> Feature:
+def _table_feature(feature: str, values: np.ndarray) -> Feature:
     if "=" in feature:  # a one-hot category: "colour=red"
+        return Feature(feature, f"not {feature}", group=feature.split("=", 1)[0])
+    if np.isin(values, (0.0, 1.0)).all():  # a yes/no column: "member", not "high member"
         return Feature(feature, f"not {feature}")
     return Feature(f"high {feature}", f"low {feature}")
 
@@ -94,7 +101,8 @@ def name_tables(
     if table is None or table.shape[1] == 0:
         return {}
     progress(STAGE, 1, 1)
-    return contrasts(table, [_table_feature(f) for f in result.analysed.feature_names], order)
+    names = result.analysed.feature_names
+    return contrasts(table, [_table_feature(f, table[:, j]) for j, f in enumerate(names)], order)
 
 
 SERIES_FEATURES = [

@@ -260,6 +260,22 @@ def test_table_clusters_are_named_by_their_most_different_features_with_a_direct
     assert "ash" not in names[0].name and "ash" not in names[1].name
 
 
+def test_a_category_and_a_yes_no_column_are_named_as_such():
+    # Was "high member, not region=east, not region=north" for the members from the south.
+    rng = np.random.default_rng(0)
+    region = np.repeat([0, 1, 2], 20)  # east, north, south
+    member = (region == 2).astype(float)
+    age = rng.normal(40, 5, 60) + 15 * (region == 0)
+    features = np.column_stack([age, member, *(region == r for r in range(3))]).astype(float)
+    names = ["age", "member", "region=east", "region=north", "region=south"]
+    items = [Item(id=i, path=Path("survey.csv"), modality="table", row=i) for i in range(60)]
+    named = name_clusters(result_of(items, region, table_features=features, feature_names=names))
+    east, north, south = (n.name for n in named)
+    assert south == "member, region=south" and "not region" not in south
+    assert "high age" in east and "region=east" in east and "not region" not in east
+    assert "not member" in north and "region=north" in north
+
+
 def test_time_series_clusters_are_named_by_their_shape():
     t = np.linspace(0, 1, 200)
     rng = np.random.default_rng(1)
