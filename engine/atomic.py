@@ -24,7 +24,7 @@ def current_umask() -> int:
 
 
 @contextmanager
-def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+def atomic_write(path: Path, mode: str = "w", encoding: str = "utf-8") -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; on success it replaces ``path`` in one rename.
 
     The data is flushed to disk before the rename and the folder after it, so that neither a killed
@@ -39,7 +39,7 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     if hasattr(os, "fchmod"):  # POSIX: mkstemp's 0600 would hide results from the group
         os.fchmod(fd, 0o666 & ~current_umask())  # (Windows has no such bits, nor os.fchmod before 3.13)
     try:
-        kwargs = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
+        kwargs = {"newline": "", "encoding": encoding} if "b" not in mode else {}
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from engine.pipeline import Result
 
 
+CSV_ENCODING = "utf-8-sig"
+"""UTF-8 with a byte-order mark: Excel reads a CSV without one in the system's code page, so "Café"
+came out as "CafÃ©"; pandas, R's readr and Python's "utf-8-sig" skip the mark."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
 
@@ -127,7 +130,7 @@ def write_assignments(
     shown = cluster_names(result, names)
     labelled = any(item.label is not None for item in items)
     header = ["item", "path", "row", "cluster", "cluster_name"] + ["known_label"] * labelled
-    with atomic_write(path) as handle:
+    with atomic_write(path, encoding=CSV_ENCODING) as handle:
         writer = SafeCsvWriter(handle)
         writer.writerow([*header, "x", "y", *extra])
         for i in _chosen_rows(result, rows):
@@ -233,7 +236,7 @@ def write_clusters(result: Result, path: Path) -> None:
     """One row per cluster: cluster, size, name, keywords and its five most typical items' names."""
     items = result.analysed.items
     sizes = dict(zip(*np.unique(result.labels, return_counts=True), strict=True))
-    with atomic_write(path) as handle:
+    with atomic_write(path, encoding=CSV_ENCODING) as handle:
         writer = SafeCsvWriter(handle)
         writer.writerow(["cluster", "size", "name", "keywords", "typical_items"])
         for n in result.names:
@@ -244,7 +247,7 @@ def write_clusters(result: Result, path: Path) -> None:
 def write_problems(result_or_problems: Any, path: Path) -> None:
     """Every file the run could not use (or repaired), with the stage and the message."""
     problems = getattr(result_or_problems, "problems", result_or_problems)
-    with atomic_write(path) as handle:
+    with atomic_write(path, encoding=CSV_ENCODING) as handle:
         writer = SafeCsvWriter(handle)
         writer.writerow(["path", "stage", "severity", "message"])
         for p in problems:

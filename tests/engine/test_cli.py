@@ -23,7 +23,7 @@ def main_py(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -173,7 +173,7 @@ def test_copying_again_never_overwrites_and_a_missing_file_is_skipped(image_resu
 
 def test_assignments_of_the_selection_with_names_and_known_labels(image_result, tmp_path):
     export.write_assignments(image_result, tmp_path / "a.csv", rows=[3, 0], names={0: "=SUM(A1)"})
-    with open(tmp_path / "a.csv", encoding="utf-8", newline="") as handle:
+    with open(tmp_path / "a.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["item", "path", "row", "cluster", "cluster_name", "known_label", "x", "y"]
     items = image_result.analysed.items
@@ -183,6 +183,22 @@ def test_assignments_of_the_selection_with_names_and_known_labels(image_result, 
     assert all(r["cluster_name"] == "'=SUM(A1)" for r in named)  # never run as a formula
     with pytest.raises(ValueError):
         export.write_assignments(image_result, tmp_path / "b.csv", rows=[99])
+
+
+def test_exported_csv_files_carry_a_utf8_mark_so_excel_keeps_accents(image_result, tmp_path):
+    # Without the mark Excel reads the file in the system's code page: "Café" became "CafÃ©".
+    export.write_assignments(image_result, tmp_path / "a.csv", names={0: "Café crème"})
+    export.write_clusters(image_result, tmp_path / "c.csv")
+    export.write_problems([], tmp_path / "p.csv")
+    import pandas as pd
+
+    from engine.ingest.csv_reader import read_csv
+
+    starts = [(tmp_path / name).read_bytes()[:8] for name in ("a.csv", "c.csv", "p.csv")]
+    assert starts == [b"\xef\xbb\xbf" + head for head in (b"item,", b"clust", b"path,")]
+    assert "Café crème" in (tmp_path / "a.csv").read_text(encoding="utf-8-sig")
+    assert list(pd.read_csv(tmp_path / "a.csv").columns)[0] == "item"  # pandas skips the mark
+    assert list(read_csv(tmp_path / "a.csv").frame.columns)[0] == "item"  # and so does our reader
 
 
 def test_folder_names_are_safe_everywhere():

@@ -62,7 +62,7 @@ def test_assignments_csv_all_items_or_only_the_selection(qtbot, tmp_path, window
     window.view_state.rename(1, "second")
     everything = tmp_path / "all.csv"
     _export(qtbot, window, lambda: window.exports.assignments(everything))
-    rows = list(csv.DictReader(everything.open(encoding="utf-8")))
+    rows = list(csv.DictReader(everything.open(encoding="utf-8-sig")))
     assert len(rows) == len(analysed.analysed.items)
     assert {r["cluster_name"] for r in rows if r["cluster"] == "1"} == {"second"}
     assert {r["known_label"] for r in rows} == {"cats", "cars", "rain"}
@@ -71,7 +71,7 @@ def test_assignments_csv_all_items_or_only_the_selection(qtbot, tmp_path, window
     window.exports.selection_only.setChecked(True)
     chosen = tmp_path / "selection.csv"
     message = _export(qtbot, window, lambda: window.exports.assignments(chosen))
-    rows = list(csv.DictReader(chosen.open(encoding="utf-8")))
+    rows = list(csv.DictReader(chosen.open(encoding="utf-8-sig")))
     paths = [str(analysed.analysed.items[i].path) for i in (2, 11, 25)]
     assert [r["path"] for r in rows] == paths and "3 items" in message
 
