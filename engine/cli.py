@@ -337,7 +337,7 @@ def models(args: argparse.Namespace) -> int:
 def compare(args: argparse.Namespace) -> int:
     from engine.atomic import atomic_write
     from engine.embed import list_embedders
-    from engine.export import SafeCsvWriter
+    from engine.export import CSV_ENCODING, SafeCsvWriter
     from engine.pipeline import PipelineError, run
 
     base = _spec_from(args, k=args.k)
@@ -396,7 +396,7 @@ def compare(args: argparse.Namespace) -> int:
     print(f"{len(first.analysed.items)} {first.modality} items, {len(classes)} known classes, k = {k}")
     _print_table(header, rows)
     if args.out is not None:
-        with atomic_write(args.out / "compare.csv") as handle:
+        with atomic_write(args.out / "compare.csv", encoding=CSV_ENCODING) as handle:
             SafeCsvWriter(handle).writerows([header, *rows])
     return EXIT_OK
 

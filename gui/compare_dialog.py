@@ -157,7 +157,7 @@ class CompareDialog(QDialog):
             self.bar.setRange(0, 1)
             self.bar.setValue(0)
             return
-        with table.open(newline="", encoding="utf-8") as handle:
+        with table.open(newline="", encoding="utf-8-sig") as handle:
             header, *rows = list(csv.reader(handle))
         self.table.setColumnCount(len(header))
         self.table.setHorizontalHeaderLabels(header)
