@@ -97,6 +97,23 @@ def build_table(raw: RawTable, plan: Plan, report: Report | None = None) -> Tabl
             + ". If each line is a document, save the lines as .txt files; if the numbers are "
             "written oddly, check the delimiter and decimal mark."
         )
+    rows = raw.rows
+    feature_columns = number_columns + categorical
+    blank = frame[feature_columns].isna().all(axis=1).to_numpy()
+    if len(feature_columns) > 1 and blank.any() and not blank.all():  # (one column: a missing value, filled)
+        # A note below the table ("merged note", "Source: ...") became an item made of medians.
+        lines = rows[blank] + (2 if raw.dialect.header else 1)
+        said = [_first_text(values) for values in frame[blank].itertuples(index=False)]
+        shown = [
+            f"{line} ('{text[:40]}')" if text else str(line) for line, text in zip(lines, said, strict=True)
+        ]
+        frame, rows = frame[~blank].reset_index(drop=True), rows[~blank]
+        labels = [v for v, gone in zip(labels, blank, strict=True) if not gone]
+        n = len(frame)
+        warn(
+            f"{plural(len(lines), 'line')} without a value in any feature column (notes below the "
+            f"table?) left out: line {listed(shown)}."
+        )
     name_col = _name_column(frame, identifiers, numeric)
     names = [str(v).strip() for v in frame[name_col].tolist()] if name_col else [""] * n
 
@@ -156,11 +173,15 @@ def build_table(raw: RawTable, plan: Plan, report: Report | None = None) -> Tabl
         sources=sources,
         labels=labels,
         names=names,
-        rows=raw.rows,
+        rows=rows,
         note=", ".join(parts),
         info=info,
         problems=problems,
     )
+
+
+def _first_text(values: tuple) -> str:
+    return next((v.strip() for v in values if isinstance(v, str) and v.strip()), "")
 
 
 def _name_column(frame: pd.DataFrame, identifiers: list[str], numeric: set[str]) -> str | None:

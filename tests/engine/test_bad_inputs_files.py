@@ -77,7 +77,7 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralised_and_numbers_stay_num
     path = _table(tmp_path / "t.csv", 0, lines.getvalue().splitlines())
     result = run(Spec(paths=(str(path),), k=2, use_cache=False))
     export.write_assignments(result, tmp_path / "assignments.csv")
-    with open(tmp_path / "assignments.csv", encoding="utf-8", newline="") as handle:
+    with open(tmp_path / "assignments.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     items = {r["item"] for r in rows}
     assert {"'" + f for f in FORMULAS[:4]} <= items
@@ -88,7 +88,7 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralised_and_numbers_stay_num
 
 def test_problems_csv_neutralises_a_formula_in_a_file_name(tmp_path):
     export.write_problems([scan([tmp_path / "=cmd().csv"]).problems[0]], tmp_path / "problems.csv")
-    with open(tmp_path / "problems.csv", encoding="utf-8", newline="") as handle:
+    with open(tmp_path / "problems.csv", encoding="utf-8-sig", newline="") as handle:
         (row,) = list(csv.DictReader(handle))
     assert row["path"].startswith("/")  # a full path never starts like a formula
     assert export.csv_cell("=cmd().csv") == "'=cmd().csv" and export.csv_cell(-1.5) == -1.5
@@ -163,7 +163,7 @@ def test_when_nothing_can_be_analysed_the_problems_are_printed_and_written(tmp_p
     stderr = capsys.readouterr().err
     for name in ("header.csv", "binary.csv", "missing"):
         assert f"{name}: " in stderr
-    with open(out / "problems.csv", encoding="utf-8", newline="") as handle:
+    with open(out / "problems.csv", encoding="utf-8-sig", newline="") as handle:
         paths = {Path(r["path"]).name for r in csv.DictReader(handle)}
     assert {"header.csv", "binary.csv", "missing"} <= paths
 

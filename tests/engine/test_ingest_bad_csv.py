@@ -135,6 +135,22 @@ def test_total_lines_at_the_end_are_left_out_and_reported(tmp_path):
     assert len(scan([write(tmp_path / "grades.csv", "quality,score\n" + grades)])) == 13
 
 
+def test_lines_without_any_value_are_left_out_not_made_of_medians(tmp_path):
+    # A note under the table ("Source: ...") used to become an item of imputed medians.
+    rows = [f"p{i},{20 + i},{1000 * i},a\n" for i in range(12)]
+    lines = ["name,age,income,grade\n", *rows[:3], "gap,,,\n", *rows[3:], "Source: survey office,,,\n"]
+    text = "".join(lines)
+    survey = write(tmp_path / "survey.csv", text)
+    collection = scan([survey])
+    assert len(collection) == 12 and "gap" not in [it.name for it in collection.items]
+    (warning,) = problems_for(collection, survey, "warning")
+    assert warning == (
+        "2 lines without a value in any feature column (notes below the table?) left out: "
+        "line 5 ('gap'), 15 ('Source: survey office')."
+    )
+    assert [it.row for it in collection.items][2:5] == [2, 4, 5]  # the file's own rows, the gap skipped
+
+
 def test_currency_signs_and_percent_marks_are_read_as_numbers(tmp_path):
     lines = ["price,share,change,code"]
     lines += [f"${100 + 7 * i},{i % 50}%,{-(i % 4)}.5 €,A{i}" for i in range(20)]
