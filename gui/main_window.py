@@ -235,10 +235,8 @@ class MainWindow(QMainWindow):
 
     # ---- opening input ----------------------------------------------------------------------
     def open_paths(self, paths: Iterable[str | Path]) -> None:
-        """Analyse these folders/files (replacing the current input) with the current settings.
-
-        A project file among them is opened instead: nothing is read or embedded again.
-        """
+        """Analyse these folders/files (replacing the input) with the current settings; a project
+        file among them is opened instead: nothing is read or embedded again."""
         paths = [str(Path(p)) for p in paths]
         if not paths:
             return
@@ -260,7 +258,9 @@ class MainWindow(QMainWindow):
             self.open_paths([folder])
 
     def _ask_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Open files", self._last_dir())
+        from engine.ingest.filetypes import dialog_filter  # here: engine.ingest brings pandas
+
+        files, _ = QFileDialog.getOpenFileNames(self, "Open files", self._last_dir(), dialog_filter())
         if files:
             self._remember_dir(str(Path(files[0]).parent))
             self.open_paths(files)

@@ -37,6 +37,20 @@ CONVERT_HINTS: dict[str, str] = {
 OS_CLUTTER = frozenset({"thumbs.db", "desktop.ini", "__macosx", "$recycle.bin", "system volume information"})
 
 
+def dialog_filter() -> str:
+    """The name filters of an "Open files" dialog: everything readable first, then each kind."""
+    kinds = [
+        ("Tables and time series", CSV_EXTENSIONS | SPREADSHEET_EXTENSIONS),
+        ("Documents", TEXT_EXTENSIONS),
+        ("Images", IMAGE_EXTENSIONS),
+        ("Audio", AUDIO_EXTENSIONS),
+    ]
+    patterns = [(name, " ".join(f"*{e}" for e in sorted(extensions))) for name, extensions in kinds]
+    everything = " ".join(pattern for _, pattern in patterns)
+    filters = [f"Everything DataMining6 reads ({everything})", *(f"{n} ({p})" for n, p in patterns)]
+    return ";;".join([*filters, "All files (*)"])
+
+
 def modality_of(path: Path) -> str | None:
     """``csv``, ``text``, ``image``, ``audio``, or ``None`` for an unsupported file."""
     return MODALITY_BY_EXTENSION.get(path.suffix.lower())

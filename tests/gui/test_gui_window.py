@@ -192,3 +192,25 @@ def test_a_result_shows_the_map_first_the_other_views_in_later_turns_and_a_newer
         pass
     assert shown == [second] and window.item.result is second  # the first's steps were dropped
     assert window.scatter.point_count() == 60
+
+
+def test_open_files_offers_every_kind_it_reads_and_opens_the_chosen(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from engine.ingest.filetypes import MODALITY_BY_EXTENSION
+
+    asked = []
+
+    def choose(_parent, _title, _folder, filters):
+        asked.append(filters.split(";;"))
+        return [str(tmp_path / "in" / "book.xlsx")], filters.split(";;")[0]
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(choose))
+    window._ask_files()
+    (filters,) = asked
+    assert filters[0].startswith("Everything DataMining6 reads (") and filters[-1] == "All files (*)"
+    assert {f"*{ext}" for ext in MODALITY_BY_EXTENSION} == set(
+        filters[0][filters[0].index("(") + 1 : -1].split()
+    )
+    assert any(f.startswith("Tables and time series (") and "*.xlsx" in f for f in filters)
+    assert window.settings_panel.spec.paths == (str(tmp_path / "in" / "book.xlsx"),)
