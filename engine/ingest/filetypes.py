@@ -33,7 +33,7 @@ CONVERT_HINTS: dict[str, str] = {
 }
 """What to tell a user who drops a file we cannot read but could after a quick conversion."""
 
-# Files that operating systems leave in folders; skipped silently rather than reported.
+# Files that operating systems and office programs leave in folders; skipped silently, not reported.
 OS_CLUTTER = frozenset({"thumbs.db", "desktop.ini", "__macosx", "$recycle.bin", "system volume information"})
 
 
@@ -61,5 +61,10 @@ def is_hidden(path: Path) -> bool:
     return path.name.startswith(".")
 
 
+OWNER_FILE = "~$"
+"""How Word and Excel name the small lock file beside a document they have open ("~$book.xlsx"):
+not a document, and reported as a damaged one it alarmed users whose file was merely open."""
+
+
 def is_clutter(path: Path) -> bool:
-    return path.name.lower() in OS_CLUTTER
+    return path.name.lower() in OS_CLUTTER or path.name.startswith(OWNER_FILE)

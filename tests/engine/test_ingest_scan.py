@@ -46,6 +46,7 @@ def test_folder_scan_modalities_labels_order_and_hidden_files(tmp_path):
     touch(root / ".hidden" / "f.png")
     touch(root / "cats" / ".g.png")
     touch(root / "Thumbs.db")
+    touch(root / "notes" / "~$d.docx", b"\x05user" + bytes(157))  # Word's lock file while d.docx is open
 
     collection = scan([root])
 
