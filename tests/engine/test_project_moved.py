@@ -43,7 +43,9 @@ def test_a_study_folder_moved_elsewhere_opens_with_its_files_found_beside_the_pr
     assert loaded.spec.paths == (str(here / "data"),)
     [found] = [p for p in loaded.problems if p.stage == "project"]  # and nothing is "missing"
     assert found.severity == "warning" and found.path == here
-    assert found.message.startswith(f"2 input files were found beside the project, in {here}, instead of in")
+    assert found.message.startswith(
+        f"2 input files were found where they lie relative to the project, now in {here},"
+    )
     _forbid_reading(monkeypatch)  # the stages' keys followed the paths: nothing is read again
     assert run(loaded.spec.replace(k=2), previous=loaded).n_clusters == 2
 
@@ -54,6 +56,19 @@ def test_a_study_folder_moved_elsewhere_opens_with_its_files_found_beside_the_pr
         str(here / "data" / "customers.csv"),
         str(here / "data" / "sensors.csv"),
     }
+
+
+def test_inputs_beside_the_projects_folder_travel_with_it_too(tmp_path):
+    # study/analysis/p.dm6 reading study/data: the layout of many a student's study folder.
+    (tmp_path / "study" / "data").mkdir(parents=True)
+    shutil.copy(DEMO / "timeseries" / "sensors.csv", tmp_path / "study" / "data" / "sensors.csv")
+    result = run(Spec(paths=(str(tmp_path / "study" / "data"),), use_cache=False, k=3))
+    (tmp_path / "study" / "analysis").mkdir()
+    save(result, tmp_path / "study" / "analysis" / "p.dm6")
+    shutil.move(tmp_path / "study", tmp_path / "usb")
+    loaded, _ = load(tmp_path / "usb" / "analysis" / "p.dm6")
+    assert {Path(it.path) for it in loaded.analysed.items} == {tmp_path / "usb" / "data" / "sensors.csv"}
+    assert [p.message[:24] for p in loaded.problems if p.stage == "project"] == ["1 input file was found w"]
 
 
 def test_a_project_moved_without_its_files_still_reads_them_where_they_are(tmp_path):
@@ -96,4 +111,4 @@ def test_a_project_saved_on_another_system_finds_its_files_here(tmp_path, saved_
     assert {Path(it.path) for it in loaded.analysed.items} == {tmp_path / "study" / "data" / "sensors.csv"}
     assert loaded.spec.paths == (str(tmp_path / "study" / "data"),)
     [found] = [p for p in loaded.problems if p.stage == "project"]
-    assert f"instead of in {saved_in}," in found.message
+    assert f"when it was saved in {saved_in};" in found.message
