@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
+import re
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,9 @@ __all__ = ["SPREADSHEET_EXTENSIONS", "SheetError", "sheet_text"]
 
 TITLE_SEARCH_ROWS = 20
 """Rows looked at for a title above the header."""
+MAX_CELLS = 20_000_000
+"""Cells of one sheet's used range read at most: the reader holds every cell of the range (about
+32 bytes each), so a stray value at XFD1048576 beside a small table would ask for 500 GB."""
 
 
 class SheetError(Exception):
@@ -39,14 +45,25 @@ def sheet_text(path: Path, warn: Callable[[str], None]) -> str:
             "Reading spreadsheets needs the python-calamine package (pip install python-calamine); "
             "or save the sheet as CSV."
         ) from error
+    huge = {name: size for name, size in _xlsx_ranges(path).items() if size[0] * size[1] > MAX_CELLS}
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        sheets = [(n, _trimmed(workbook.get_sheet_by_name(n).to_python())) for n in workbook.sheet_names]
+        names = [n for n in workbook.sheet_names if n not in huge]
+        sheets = [(n, _trimmed(workbook.get_sheet_by_name(n).to_python())) for n in names]
     except Exception as error:  # calamine's errors have no common base beyond Exception
         raise SheetError(
             f"The spreadsheet cannot be read ({_reason(error)}); if it opens in a spreadsheet program, "
             "save the sheet as CSV."
         ) from error
+    for name, (height, width) in huge.items():
+        said = (
+            f"The sheet '{name}' spans {height:,} rows × {width:,} columns, more than the {MAX_CELLS:,} "
+            "cells read from a sheet (a stray value far from the table?): delete what lies beyond the "
+            "table, or save the table as CSV."
+        )
+        if len(huge) == len(sheets) + len(huge) or not any(rows for _, rows in sheets):
+            raise SheetError(said)
+        warn(said)
     filled = [(name, rows) for name, rows in sheets if rows]
     if not filled:
         raise SheetError("Every sheet of the workbook is empty; there is nothing to read.")
@@ -66,6 +83,56 @@ def sheet_text(path: Path, warn: Callable[[str], None]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([[_cell(v) for v in row] for row in rows])
     return out.getvalue()
+
+
+def _xlsx_ranges(path: Path) -> dict[str, tuple[int, int]]:
+    """(rows, columns) of each sheet's used range as an Excel workbook records it, read before the
+    reader would hold it all; {} for other formats or when the workbook does not say."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return {}
+    try:
+        with zipfile.ZipFile(path) as book:
+            sheets = _tags(_text(book, "xl/workbook.xml"), "sheet")
+            targets = {
+                t.get("Id"): t.get("Target", "")
+                for t in _tags(_text(book, "xl/_rels/workbook.xml.rels"), "Relationship")
+            }
+            sizes = {}
+            for sheet in sheets:
+                target = targets.get(sheet.get("r:id"), "").lstrip("/")
+                member = target if target.startswith("xl/") else f"xl/{target}"
+                found = _DIMENSION.search(_text(book, member, 4096))
+                if found and found.group(3):
+                    rows = int(found.group(4)) - int(found.group(2)) + 1
+                    columns = _column(found.group(3)) - _column(found.group(1)) + 1
+                    sizes[html.unescape(sheet.get("name", ""))] = (rows, columns)
+            return sizes
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return {}  # the reader says what is wrong with the file
+
+
+_DIMENSION = re.compile(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+
+
+def _tags(xml: str, tag: str) -> list[dict[str, str]]:
+    """The attributes of every ``<tag ...>`` element, in any order (no XML parser for two lookups)."""
+    return [
+        dict(re.findall(r'([\w:]+)="([^"]*)"', attributes))
+        for attributes in re.findall(rf"<{tag}\b([^>]*)>", xml)
+    ]
+
+
+def _text(book: zipfile.ZipFile, member: str, size: int = -1) -> str:
+    with book.open(member) as handle:
+        return handle.read(size).decode("utf-8", "replace")
+
+
+def _column(letters: str) -> int:
+    """Excel's column letters as a number: A = 1, Z = 26, AA = 27."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
 
 
 def _reason(error: Exception) -> str:

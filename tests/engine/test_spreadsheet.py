@@ -97,6 +97,38 @@ def test_a_first_sheet_of_notes_gives_way_to_the_table_after_it(tmp_path):
     ]
 
 
+def test_a_stray_value_far_from_the_table_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    # The reader holds every cell of a sheet's range: one value at XFD1048576 would ask for 500 GB.
+    import engine.ingest.spreadsheet as spreadsheet
+
+    monkeypatch.setattr(spreadsheet, "MAX_CELLS", 100_000)
+    book = openpyxl.Workbook()
+    book.active.title = "Data"
+    for i in range(12):
+        book.active.append([f"p{i}", i, 2 * i])
+    book.active["ZZ2000"] = "stray"
+    book.save(tmp_path / "stray.xlsx")
+    read = []
+    monkeypatch.setattr(spreadsheet, "_trimmed", lambda rows: read.append(len(rows)) or rows)
+    with pytest.raises(
+        CsvError, match=r"^The sheet 'Data' spans 2,000 rows × 702 columns, more than the 100,000"
+    ):
+        load_csv(tmp_path / "stray.xlsx")
+    assert read == []  # refused from the workbook's own record, before the reader held the range
+    monkeypatch.undo()
+    monkeypatch.setattr(spreadsheet, "MAX_CELLS", 100_000)
+    log = book.active
+    log.title = "Log"
+    data = book.create_sheet("Data", 0)
+    for i in range(12):
+        data.append([f"p{i}", i, 2 * i])
+    book.save(tmp_path / "two.xlsx")
+    raw = read_csv(tmp_path / "two.xlsx")
+    assert len(raw.frame) == 12 and [p.message[:33] for p in raw.problems] == [
+        "The sheet 'Log' spans 2,000 rows "
+    ]
+
+
 def test_a_damaged_or_empty_workbook_is_a_message_for_that_file(tmp_path):
     (tmp_path / "damaged.xlsx").write_bytes(b"PK\x03\x04 this is not really a workbook")
     with pytest.raises(
