@@ -14,8 +14,9 @@ import numpy as np
 ORDERS = {
     "typical": "Most typical first",
     "unusual": "Most unusual first",
+    "ranked": "Best match first",
 }
-"""Member orders the panel offers (key: label)."""
+"""Member orders the panel offers (key: label); ``ranked`` only for a selection made by a search."""
 
 
 def typicality_order(

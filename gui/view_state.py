@@ -37,6 +37,10 @@ def _indices(values: Iterable[int], n: int) -> np.ndarray:
     return array
 
 
+def _same_ranking(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+
+
 _DIGESTS: dict[int, tuple[weakref.ref, str]] = {}
 """Fingerprints already made, by the id of the collection (while it lives)."""
 
@@ -90,6 +94,7 @@ class ViewState(QObject):
         self._n = 0
         self._labels = np.zeros(0, dtype=int)
         self._selected = _indices((), 0)
+        self._ranking: np.ndarray | None = None
         self._hovered = -1
         self._hidden: frozenset[int] = frozenset()
         self._names: dict[int, str] = {}
@@ -123,6 +128,7 @@ class ViewState(QObject):
         self._n, self._labels = len(labels), labels
         if not same_items:
             self._selected = _indices((), 0)
+        self._ranking = None
         self._hovered = -1
         if not keep_threshold:
             self._threshold = (
@@ -131,6 +137,11 @@ class ViewState(QObject):
         self.reset.emit()
 
     # ---- reading --------------------------------------------------------------------------------
+    @property
+    def ranking(self) -> np.ndarray | None:
+        """The selection best first when a search made it ("More like this", a typed query), else None."""
+        return self._ranking
+
     @property
     def selected(self) -> np.ndarray:
         """Selected rows, sorted (read-only)."""
@@ -173,10 +184,16 @@ class ViewState(QObject):
         return flags_at(self.result.anomaly.scores, self._threshold)
 
     # ---- writing --------------------------------------------------------------------------------
-    def select(self, indices: Iterable[int], source: object = None) -> None:
-        chosen = _indices(indices, self._n)
-        if not np.array_equal(chosen, self._selected):
-            self._selected = chosen
+    def select(self, indices: Iterable[int], source: object = None, ranked: bool = False) -> None:
+        """Select these items; ``ranked``: they come best first (a search), which :attr:`ranking` keeps."""
+        order = np.fromiter((int(v) for v in indices), dtype=np.intp)
+        chosen = _indices(order, self._n)
+        ranking = None
+        if ranked:
+            order = order[(order >= 0) & (order < self._n)]
+            ranking = order[np.sort(np.unique(order, return_index=True)[1])]
+        if not np.array_equal(chosen, self._selected) or not _same_ranking(ranking, self._ranking):
+            self._selected, self._ranking = chosen, ranking
             self.selection_changed.emit(chosen, source)
 
     def hover(self, index: int, source: object = None) -> None:

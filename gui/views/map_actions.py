@@ -100,7 +100,7 @@ class MapActions:
             return np.zeros(0, dtype=np.intp)
         found = more_like(vectors, seeds, k)
         what = f"the {len(seeds)} selected" if index is None else self._describe(index)[0]
-        self.state.select(np.concatenate([seeds, found]), source=self)
+        self.state.select(np.concatenate([seeds, found]), source=self, ranked=True)
         self.message.emit(f"Selected {what} and the {len(found)} most similar items")
         return found
 
@@ -110,7 +110,7 @@ class MapActions:
             self.message.emit(f"Embedding “{text.strip()}”…")
 
     def _on_query_found(self, rows: np.ndarray, text: str) -> None:
-        self.state.select(rows, source=self)
+        self.state.select(rows, source=self, ranked=True)
         if len(rows) and self._describe is not None:
             best = self._describe(int(rows[0]))[0]
             self.message.emit(f"{len(rows)} documents closest to “{text.strip()}” (best: {best})")

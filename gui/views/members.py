@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QRectF,
+    QSignalBlocker,
     Qt,
     Signal,
 )
@@ -318,9 +319,16 @@ class MemberView(QWidget):
         self.grid.viewport().update()
 
     def show_rows(self, rows: np.ndarray, title: str) -> None:
-        """Show these items (in the chosen order) under ``title``."""
+        """Show these items (in the chosen order) under ``title``; a search's results best first."""
         self.rows = np.asarray(rows, dtype=np.intp)
         self.title.setText(title)
+        ranked = self._ranked()
+        self.order.model().item(self.order.findData("ranked")).setEnabled(ranked)
+        with QSignalBlocker(self.order):
+            if ranked:
+                self.order.setCurrentIndex(self.order.findData("ranked"))
+            elif self.order.currentData() == "ranked":
+                self.order.setCurrentIndex(self.order.findData("typical"))
         self._fill()
 
     def ordered_rows(self) -> np.ndarray:
@@ -329,7 +337,14 @@ class MemberView(QWidget):
             return self.rows
         if self.order.currentData() == "unusual" and self.result.anomaly is not None:
             return outlier_order(self.result.anomaly.scores, self.rows)
+        if self.order.currentData() == "ranked" and self._ranked():
+            return self.state.ranking
         return typicality_order(self.result.embeddings, self.rows, self.state.labels)
+
+    def _ranked(self) -> bool:
+        """Whether the shown rows are a search's selection, whose ranking the panel can show."""
+        ranking = self.state.ranking
+        return ranking is not None and np.array_equal(np.sort(ranking), np.sort(self.rows))
 
     def _fill(self) -> None:
         rows = self.ordered_rows()

@@ -20,7 +20,7 @@ from engine.thumbnails import ThumbnailCache
 from gui.thumbnails import Failed
 from gui.view_state import ViewState
 from gui.views.cluster_panel import ClusterPanel
-from gui.views.member_delegate import play_button_rect, text_card
+from gui.views.member_delegate import ROW_ROLE, play_button_rect, text_card
 
 COLOURS = [(230, 20, 20), (20, 200, 20), (20, 20, 230)]
 
@@ -174,6 +174,20 @@ def test_selection_goes_both_ways(qtbot, panel, make_result):
     assert changed.args[1] is widget.members
     assert state.selected.tolist() == [int(widget.members.table_model.rows[0])]
     assert len(widget.members.table_model.rows) == 10  # the member list did not collapse to the selection
+
+
+def test_a_searchs_selection_is_listed_best_match_first(panel, make_result):
+    # Selections are kept sorted: a typed query's best document came wherever typicality put it.
+    state, widget = panel
+    show(state, make_result(n=30, k=3))
+    members = widget.members
+    state.select([17, 2, 25, 9], source="map", ranked=True)
+    assert members.order.currentData() == "ranked" and members.ordered_rows().tolist() == [17, 2, 25, 9]
+    assert [members.model.index(r).data(ROW_ROLE) for r in range(4)] == [17, 2, 25, 9]
+    state.select([17, 2, 25, 9], source="map")  # the same items, chosen by hand: no ranking
+    ranked_entry = members.order.model().item(members.order.findData("ranked"))
+    assert state.ranking is None and members.order.currentData() == "typical" and not ranked_entry.isEnabled()
+    assert sorted(members.ordered_rows().tolist()) == [2, 9, 17, 25]
 
 
 def test_table_cells_are_red_above_and_blue_below_the_mean(panel, make_result):

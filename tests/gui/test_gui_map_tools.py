@@ -168,6 +168,7 @@ def test_more_like_this_selects_the_true_cosine_neighbours(qtbot, shown, make_re
     units = result.embeddings[[3, 4]] / np.linalg.norm(result.embeddings[[3, 4]], axis=1, keepdims=True)
     truth = [i for i in _cosine_order(result.embeddings.astype(np.float64), units.mean(0)) if i not in (3, 4)]
     assert found.tolist() == truth[:12] and view.selected == sorted([3, 4, *truth[:12]])
+    assert view.state.ranking.tolist() == [3, 4, *truth[:12]]  # the seeds, then the closest first
 
 
 DOCS = {
@@ -193,6 +194,7 @@ def test_the_query_box_selects_the_closest_documents(qtbot, shown, tmp_path):
     names = [result.analysed.items[i].path.name for i in found.args[0]]
     assert names[0] == "penalty.txt" and len(names) == 2
     assert view.selected == sorted(found.args[0].tolist())
+    assert view.state.ranking.tolist() == found.args[0].tolist()  # best match first, for the panel
 
 
 @pytest.mark.parametrize(("layout", "title"), [("pca", "PC"), ("tsne", "t-SNE"), ("umap", "UMAP")])
