@@ -6,6 +6,7 @@ it means to the clusters. A typed query is embedded with the same embedder as th
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,6 +15,19 @@ if TYPE_CHECKING:
     from engine.pipeline import Result
 
 DEFAULT_NEIGHBOURS = 20
+QUERY_STOP_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "how", "in",
+    "into", "is", "it", "its", "not", "of", "on", "or", "our", "so", "that", "the", "their", "them",
+    "then", "there", "these", "they", "this", "to", "was", "were", "what", "when", "where", "which",
+    "who", "why", "will", "with", "you", "your",
+})  # fmt: skip
+"""Words a typed query's matches do not mark: they are in every document."""
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a typed query worth marking in the documents it found, in the order typed."""
+    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1 and w not in QUERY_STOP_WORDS]
+    return list(dict.fromkeys(words))
 
 
 def nearest(vectors: np.ndarray, row_or_vector: int | np.ndarray, k: int = DEFAULT_NEIGHBOURS) -> np.ndarray:

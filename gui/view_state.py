@@ -95,6 +95,7 @@ class ViewState(QObject):
         self._labels = np.zeros(0, dtype=int)
         self._selected = _indices((), 0)
         self._ranking: np.ndarray | None = None
+        self._search = ""
         self._hovered = -1
         self._hidden: frozenset[int] = frozenset()
         self._names: dict[int, str] = {}
@@ -128,7 +129,7 @@ class ViewState(QObject):
         self._n, self._labels = len(labels), labels
         if not same_items:
             self._selected = _indices((), 0)
-        self._ranking = None
+        self._ranking, self._search = None, ""
         self._hovered = -1
         if not keep_threshold:
             self._threshold = (
@@ -141,6 +142,11 @@ class ViewState(QObject):
     def ranking(self) -> np.ndarray | None:
         """The selection best first when a search made it ("More like this", a typed query), else None."""
         return self._ranking
+
+    @property
+    def search(self) -> str:
+        """The text typed for the current selection ("" unless a typed query made it)."""
+        return self._search
 
     @property
     def selected(self) -> np.ndarray:
@@ -184,16 +190,21 @@ class ViewState(QObject):
         return flags_at(self.result.anomaly.scores, self._threshold)
 
     # ---- writing --------------------------------------------------------------------------------
-    def select(self, indices: Iterable[int], source: object = None, ranked: bool = False) -> None:
-        """Select these items; ``ranked``: they come best first (a search), which :attr:`ranking` keeps."""
+    def select(
+        self, indices: Iterable[int], source: object = None, ranked: bool = False, search: str = ""
+    ) -> None:
+        """Select these items; ``ranked``: they come best first (a search), which :attr:`ranking` keeps;
+        ``search``: the text typed for them, whose words the document cards mark."""
         order = np.fromiter((int(v) for v in indices), dtype=np.intp)
         chosen = _indices(order, self._n)
         ranking = None
         if ranked:
             order = order[(order >= 0) & (order < self._n)]
             ranking = order[np.sort(np.unique(order, return_index=True)[1])]
-        if not np.array_equal(chosen, self._selected) or not _same_ranking(ranking, self._ranking):
-            self._selected, self._ranking = chosen, ranking
+        search = search.strip() if ranked else ""
+        changed = not _same_ranking(ranking, self._ranking) or search != self._search
+        if changed or not np.array_equal(chosen, self._selected):
+            self._selected, self._ranking, self._search = chosen, ranking, search
             self.selection_changed.emit(chosen, source)
 
     def hover(self, index: int, source: object = None) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.members import ClusterSummary, cluster_summaries
+from engine.similar import query_words
 from engine.thumbnails import ThumbnailCache
 from gui.views.members import MemberView
 
@@ -223,7 +224,8 @@ class ClusterPanel(QWidget):
             self.clusters.clearSelection()
             self.clusters.blockSignals(was)
             clusters = sorted(set(self.state.labels[indices].tolist()))
-            self.members.set_keywords(self.keywords_for(clusters))
+            typed = query_words(self.state.search)  # a typed query marks its own words
+            self.members.set_keywords(typed or self.keywords_for(clusters))
             self.members.show_rows(np.asarray(indices), f"<b>Selection</b>: {len(indices)} items")
         elif not self.chosen_clusters():
             self.members.show_rows(np.zeros(0, dtype=np.intp), "")

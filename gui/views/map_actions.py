@@ -110,7 +110,7 @@ class MapActions:
             self.message.emit(f"Embedding “{text.strip()}”…")
 
     def _on_query_found(self, rows: np.ndarray, text: str) -> None:
-        self.state.select(rows, source=self, ranked=True)
+        self.state.select(rows, source=self, ranked=True, search=text)
         if len(rows) and self._describe is not None:
             best = self._describe(int(rows[0]))[0]
             self.message.emit(f"{len(rows)} documents closest to “{text.strip()}” (best: {best})")

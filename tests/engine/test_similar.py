@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.pipeline import Spec, run
-from engine.similar import TextQuery, embed_query, nearest
+from engine.similar import TextQuery, embed_query, nearest, query_words
 
 CORPUS = {
     "bread.txt": "Knead the bread dough, let it rise in a warm kitchen, then bake the loaf in the oven.",
@@ -100,3 +100,8 @@ def test_a_query_needs_text_and_a_text_collection(corpus):
     result.modality = "table"
     with pytest.raises(ValueError, match="not table items"):
         TextQuery(result)
+
+
+def test_a_typed_querys_words_to_mark_leave_out_the_words_every_document_has():
+    assert query_words("The goalkeeper's penalty, and the PENALTY too") == ["goalkeeper", "penalty", "too"]
+    assert query_words("  the of and ") == []

@@ -184,6 +184,8 @@ def test_a_searchs_selection_is_listed_best_match_first(panel, make_result):
     state.select([17, 2, 25, 9], source="map", ranked=True)
     assert members.order.currentData() == "ranked" and members.ordered_rows().tolist() == [17, 2, 25, 9]
     assert [members.model.index(r).data(ROW_ROLE) for r in range(4)] == [17, 2, 25, 9]
+    state.select([17, 2, 25, 9], source="map", ranked=True, search="the goalkeeper's penalty")
+    assert members.delegate.keywords == ["goalkeeper", "penalty"]  # a typed query's words are marked
     state.select([17, 2, 25, 9], source="map")  # the same items, chosen by hand: no ranking
     ranked_entry = members.order.model().item(members.order.findData("ranked"))
     assert state.ranking is None and members.order.currentData() == "typical" and not ranked_entry.isEnabled()
