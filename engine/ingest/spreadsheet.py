@@ -37,7 +37,7 @@ class SheetError(Exception):
 
 
 def sheet_text(path: Path, warn: Callable[[str], None]) -> str:
-    """The first sheet of ``path`` with data, as CSV text; ``warn`` hears what was left out."""
+    """The first sheet of ``path`` that holds a table, as CSV text; ``warn`` hears what was left out."""
     try:
         from python_calamine import CalamineWorkbook
     except ImportError as error:
@@ -61,7 +61,7 @@ def sheet_text(path: Path, warn: Callable[[str], None]) -> str:
             "cells read from a sheet (a stray value far from the table?): delete what lies beyond the "
             "table, or save the table as CSV."
         )
-        if len(huge) == len(sheets) + len(huge) or not any(rows for _, rows in sheets):
+        if not any(rows for _, rows in sheets):
             raise SheetError(said)
         warn(said)
     filled = [(name, rows) for name, rows in sheets if rows]
