@@ -143,3 +143,44 @@ def test_a_damaged_or_empty_workbook_is_a_message_for_that_file(tmp_path):
     result = run(Spec(paths=(str(tmp_path),), use_cache=False, k=3))  # the run goes on with the rest
     assert len(result.analysed.items) == 300
     assert {p.path.name for p in result.problems} == {"damaged.xlsx", "blank.xlsx"}
+
+
+def _ods(path: Path, rows: list[list]) -> Path:
+    """A minimal OpenDocument spreadsheet, written by hand (no writer package needed)."""
+    import zipfile
+
+    def cell(value) -> str:
+        number = isinstance(value, int | float)
+        kind = f'"float" office:value="{value}"' if number else '"string"'
+        return f"<table:table-cell office:value-type={kind}><text:p>{value}</text:p></table:table-cell>"
+
+    body = "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>" for row in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="Data">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        book.writestr("content.xml", content)
+        book.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+def test_an_opendocument_sheet_is_read_like_an_excel_one(tmp_path):
+    rows = [["name", "height", "weight"], *([f"p{i}", 150 + i, 50.5 + i] for i in range(10))]
+    raw = read_csv(_ods(tmp_path / "people.ods", rows))
+    assert list(raw.frame.columns) == ["name", "height", "weight"] and len(raw.frame) == 10
+    np.testing.assert_array_equal(raw.frame["height"], np.arange(150, 160))
+    np.testing.assert_allclose(raw.frame["weight"], np.arange(10) + 50.5)
