@@ -67,6 +67,12 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         help="CSV files with different columns are separate inputs and the largest is analysed; "
         "name a file (or its path) of the kind to analyse instead",
     )
+    parser.add_argument(
+        "--sheet",
+        default=None,
+        metavar="NAME",
+        help="the sheet to read in spreadsheets (default: each workbook's first sheet holding a table)",
+    )
     for name in ("csv_kind", "modality"):
         _option(parser, name)
     parser.add_argument(
@@ -188,6 +194,7 @@ def _spec_from(args: argparse.Namespace, **more: object):
         csv_kind=args.csv_kind,
         label_column=args.label_column,
         csv_group=args.csv_group,
+        sheet=args.sheet,
         model=args.model,
         device=args.device,
         use_cache=not args.no_cache,

@@ -104,6 +104,10 @@ class CsvFile:
     """Table columns not used as features (identifiers, free text, empty columns)."""
     value_columns: list[str] = field(default_factory=list)
     """The columns holding a series' values (time series only)."""
+    sheet: str | None = None
+    """The sheet read, for a spreadsheet."""
+    sheets: list[str] = field(default_factory=list)
+    """Every sheet of a spreadsheet that holds data (what ``Spec.sheet`` may name)."""
 
 
 @dataclass

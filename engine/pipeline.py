@@ -55,6 +55,9 @@ class Spec:
     csv_group: str | None = None
     """Which group of CSV files with the same columns to analyse (a key of ``Collection.groups``, or
     one of its files' names); ``None`` takes the largest. Groups are never merged."""
+    sheet: str | None = None
+    """Which sheet of a spreadsheet to read (in the workbooks that have it); ``None`` takes each
+    workbook's first sheet that holds a table."""
     embedder: str | None = None
     """Registry name of the embedder; ``None`` takes the modality's default."""
     model: str | None = None
@@ -116,7 +119,7 @@ class Spec:
 
 # Which Spec fields each stage depends on (cumulatively: a stage also depends on the earlier ones).
 STAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "ingest": ("paths", "csv_kind", "label_column", "csv_group"),
+    "ingest": ("paths", "csv_kind", "label_column", "csv_group", "sheet"),
     "embed": ("modality", "embedder", "model"),
     "cluster": ("algorithm", *(p.name for p in catalogue.PARAMETERS.values() if p.methods)),
     "layout": ("layout", "random_state"),
@@ -354,6 +357,7 @@ def run(
                 csv_kind=spec.csv_kind,
                 label_column=spec.label_column,
                 csv_group=spec.csv_group,
+                sheet=spec.sheet,
                 progress=progress,
                 cancel=cancel,
             ),

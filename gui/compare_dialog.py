@@ -62,6 +62,8 @@ def compare_command(result: Result, out: Path, embedders: list[str] | None = Non
         args += ["--label-column", spec.label_column]
     if spec.csv_group:
         args += ["--csv-group", spec.csv_group]
+    if spec.sheet:
+        args += ["--sheet", spec.sheet]
     if known_classes(result) < 2 and result.n_clusters >= 2:
         args += ["--k", str(result.n_clusters)]
     if embedders:

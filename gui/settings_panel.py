@@ -112,6 +112,13 @@ class SettingsPanel(QWidget):
         )
         form.addRow("CSV input", self.csv_group)
         form.setRowVisible(self.csv_group, False)
+        # Shown only when a spreadsheet read has two or more sheets with data.
+        self.sheet = QComboBox()
+        self.sheet.setToolTip(
+            "The sheet read in spreadsheets (the first that holds a table unless you choose)."
+        )
+        form.addRow("Sheet", self.sheet)
+        form.setRowVisible(self.sheet, False)
 
         self.label_column = QComboBox()
         self.label_column.setEditable(True)
@@ -234,6 +241,7 @@ class SettingsPanel(QWidget):
         self.contamination.valueChanged.connect(lambda v: self._edit(contamination=float(v)))
         # Typed names count when the user presses Enter or leaves the box, not at every keystroke.
         self.csv_group.activated.connect(lambda _: self._edit(csv_group=self.csv_group.currentData()))
+        self.sheet.activated.connect(lambda _: self._edit(sheet=self.sheet.currentData()))
         self.label_column.activated.connect(self._on_label_column)
         self.label_column.lineEdit().editingFinished.connect(self._on_label_column)
         self.k_auto.toggled.connect(self._on_k_auto)
@@ -272,6 +280,7 @@ class SettingsPanel(QWidget):
         self.set_modalities(collection.kinds())
         self.set_label_choices(_label_candidates(collection.csv_files.values()))
         self.set_csv_groups([g for g in collection.groups if g.modality == result.modality])
+        self.set_sheets(list(collection.csv_files.values()))
         self.set_embedders(result.modality, result.embedder)
         if self._spec.k is None:
             with QSignalBlocker(self.k):
@@ -329,6 +338,18 @@ class SettingsPanel(QWidget):
                 if group.analysed:
                     self.csv_group.setCurrentIndex(self.csv_group.count() - 1)
         self._form.setRowVisible(self.csv_group, len(groups) > 1)
+
+    def set_sheets(self, files: list[CsvFile]) -> None:
+        """Offer the sheets of the spreadsheets read (the row appears only when there are two or more)."""
+        names = list(dict.fromkeys(name for file in files for name in file.sheets))
+        read = next((file.sheet for file in files if file.sheet), None)
+        with QSignalBlocker(self.sheet):
+            self.sheet.clear()
+            for name in names:
+                self.sheet.addItem(name, name)
+            if read in names:
+                self.sheet.setCurrentIndex(names.index(read))
+        self._form.setRowVisible(self.sheet, len(names) > 1)
 
     def edit(self, **changes: Any) -> None:
         """Change Spec fields from elsewhere (a view), show them, and announce the new Spec."""

@@ -29,13 +29,15 @@ def load_csv(
     label_column: str | None = None,
     folder_label: str | None = None,
     report: Report | None = None,
+    sheet: str | None = None,
 ) -> CsvLoad:
     """Read and interpret one file; raises :class:`~engine.ingest.csv_reader.CsvError` if unusable.
 
     ``folder_label`` labels the item when the whole file is one series; ``report`` hears the
-    reading's phases (see :func:`~engine.ingest.csv_reader.read_csv`).
+    reading's phases (see :func:`~engine.ingest.csv_reader.read_csv`); ``sheet`` names the sheet
+    of a spreadsheet to read.
     """
-    raw = read_csv(path, report)
+    raw = read_csv(path, report, sheet)
     plan = guess.plan(raw, csv_kind, label_column)
     if plan.kind == "table":
         block: tables.TableBlock | timeseries.SeriesBlock = tables.build_table(raw, plan, report)
@@ -59,6 +61,8 @@ def load_csv(
         encoding=raw.encoding,
         rows=int(len(raw.frame)),
         columns=list(raw.frame.columns)[:MAX_INFO_COLUMNS],
+        sheet=raw.sheet,
+        sheets=raw.sheets,
         **details,
     )
     return CsvLoad(plan=plan, block=block, file=file)

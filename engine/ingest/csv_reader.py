@@ -62,6 +62,10 @@ class RawTable:
     unnamed: set[str] = field(default_factory=set)
     """Columns whose header cell was empty (often a saved pandas index)."""
     problems: list[Problem] = field(default_factory=list)
+    sheet: str | None = None
+    """The sheet read, for a spreadsheet."""
+    sheets: list[str] = field(default_factory=list)
+    """Every sheet of a spreadsheet that holds data."""
 
     @property
     def numeric(self) -> list[str]:
@@ -81,8 +85,9 @@ def listed(values: list, more_than: int = MAX_LISTED) -> str:
     return shown + (f" and {len(values) - more_than} more" if len(values) > more_than else "")
 
 
-def read_csv(path: Path, report: Report | None = None) -> RawTable:
-    """Parse ``path``; raises :class:`CsvError` with a user message when nothing can be used.
+def read_csv(path: Path, report: Report | None = None, sheet: str | None = None) -> RawTable:
+    """Parse ``path`` (of a spreadsheet, ``sheet``); raises :class:`CsvError` with a user message when
+    nothing can be used.
 
     ``report`` hears the rows checked, parsed (chunk by chunk) and converted, so that a big file
     moves the progress bar and a Cancel is heard between chunks.
@@ -90,7 +95,7 @@ def read_csv(path: Path, report: Report | None = None) -> RawTable:
     report = report or silent
     report("checking rows", 0, CHECK_STEPS)
     problems: list[Problem] = []
-    text, encoding = _read_text(path, problems)
+    text, encoding, book = _read_text(path, problems, sheet)
     report("checking rows", 1, CHECK_STEPS)
     if not text or text.isspace():  # isspace: no copy of a big file
         raise CsvError("The file holds only blank lines; there is nothing to read.")
@@ -105,6 +110,8 @@ def read_csv(path: Path, report: Report | None = None) -> RawTable:
     if len(rows) != frame.shape[0]:  # pandas and the line count disagree (exotic quoting): trust pandas
         rows = np.arange(frame.shape[0])
     table = RawTable(path, frame, dialect, encoding, rows, unnamed, problems)
+    if book is not None:
+        table.sheet, table.sheets = book.sheet, book.sheets
     if dialect.header:
         _drop_repeated_headers(table)
     _drop_summary_lines(table)
@@ -170,17 +177,20 @@ def _drop_summary_lines(table: RawTable) -> None:
     table.warn(f"The last {lines} ({quoted}) {sums} up the rows above: left out, not read as {items}.")
 
 
-def _read_text(path: Path, problems: list[Problem]) -> tuple[str, str]:
-    """The file's text and encoding; a spreadsheet's first sheet with data as CSV text."""
+def _read_text(
+    path: Path, problems: list[Problem], sheet: str | None
+) -> tuple[str, str, spreadsheet.SheetText | None]:
+    """The file's text and encoding; a spreadsheet's sheet as CSV text, with which sheet it was."""
     _check_size(path)
     if path.suffix.lower() in spreadsheet.SPREADSHEET_EXTENSIONS:
         warn = lambda message: problems.append(Problem(path, STAGE, message, severity="warning"))  # noqa: E731
         try:
-            return spreadsheet.sheet_text(path, warn), "utf-8"
+            book = spreadsheet.sheet_text(path, warn, sheet)
         except spreadsheet.SheetError as exc:
             raise CsvError(str(exc)) from exc
+        return book.text, "utf-8", book
     try:
-        return sniff.decode(_read_bytes(path))
+        return *sniff.decode(_read_bytes(path)), None
     except sniff.NotText as exc:
         raise CsvError(
             "This is not a text CSV file (it holds binary data). If it is a spreadsheet or another "

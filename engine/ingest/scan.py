@@ -36,6 +36,7 @@ def scan(
     csv_kind: str = "auto",
     label_column: str | None = None,
     csv_group: str | None = None,
+    sheet: str | None = None,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> Collection:
@@ -45,6 +46,7 @@ def scan(
     names the table column holding known classes (``None``: detect by name, ``""``: none).
     CSV files with different columns are not merged: ``csv_group`` names the group to read (see
     :mod:`engine.ingest.groups`), else the largest is read and ``Collection.groups`` lists all.
+    ``sheet`` names the sheet to read in spreadsheets that have it (else each one's first table).
     Text, image and audio files become one item each; their content is read by the embedders.
     """
     progress = progress or no_progress
@@ -53,7 +55,7 @@ def scan(
     files = _find_files([Path(p) for p in paths], collection.problems, cancel)
     total = len(files)
     progress(STAGE, 0, total)
-    builder = _Builder(collection, csv_group)
+    builder = _Builder(collection, csv_group, sheet)
     for done, (path, modality) in enumerate(files, 1):
         cancel.raise_if_cancelled()
         if modality == filetypes.CSV:
@@ -200,9 +202,11 @@ def _add_file(
 class _Builder:
     """Appends items in file order, so ids are sequential and table rows follow item order."""
 
-    def __init__(self, collection: Collection, csv_group: str | None = None) -> None:
+    def __init__(
+        self, collection: Collection, csv_group: str | None = None, sheet: str | None = None
+    ) -> None:
         self.collection = collection
-        self.csv_group = csv_group
+        self.csv_group, self.sheet = csv_group, sheet
         self.csv_blocks: list[tuple[tuple, Path, range]] = []
         self.file_notes: dict[Path, str] = {}
         """The "how it was read" note of each CSV file, dropped with the file when its group is not read."""
@@ -233,6 +237,7 @@ class _Builder:
                 label_column=label_column,
                 folder_label=folder_label(path),
                 report=report,
+                sheet=self.sheet,
             )
         except Cancelled:
             raise

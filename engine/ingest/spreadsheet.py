@@ -2,11 +2,11 @@
 
 Analysts keep their tables in workbooks; saving each sheet as CSV first is a step they should not
 need. python-calamine (a compiled reader, no Excel needed) reads ``.xlsx``, ``.xlsm``, ``.xlsb``,
-``.xls`` and ``.ods``. The first sheet that holds a table (two or more columns; else the first with
-data) is read; the others with data are named in a warning. A title above the table ("Sales 2024"
-in A1, then a blank row, then the header) is skipped with a warning instead of becoming items and
-hiding the header. Cells are written as the CSV reader expects them: numbers in full precision,
-dates in ISO form, empty cells empty.
+``.xls`` and ``.ods``. The sheet ``Spec.sheet`` names is read, else the first that holds a table
+(two or more columns; else the first with data); the others with data are named in a warning. A
+title above the table ("Sales 2024" in A1, then a blank row, then the header) is skipped with a
+warning instead of becoming items and hiding the header. Cells are written as the CSV reader
+expects them: numbers in full precision, dates in ISO form, empty cells empty.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.ingest.filetypes import SPREADSHEET_EXTENSIONS
 
-__all__ = ["SPREADSHEET_EXTENSIONS", "SheetError", "sheet_text"]
+__all__ = ["SPREADSHEET_EXTENSIONS", "SheetError", "SheetText", "sheet_text"]
 
 TITLE_SEARCH_ROWS = 20
 """Rows looked at for a title above the header."""
@@ -36,8 +37,19 @@ class SheetError(Exception):
     """The workbook cannot be used; ``str(exc)`` is the message for the user."""
 
 
-def sheet_text(path: Path, warn: Callable[[str], None]) -> str:
-    """The first sheet of ``path`` that holds a table, as CSV text; ``warn`` hears what was left out."""
+@dataclass
+class SheetText:
+    """One sheet of a workbook as CSV text, which sheet it was, and which others hold data."""
+
+    text: str
+    sheet: str
+    sheets: list[str]
+    """Every sheet with data, in the workbook's order (what ``Spec.sheet`` may name)."""
+
+
+def sheet_text(path: Path, warn: Callable[[str], None], sheet: str | None = None) -> SheetText:
+    """The sheet named ``sheet``, else the first that holds a table, as CSV text; ``warn`` hears
+    what was left out."""
     try:
         from python_calamine import CalamineWorkbook
     except ImportError as error:
@@ -69,20 +81,22 @@ def sheet_text(path: Path, warn: Callable[[str], None]) -> str:
         raise SheetError("Every sheet of the workbook is empty; there is nothing to read.")
     # A first sheet of notes (one column of text) before the data is common: prefer a table.
     tables = [(n, rows) for n, rows in filled if max(_filled(row) for row in rows[:TITLE_SEARCH_ROWS]) >= 2]
-    name, rows = (tables or filled)[0]
+    name, rows = next(((n, r) for n, r in filled if n == sheet), (tables or filled)[0])
+    if sheet is not None and sheet != name:
+        warn(f"The workbook has no sheet '{sheet}' with data; '{name}' was read.")
     others = [n for n, _ in filled if n != name]
     if others:
         listed = ", ".join(f"'{n}'" for n in others)
         warn(
             f"Only the sheet '{name}' was read; {listed} also hold{'s' if len(others) == 1 else ''} "
-            "data: to analyse one, make it the first sheet or save it as a file of its own."
+            "data: choose another under Sheet in the settings, or with --sheet."
         )
     title, rows = _without_title(rows)
     if title:
         warn(f"The title above the table ({title}) was skipped.")
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([[_cell(v) for v in row] for row in rows])
-    return out.getvalue()
+    return SheetText(out.getvalue(), name, [n for n, _ in filled])
 
 
 def _xlsx_ranges(path: Path) -> dict[str, tuple[int, int]]:

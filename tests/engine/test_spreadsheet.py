@@ -92,9 +92,29 @@ def test_a_first_sheet_of_notes_gives_way_to_the_table_after_it(tmp_path):
     raw = read_csv(tmp_path / "notes_first.xlsx")
     assert list(raw.frame.columns) == ["name", "amount", "visits"] and len(raw.frame) == 12
     assert [p.message for p in raw.problems] == [
-        "Only the sheet 'Data' was read; 'Read me' also holds data: to analyse one, make it the first "
-        "sheet or save it as a file of its own."
+        "Only the sheet 'Data' was read; 'Read me' also holds data: choose another under Sheet in the "
+        "settings, or with --sheet."
     ]
+
+
+def test_the_sheet_the_spec_names_is_read_and_every_sheet_with_data_is_listed(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "2023"
+    for year, sheet in ((2023, book.active), (2024, book.create_sheet("2024"))):
+        sheet.append(["shop", "sales", "visits"])
+        for i in range(10 if year == 2023 else 14):
+            sheet.append([f"s{i}", 100.0 * i + year, i])
+    book.save(tmp_path / "sales.xlsx")
+    first = run(Spec(paths=(str(tmp_path),), use_cache=False, k=2))
+    chosen = run(first.spec.replace(sheet="2024"), previous=first)
+    assert len(first.analysed.items) == 10 and len(chosen.analysed.items) == 14  # read again
+    (file,) = chosen.collection.csv_files.values()
+    assert file.sheet == "2024" and file.sheets == ["2023", "2024"]
+    (said,) = [p.message for p in chosen.problems]
+    assert said.startswith("Only the sheet '2024' was read; '2023' also holds data")
+    missing = run(first.spec.replace(sheet="2025"))
+    said = [p.message for p in missing.problems]
+    assert len(missing.analysed.items) == 10 and "no sheet '2025' with data; '2023' was read." in said[0]
 
 
 def test_a_stray_value_far_from_the_table_is_refused_before_it_is_read(tmp_path, monkeypatch):

@@ -54,3 +54,35 @@ def test_the_command_line_analyses_the_kind_it_is_told(two_kinds, tmp_path_facto
     )
     assert status == cli.EXIT_OK
     assert len(pd.read_csv(out / "assignments.csv")) == 150
+
+
+def test_the_panel_offers_a_workbooks_other_sheets_and_the_cli_reads_the_one_named(qtbot, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.title = "iris"
+    book.create_sheet("wine")
+    for sheet, loader in ((book["iris"], load_iris), (book["wine"], load_wine)):
+        frame = loader(as_frame=True).frame
+        sheet.append(list(frame.columns))
+        for row in frame.itertuples(index=False):
+            sheet.append([float(v) for v in row])
+    (tmp_path / "in").mkdir()
+    book.save(tmp_path / "in" / "data.xlsx")
+    result = run(Spec(paths=(str(tmp_path / "in"),), k=3, use_cache=False))
+    assert len(result.analysed.items) == 150  # the first sheet holding a table
+    panel = SettingsPanel(result.spec)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_result(result)
+    box = panel.sheet
+    assert panel._form.isRowVisible(box) and [box.itemText(i) for i in range(box.count())] == ["iris", "wine"]
+    assert box.currentText() == "iris"
+    with qtbot.waitSignal(panel.spec_changed) as changed:
+        box.setCurrentIndex(1)
+        box.activated.emit(1)
+    assert changed.args[0].sheet == "wine"
+    out = tmp_path / "out"
+    code = cli.main(
+        ["analyze", str(tmp_path / "in"), "--sheet", "wine", "--k", "3", "--out", str(out), "--quiet"]
+    )
+    assert code == 0 and len(pd.read_csv(out / "assignments.csv")) == 178
