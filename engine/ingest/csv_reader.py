@@ -182,20 +182,36 @@ def _read_text(
 ) -> tuple[str, str, spreadsheet.SheetText | None]:
     """The file's text and encoding; a spreadsheet's sheet as CSV text, with which sheet it was."""
     _check_size(path)
+
+    def warn(message: str) -> None:
+        problems.append(Problem(path, STAGE, message, severity="warning"))
+
     if path.suffix.lower() in spreadsheet.SPREADSHEET_EXTENSIONS:
-        warn = lambda message: problems.append(Problem(path, STAGE, message, severity="warning"))  # noqa: E731
         try:
             book = spreadsheet.sheet_text(path, warn, sheet)
         except spreadsheet.SheetError as exc:
             raise CsvError(str(exc)) from exc
         return book.text, "utf-8", book
+    raw = _read_bytes(path)
     try:
-        return *sniff.decode(_read_bytes(path)), None
+        return *sniff.decode(raw), None
     except sniff.NotText as exc:
+        if raw.startswith(WORKBOOK_MAGIC):  # a workbook saved under a .csv name (web exports do)
+            try:
+                book = spreadsheet.sheet_text(path, warn, sheet)
+            except spreadsheet.SheetError:
+                pass
+            else:
+                warn(f"This {path.suffix} file holds a spreadsheet, and was read as one.")
+                return book.text, "utf-8", book
         raise CsvError(
-            "This is not a text CSV file (it holds binary data). If it is a spreadsheet or another "
-            "format, export it as CSV first."
+            "This is not a text CSV file (it holds binary data). If it is another format, export it "
+            "as CSV first."
         ) from exc
+
+
+WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+"""How a zipped workbook (.xlsx, .ods) and an old binary one (.xls) begin."""
 
 
 def _check_size(path: Path) -> None:

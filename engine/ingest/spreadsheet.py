@@ -102,8 +102,6 @@ def sheet_text(path: Path, warn: Callable[[str], None], sheet: str | None = None
 def _xlsx_ranges(path: Path) -> dict[str, tuple[int, int]]:
     """(rows, columns) of each sheet's used range as an Excel workbook records it, read before the
     reader would hold it all; {} for other formats or when the workbook does not say."""
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return {}
     try:
         with zipfile.ZipFile(path) as book:
             sheets = _tags(_text(book, "xl/workbook.xml"), "sheet")

@@ -204,3 +204,20 @@ def test_an_opendocument_sheet_is_read_like_an_excel_one(tmp_path):
     assert list(raw.frame.columns) == ["name", "height", "weight"] and len(raw.frame) == 10
     np.testing.assert_array_equal(raw.frame["height"], np.arange(150, 160))
     np.testing.assert_allclose(raw.frame["weight"], np.arange(10) + 50.5)
+
+
+def test_a_workbook_saved_under_a_csv_name_is_read_as_one(tmp_path):
+    # Web applications hand out .xlsx files named report.csv; a zip that is no workbook stays binary.
+    book = openpyxl.Workbook()
+    for i in range(8):
+        book.active.append([f"p{i}", i, i * i] if i else ["name", "x", "y"])
+    book.save(tmp_path / "report.csv")
+    raw = read_csv(tmp_path / "report.csv")
+    assert list(raw.frame.columns) == ["name", "x", "y"] and len(raw.frame) == 7
+    assert [p.message for p in raw.problems] == ["This .csv file holds a spreadsheet, and was read as one."]
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "archive.csv", "w") as archive:
+        archive.writestr("notes.txt", "not a workbook")
+    with pytest.raises(CsvError, match="not a text CSV file"):
+        read_csv(tmp_path / "archive.csv")
