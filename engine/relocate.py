@@ -59,7 +59,7 @@ class Relocator:
         return str(candidate) if candidate.exists() else text
 
     def note(self, moved: int) -> str:
-        """What the user should know when ``moved`` files were found beside the project."""
+        """What the user should know when ``moved`` files were found relative to the moved project."""
         files = "1 input file was" if moved == 1 else f"{moved} input files were"
         return (
             f"{files} found where they lie relative to the project, now in {self.folder}, instead of "
