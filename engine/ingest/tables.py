@@ -155,10 +155,15 @@ def build_table(raw: RawTable, plan: Plan, report: Report | None = None) -> Tabl
     parts.append(f"label column '{plan.label}'" if plan.label else "no label column")
     if name_col:
         parts.append(f"items named by '{name_col}'")
-    if wordy:
-        parts.append(
-            f"text column(s) {listed([repr(c) for c in wordy], 3)} left out (too many distinct values)"
-        )
+    # A column of dates has as many distinct values as free text, but "too many distinct values"
+    # would not say why it is left out.
+    dates = [c for c in wordy if col.as_time(frame[c]) is not None]
+    if dates:
+        named = listed([repr(c) for c in dates], 3)
+        parts.append(f"date column(s) {named} left out (dates are not features)")
+    if len(dates) < len(wordy):
+        text = [repr(c) for c in wordy if c not in dates]
+        parts.append(f"text column(s) {listed(text, 3)} left out (too many distinct values)")
     info = {
         "label_column": plan.label,
         "name_column": name_col,

@@ -97,6 +97,28 @@ def test_identifier_category_and_wordy_columns(tmp_path):
     assert "'comment'" in note and "left out" in note and "named by 'name'" in note
 
 
+def test_a_date_column_is_left_out_as_dates_not_as_text(tmp_path):
+    """An orders table: its order date is left out, and the note says it is because it holds dates."""
+    rng = np.random.default_rng(2)
+    n = 80
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    frame = pd.DataFrame(
+        {
+            "order_id": [f"A{1000 + i}" for i in range(n)],
+            "order_date": days.strftime("%d/%m/%Y"),
+            "amount": rng.normal(100, 20, n).round(2),
+            "comment": [f"note {i % 40}" for i in range(n)],
+        }
+    )
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False)
+    collection = scan([path])
+    assert collection.feature_names == ["amount"]
+    note = collection.notes[0]
+    assert "date column(s) 'order_date' left out (dates are not features)" in note
+    assert "text column(s) 'comment' left out (too many distinct values)" in note
+
+
 def test_table_files_with_the_same_columns_are_combined_and_categories_aligned(tmp_path):
     (tmp_path / "a.csv").write_text("x,y,kind\n1,2,p\n3,4,q\n5,6,p\n")
     (tmp_path / "b.csv").write_text("y,x,kind\n10,20,p\n30,40,r\n50,60,r\n")  # same columns, other order
