@@ -102,6 +102,14 @@ def find_label_column(columns: list[str], label_column: str | None) -> tuple[str
     return next((c for c in columns if _LABEL_SUFFIX.match(c.strip())), None), None
 
 
+def id_text(value: object) -> str:
+    """An identifier cell as the name of its item or series: order 1088 reads "1088", not "1088.0"
+    (a numeric column is read as floats, and one with gaps always is)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def label_strings(values: pd.Series) -> list[str | None]:
     """Labels as text; whole floats lose their ``.0`` so that class 1 reads ``"1"``."""
     if pd.api.types.is_numeric_dtype(values):

@@ -115,7 +115,7 @@ def build_table(raw: RawTable, plan: Plan, report: Report | None = None) -> Tabl
             f"table?) left out: line {listed(shown)}."
         )
     name_col = _name_column(frame, identifiers, numeric)
-    names = [str(v).strip() for v in frame[name_col].tolist()] if name_col else [""] * n
+    names = [col.id_text(v) for v in frame[name_col].tolist()] if name_col else [""] * n
 
     filled = _impute(frame, number_columns, categorical)
     if filled:

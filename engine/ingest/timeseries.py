@@ -66,7 +66,7 @@ def build_wide(raw: RawTable, plan: Plan) -> SeriesBlock:
     frame = raw.frame
     matrix = frame[list(plan.values)].to_numpy(dtype=np.float64)
     labels = col.label_strings(frame[plan.label]) if plan.label else [None] * len(frame)
-    names = [str(v).strip() for v in frame[plan.name].tolist()] if plan.name else [""] * len(frame)
+    names = [col.id_text(v) for v in frame[plan.name].tolist()] if plan.name else [""] * len(frame)
     problems = list(raw.problems)
     arrays: list[np.ndarray] = []
     keep: list[int] = []
@@ -153,15 +153,15 @@ def build_long(raw: RawTable, plan: Plan) -> SeriesBlock:
         series, n = fill_gaps(series)
         filled += n
         if series is None or len(series) < MIN_LENGTH:
-            empty.append(_id_text(key))
+            empty.append(col.id_text(key))
             continue
         arrays.append(series)
-        names.append(_id_text(key))
+        names.append(col.id_text(key))
         if plan.label:
             counts = group["label"].dropna().value_counts()
             labels.append(str(counts.index[0]) if len(counts) else None)
             if len(counts) > 1:
-                mixed.append(_id_text(key))
+                mixed.append(col.id_text(key))
         else:
             labels.append(None)
     if empty:
@@ -202,13 +202,6 @@ def build_long(raw: RawTable, plan: Plan) -> SeriesBlock:
         info={"label_column": plan.label, "id_column": plan.name, "time_column": plan.time},
         problems=problems,
     )
-
-
-def _id_text(key: object) -> str:
-    """Series ids as text; a whole float id (from a column with gaps) loses its ``.0``."""
-    if isinstance(key, float) and key.is_integer():
-        return str(int(key))
-    return str(key).strip()
 
 
 def build_file(raw: RawTable, plan: Plan, label: str | None) -> SeriesBlock:

@@ -207,3 +207,14 @@ def test_big_numeric_table_loads_whole(tmp_path):
     collection = scan([path])
     assert collection.table_features.shape == (100_000, 64)
     np.testing.assert_allclose(collection.table_features[-1], frame.to_numpy()[-1])
+
+
+def test_numeric_identifiers_name_items_as_written(tmp_path):
+    """A whole-number id column names its rows "1088", not "1088.0" (the reader keeps numbers as floats)."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"order_id": np.arange(1000, 1050), "amount": rng.normal(size=50), "items": 3})
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False)
+    collection = scan([path])
+    assert "items named by 'order_id'" in collection.notes[0]
+    assert [it.name for it in collection.items[:3]] == ["1000", "1001", "1002"]

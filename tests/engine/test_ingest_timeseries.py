@@ -65,6 +65,17 @@ def test_wide_rows_of_different_lengths_are_trimmed(tmp_path):
     assert any("interpolation" in p.message for p in collection.problems)
 
 
+def test_wide_rows_with_numeric_ids_are_named_as_written(tmp_path):
+    """Series ids 101, 102... name their series "101", not "101.0"."""
+    rng = np.random.default_rng(4)
+    lines = ["id," + ",".join(f"t{i}" for i in range(30))]
+    lines += [f"{101 + r}," + ",".join(f"{v:.3f}" for v in rng.normal(size=30)) for r in range(12)]
+    path = tmp_path / "sensors.csv"
+    path.write_text("\n".join(lines) + "\n")
+    collection = scan([path])
+    assert [it.name for it in collection.items[:3]] == ["101", "102", "103"]
+
+
 def test_long_format_orders_by_time_and_takes_labels(tmp_path):
     rng = np.random.default_rng(2)
     records = []
