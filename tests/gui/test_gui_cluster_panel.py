@@ -398,3 +398,28 @@ def test_a_document_card_is_readable_on_a_dark_theme(qapp):
     box = [(x, y) for x in range(left, right + 1) for y in range(top, bottom + 1)]
     inside = [second[xy] for xy in box if xy in second]
     assert min(c.lightness() for c in inside) < 80  # ...carries dark ink, not the theme's white
+
+
+def _whole_rows_in_view(widget: ClusterPanel) -> int:
+    table = widget.clusters
+    viewport = table.viewport().rect()
+    cells = [table.visualRect(table.model().index(r, 0)) for r in range(table.rowCount())]
+    return sum(viewport.contains(cell) for cell in cells)
+
+
+def test_the_list_makes_room_for_up_to_eight_clusters_and_leaves_the_rest_to_members(panel, make_result):
+    state, widget = panel
+    show(state, make_result(n=80, k=6))
+    assert _whole_rows_in_view(widget) == 6  # a fixed 140 px showed 4 of them
+    show(state, make_result(n=80, k=40))
+    listed, members = widget.splitter.sizes()
+    assert 8 <= _whole_rows_in_view(widget) < 40
+    assert listed <= 0.45 * (listed + members) + 1
+
+
+def test_a_list_the_user_resized_keeps_its_height_while_the_clusters_are_the_same(panel, make_result):
+    state, widget = panel
+    show(state, make_result(n=60, k=3))
+    widget.splitter.setSizes([300, sum(widget.splitter.sizes()) - 300])
+    show(state, make_result(n=60, k=3, seed=1))
+    assert widget.splitter.sizes()[0] == 300
