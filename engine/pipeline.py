@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import catalogue
+from engine import catalogue, edits
 from engine.anomaly import Anomalies
 from engine.catalogue import default
 from engine.cluster import Clustering
@@ -95,6 +95,8 @@ class Spec:
     """Expected share of outliers; sets the score threshold."""
     layout: str = default("layout")
     random_state: int = default("random_state")
+    edits: tuple = ()
+    """Hand edits of the clusters (merges, moved items), applied after clustering: :mod:`engine.edits`."""
 
     def replace(self, **changes: Any) -> Spec:
         """A copy with some fields changed (the spec itself is frozen)."""
@@ -114,6 +116,7 @@ class Spec:
         known = {f.name for f in fields(cls)}
         clean = {k: v for k, v in values.items() if k in known}
         clean["paths"] = tuple(clean.get("paths", ()))
+        clean["edits"] = edits.normalised(clean.get("edits", ()))
         return cls(**clean)
 
 
@@ -172,6 +175,10 @@ class Result:
     names: list[ClusterName] = field(default_factory=list)
     """Default cluster names, keywords and typical items (see :mod:`engine.naming`), in cluster order."""
     names_note: str | None = None
+    hand_labels: np.ndarray | None = None
+    """The clusters after the spec's hand edits; None without edits (:attr:`labels` is then the method's)."""
+    edits_applied: int = 0
+    """How many of the spec's edits applied (the rest were made on another clustering)."""
 
     @property
     def notes(self) -> list[str]:
@@ -181,6 +188,7 @@ class Result:
         later = [
             layout_note(self.spec.layout, len(self.coords)),
             self.clustering.info.get("note"),
+            edits.describe(self.spec.edits, self.edits_applied),
             self.names_note,
         ]
         later += self.anomaly.notes if self.anomaly is not None else []
@@ -201,7 +209,8 @@ class Result:
 
     @property
     def labels(self) -> np.ndarray:
-        return self.clustering.labels
+        """Cluster id per item (-1 noise): the method's, after any hand edits."""
+        return self.clustering.labels if self.hand_labels is None else self.hand_labels
 
     @property
     def k_curve(self) -> Any:
@@ -420,7 +429,7 @@ def run(
             "cluster",
             lambda: cluster(vectors, spec.algorithm, progress=progress, cancel=cancel, **method_params(spec)),
         )
-    labels = clustering.labels
+    labels, applied = edits.apply(clustering.labels, spec.edits)
     cancel.raise_if_cancelled()
 
     if reusable("layout", upstream="embed"):
@@ -475,8 +484,10 @@ def run(
         embed_problems=embed_problems,
         embed_notes=embed_notes,
         keys=keys,
+        hand_labels=labels if spec.edits else None,
+        edits_applied=applied,
     )
-    if "cluster" in reused and previous.names:
+    if "cluster" in reused and previous.names and np.array_equal(previous.labels, labels):
         result.names, result.names_note = previous.names, previous.names_note
     else:
         from engine.naming import name_stage
