@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.k_curve = KCurveView()
         self.settings_dock = self._dock("Settings", self.settings_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.summary_dock = self._dock("Summary", self.metrics, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.cluster_panel = ClusterPanel(self.view_state)
+        self.cluster_panel = ClusterPanel(self.view_state, edit=lambda e: self.settings_panel.edit(edits=e))
         self.clusters_dock = self._dock("Clusters", self.cluster_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.k_curve_dock = self._dock("Choosing k", self.k_curve, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -246,8 +246,8 @@ class MainWindow(QMainWindow):
             return
         # A new input has its own modalities and columns: keep how to cluster, re-detect the rest.
         # The embedder follows the modality found (see _use_remembered_embedder).
-        spec = self.settings_panel.spec.replace(paths=paths, modality=None, label_column=None, embedder=None)
-        self.settings_panel.set_spec(spec)
+        fresh = {"modality": None, "label_column": None, "embedder": None, "edits": ()}  # hand edits too
+        self.settings_panel.set_spec(self.settings_panel.spec.replace(paths=paths, **fresh))
         self.project.input_changed()
         self.run_now()
 

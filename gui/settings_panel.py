@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from engine import catalogue
 from engine.layout import available_layouts
-from engine.pipeline import Spec
+from engine.pipeline import Spec, stage_key
 
 if TYPE_CHECKING:
     from engine.items import CsvFile, CsvGroup
@@ -358,6 +358,8 @@ class SettingsPanel(QWidget):
 
     def _edit(self, **changes: Any) -> None:
         new = self._spec.replace(**changes)
+        if "edits" not in changes and stage_key(new, "cluster") != stage_key(self._spec, "cluster"):
+            new = new.replace(edits=())  # new clusters: hand edits made on the old ones mean nothing
         try:  # the catalogue's check, as on the command line; the widgets' ranges rarely let it fail
             catalogue.check_options({name: getattr(new, name) for name in (*changes, "k_min", "k_max")})
         except catalogue.OptionError as error:

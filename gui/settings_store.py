@@ -19,7 +19,7 @@ from engine.pipeline import Spec
 
 SPEC_KEY = "analysis/spec"
 EMBEDDERS_KEY = "analysis/embedders"
-INPUT_FIELDS = frozenset({"paths", "modality", "label_column", "embedder", "model", "use_cache"})
+INPUT_FIELDS = frozenset({"paths", "modality", "label_column", "embedder", "model", "use_cache", "edits"})
 """Spec fields that belong to one input, never carried to the next launch."""
 REMEMBERED = tuple(f.name for f in fields(Spec) if f.name not in INPUT_FIELDS)
 

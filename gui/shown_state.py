@@ -7,6 +7,7 @@ without a window.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from pathlib import Path
 
 from engine.pipeline import Spec
@@ -29,14 +30,16 @@ def _path_names(paths: Iterable[str]) -> str:
 def spec_changes(shown: Spec, current: Spec) -> list[str]:
     """What differs between the shown result's settings and the current ones, in words."""
     changes = []
-    for name, old in shown.to_dict().items():
-        new = getattr(current, name)
-        new = list(new) if isinstance(new, tuple) else new
-        if new != old:
-            if name == "paths":
-                changes.append(f"input {_path_names(new)}")
-            else:
-                changes.append(f"{name.replace('_', ' ')} {_setting_text(old)} → {_setting_text(new)}")
+    for field in fields(Spec):
+        old, new = getattr(shown, field.name), getattr(current, field.name)
+        if new == old:
+            continue
+        if field.name == "paths":
+            changes.append(f"input {_path_names(new)}")
+        elif field.name == "edits":
+            changes.append(f"hand edits {len(old)} → {len(new)}")
+        else:
+            changes.append(f"{field.name.replace('_', ' ')} {_setting_text(old)} → {_setting_text(new)}")
     return changes
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from engine.anomaly import flags_at
+from engine.edits import labels_digest
 from engine.naming import fallback_name, match_labels
 from gui.views.palette import PALETTE, cluster_color
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 Colour = tuple[int, int, int]
 SCHEMA = 1
+SEEN_CLUSTERINGS = 20
+"""How many earlier clusterings of the same items keep their names and colours for a way back."""
 """Version of :meth:`ViewState.to_dict`'s layout; a project file stores it beside the state."""
 
 
@@ -104,6 +107,8 @@ class ViewState(QObject):
         self._threshold: float | None = None
         self._items_digest: str | None = None
         self._detector_key: list[Any] | None = None
+        self._seen: dict[str, tuple[dict[int, str], dict[int, Colour]]] = {}
+        """Names and colours of the clusterings shown for these items, by labels digest (see _carried)."""
 
     # ---- a new result ---------------------------------------------------------------------------
     def reset_for(self, result: Result | None) -> None:
@@ -122,6 +127,8 @@ class ViewState(QObject):
         key = None if result is None else detector_key(result)
         keep_threshold = same_items and key is not None and key == self._detector_key
         self.result, self._items_digest, self._detector_key = result, digest, key
+        if not same_items:
+            self._seen = {}
         if not same_labels:
             carried = self._carried(labels) if same_items else ({}, {})
             self._hidden, (self._names, self._colours) = frozenset(), carried
@@ -238,9 +245,28 @@ class ViewState(QObject):
     def _carried(self, labels: np.ndarray) -> tuple[dict[int, str], dict[int, Colour]]:
         """The user's names and the colours of the current clusters, moved to the clusters of ``labels``
         that overlap them most (see :func:`engine.naming.match_labels`); unmatched new clusters get
-        palette colours no matched cluster uses, so two clusters never share a colour."""
+        palette colours no matched cluster uses, so two clusters never share a colour.
+
+        A name given to a cluster that is now part of a bigger one (a merge, a smaller k) goes to it
+        when the cluster it matched has none. Clusterings shown before for the same items (an undone
+        hand edit, going back to a k) get exactly the names and colours they had.
+        """
+        self._seen[labels_digest(self._labels)] = (dict(self._names), dict(self._colours))
+        if len(self._seen) > SEEN_CLUSTERINGS:
+            self._seen.pop(next(iter(self._seen)))
+        if labels_digest(labels) in self._seen:
+            names, colours = self._seen[labels_digest(labels)]
+            return dict(names), dict(colours)
         matched = match_labels(self._labels, labels) if len(labels) == len(self._labels) else {}
         names = {new: self._names[old] for new, old in matched.items() if old in self._names}
+        for old, name in self._names.items():
+            if old in matched.values():
+                continue
+            values, counts = np.unique(labels[self._labels == old], return_counts=True)
+            if len(values) and counts.max() > counts.sum() / 2:
+                whole = int(values[counts.argmax()])
+                if whole >= 0 and whole not in names:
+                    names[whole] = name
         colours = {new: self.colour_of(old) for new, old in matched.items()}
         free = [c for c in PALETTE if c not in colours.values()]
         for cluster in sorted(set(labels.tolist()) - {-1} - set(colours)):

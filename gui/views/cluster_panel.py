@@ -14,11 +14,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QMenu,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from engine.members import ClusterSummary, cluster_summaries
 from engine.similar import query_words
 from engine.thumbnails import ThumbnailCache
+from gui import hand_edits
 from gui.views.members import MemberView
 
 if TYPE_CHECKING:
@@ -63,10 +65,16 @@ class ClusterPanel(QWidget):
     """An audio member's play button was clicked (row index): the window plays it."""
 
     def __init__(
-        self, state: ViewState, cache: ThumbnailCache | None = None, keywords: KeywordSource = result_keywords
+        self,
+        state: ViewState,
+        cache: ThumbnailCache | None = None,
+        keywords: KeywordSource = result_keywords,
+        edit: hand_edits.Apply | None = None,
     ) -> None:
+        """``edit`` sets the settings' hand edits; without it the list offers none."""
         super().__init__()
         self.state = state
+        self.edit = edit
         self.result: Result | None = None
         self.keywords_source = keywords
         self.summaries: list[ClusterSummary] = []
@@ -91,6 +99,8 @@ class ClusterPanel(QWidget):
         )
         self.clusters.horizontalHeaderItem(3).setToolTip("Mean silhouette of the cluster's items (1 is best)")
         self.clusters.itemChanged.connect(self._on_item_changed)
+        self.clusters.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.clusters.customContextMenuRequested.connect(self._context_menu)
         self.clusters.itemSelectionChanged.connect(self._on_clusters_chosen)
 
         self.setMinimumWidth(300)  # room for a name beside size, outlier share and silhouette
@@ -260,6 +270,23 @@ class ClusterPanel(QWidget):
             self.members.show_rows(np.zeros(0, dtype=np.intp), "")
 
     # ---- editing ------------------------------------------------------------------------------
+    def edit_menu(self, position: QPoint) -> QMenu:
+        """The list's right-click menu at ``position``: merge the chosen clusters, move the selection."""
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        row = self.clusters.rowAt(position.y())
+        under = self.summaries[row].cluster if 0 <= row < len(self.summaries) else None
+        if self.edit is not None:
+            hand_edits.fill_menu(menu, self.state, self.chosen_clusters(), under, self.edit)
+        return menu
+
+    def _context_menu(self, position: QPoint) -> None:
+        menu = self.edit_menu(position)
+        if menu.actions():
+            menu.popup(self.clusters.viewport().mapToGlobal(position))
+        else:
+            menu.close()
+
     def _on_item_changed(self, cell: QTableWidgetItem) -> None:
         if self._filling or cell.column() != 0:
             return

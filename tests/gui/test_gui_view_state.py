@@ -238,3 +238,19 @@ def test_the_items_fingerprint_is_made_once_per_collection_and_keeps_its_saved_f
     assert items_digest(result) == expected
     other = dataclasses.replace(result, analysed=dataclasses.replace(result.analysed))
     assert items_digest(other) != expected  # another collection (these items reversed) is made anew
+
+
+def test_a_merged_cluster_keeps_a_name_given_to_a_part_and_going_back_restores_every_name(make_result):
+    state = ViewState()
+    first = make_result(n=90, k=3)
+    state.reset_for(first)
+    state.rename(1, "my bees")
+    state.rename(2, "my cats")
+    state.set_colour(2, (1, 2, 3))
+    old = np.asarray(first.labels)
+    merged = np.where(old == 1, 0, np.where(old == 2, 1, 0))  # 0 and 1 merged (1 is the smaller part)
+    state.set_labels(merged)
+    assert state.name_of(0) == "my bees" and state.name_of(1) == "my cats"
+    state.set_labels(old)  # the merge undone: each cluster as it was, not as overlaps would guess
+    assert [state.name_of(c) for c in range(3)] == ["cluster 0", "my bees", "my cats"]
+    assert state.colour_of(2) == (1, 2, 3)
