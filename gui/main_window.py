@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.settings_dock = self._dock("Settings", self.settings_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.summary_dock = self._dock("Summary", self.metrics, Qt.DockWidgetArea.RightDockWidgetArea)
         self.cluster_panel = ClusterPanel(self.view_state, edit=lambda e: self.settings_panel.edit(edits=e))
+        self.scatter.edit = self.cluster_panel.edit  # the map's right-click offers the same hand edits
         self.clusters_dock = self._dock("Clusters", self.cluster_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.k_curve_dock = self._dock("Choosing k", self.k_curve, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu
 
 from engine.similar import more_like
+from gui import hand_edits
 from gui.views.map_tools import padded_range, points_in_shape
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class MapActions:
     fit_all: Callable[[], None]
     _visible: Callable[[], np.ndarray]
     """Per item: whether its cluster is shown."""
+    edit: hand_edits.Apply | None = None
+    """Sets the settings' hand edits (the window gives it); without it the menu offers none."""
 
     def context_menu(self, index: int) -> QMenu:
         """What a right-click on point ``index`` offers."""
@@ -51,6 +54,9 @@ class MapActions:
         if self.result is not None:
             path = self.result.analysed.items[index].path
             menu.addAction("Open file", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+        if self.edit is not None and 0 <= index < len(self.state.labels):
+            menu.addSeparator()
+            hand_edits.fill_menu(menu, self.state, [], int(self.state.labels[index]), self.edit)
         return menu
 
     # ---- selecting by shape, name and similarity ----------------------------------------------

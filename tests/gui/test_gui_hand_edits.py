@@ -91,3 +91,18 @@ def test_a_new_map_keeps_the_edits_and_another_k_drops_them(qtbot, window):
         window.settings_panel.edit(k=4)
     assert shown.args[0].n_clusters == 4 and shown.args[0].spec.edits == ()
     assert not [t for t in menu_texts(window, 0) if t.startswith("Undo")]
+
+
+def test_the_maps_right_click_moves_the_selection_to_the_clicked_points_cluster(qtbot, window):
+    first = window.result
+    state = window.view_state
+    rows = np.flatnonzero(first.labels == 1)[:4]
+    state.select(rows)
+    target = int(np.flatnonzero(first.labels == 2)[0])
+    menu = window.scatter.context_menu(target)
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    assert "More like this (20 closest)" in actions  # the point's own actions stay first
+    name = state.name_of(2)
+    moved = run_action(qtbot, window, actions, f"Move the 4 selected items to “{name}”")
+    assert set(moved.labels[rows].tolist()) == {int(moved.labels[target])}
+    assert np.count_nonzero(moved.labels == moved.labels[target]) == np.count_nonzero(first.labels == 2) + 4
