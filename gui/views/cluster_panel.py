@@ -128,6 +128,8 @@ class ClusterPanel(QWidget):
     # ---- content ------------------------------------------------------------------------------
     def set_result(self, result: Result | None) -> None:
         """Show a result's clusters; the member view starts with the state's selection, if any."""
+        if result is None or self.result is None or not np.array_equal(result.labels, self.result.labels):
+            self.clusters.clearSelection()  # cluster ids of other clusters: the choice meant the old ones
         self.result = result
         self.members.set_result(result)
         self._fill_clusters()

@@ -50,6 +50,7 @@ def test_merge_then_undo(qtbot, window):
     assert merged.n_clusters == 2 and merged.metrics["n_clusters"] == 2
     assert set(merged.timings) <= {"metrics", "name"}
     assert len(window.scatter.legend_entries()) == 2 and window.cluster_panel.clusters.rowCount() == 2
+    assert window.cluster_panel.chosen_clusters() == []  # ids 0 and 1 now name other clusters
     assert "Clusters edited by hand: 1 merge" in window.metrics.toPlainText()
     together = np.isin(first.labels, [0, 1])
     assert len(set(state.labels[together].tolist())) == 1
