@@ -120,8 +120,10 @@ plays the cluster's clips one after another.</p>
 random halves of the items, else the best silhouette; for mixtures the lowest BIC among those.
 <i>Choosing k</i> (a tab beside <i>Clusters</i>) draws the curves. Drag the cut line of the
 <i>Dendrogram</i> (agglomerative and divisive) or the radius in <i>DBSCAN radius</i>, also beside
-<i>Clusters</i>. Changed settings run again by themselves; the status bar shows any that have not,
-with Run and Revert.</p>
+<i>Clusters</i>. Two clusters that are really one? Choose both and right-click the list to merge
+them; right-click also moves the selected items to a cluster or makes them a new one, and undoes.
+Changed settings run again by themselves; the status bar shows any that have not, with Run and
+Revert.</p>
 <h3>5. Judge and keep the result</h3>
 <p>Silhouette (−1 to 1) is how much closer items are to their own cluster than to the next; ARI and
 NMI (1 = the same grouping) compare the clusters with the known classes, and Tools ›
