@@ -107,3 +107,22 @@ def test_the_maps_right_click_moves_the_selection_to_the_clicked_points_cluster(
     moved = run_action(qtbot, window, actions, f"Move the 4 selected items to “{name}”")
     assert set(moved.labels[rows].tolist()) == {int(moved.labels[target])}
     assert np.count_nonzero(moved.labels == moved.labels[target]) == np.count_nonzero(first.labels == 2) + 4
+
+
+def test_a_saved_project_reopens_with_its_edits_and_can_still_undo_them(qtbot, window, tmp_path):
+    first = window.result
+    window.cluster_panel.choose([1, 2])
+    merged = run_action(qtbot, window, menu_texts(window, 0), "Merge the 2 chosen clusters")
+    assert window.isWindowModified()
+    path = tmp_path / "edited.dm6"
+    window.project.save_to(path, wait=True)
+
+    second = MainWindow(settings=None)
+    qtbot.addWidget(second)
+    with qtbot.waitSignal(second.project.opened, timeout=20_000):
+        assert second.project.open(path)
+    np.testing.assert_array_equal(second.result.labels, merged.labels)
+    assert second.settings_panel.spec.edits == merged.spec.edits
+    undone = run_action(qtbot, second, menu_texts(second, 0), "Undo the last hand edit")
+    np.testing.assert_array_equal(undone.labels, first.labels)
+    second.close()
