@@ -40,7 +40,7 @@ def fill_menu(menu: QMenu, state: ViewState, chosen: list[int], under: int | Non
     def add(text: str, edit: Callable[[], tuple]) -> None:
         menu.addAction(text, lambda: apply((*done, edit())))
 
-    if len(chosen) >= 2:
+    if len(chosen) >= 2 and min(chosen) >= 0:  # noise is no cluster to merge
         add(f"Merge the {len(chosen)} chosen clusters", lambda: edits.merge(labels, chosen))
     selected = state.selected
     if len(selected):

@@ -126,3 +126,18 @@ def test_a_saved_project_reopens_with_its_edits_and_can_still_undo_them(qtbot, w
     undone = run_action(qtbot, second, menu_texts(second, 0), "Undo the last hand edit")
     np.testing.assert_array_equal(undone.labels, first.labels)
     second.close()
+
+
+def test_noise_is_never_offered_for_a_merge(qtbot, make_result):
+    from PySide6.QtWidgets import QMenu
+
+    from gui import hand_edits
+    from gui.view_state import ViewState
+
+    state = ViewState()
+    state.reset_for(make_result(n=60, k=3, noise=6))
+    menu = QMenu()
+    hand_edits.fill_menu(menu, state, [-1, 0], None, lambda _edits: None)
+    assert [a.text() for a in menu.actions()] == []
+    hand_edits.fill_menu(menu, state, [0, 2], None, lambda _edits: None)
+    assert [a.text() for a in menu.actions()] == ["Merge the 2 chosen clusters"]
