@@ -27,9 +27,9 @@ if TYPE_CHECKING:
 
 Colour = tuple[int, int, int]
 SCHEMA = 1
+"""Version of :meth:`ViewState.to_dict`'s layout; a project file stores it beside the state."""
 SEEN_CLUSTERINGS = 20
 """How many earlier clusterings of the same items keep their names and colours for a way back."""
-"""Version of :meth:`ViewState.to_dict`'s layout; a project file stores it beside the state."""
 
 
 def _indices(values: Iterable[int], n: int) -> np.ndarray:
