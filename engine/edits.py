@@ -95,10 +95,10 @@ def describe(edits: Sequence[Edit], applied: int) -> str | None:
         )
     dropped = len(edits) - applied
     if dropped:
-        verb = "applies" if dropped == 1 else "apply"
+        apply_, it, were = ("applies", "it was", "was") if dropped == 1 else ("apply", "they were", "were")
         said.append(
-            f"{plural(dropped, 'hand edit')} no longer {verb} (the clustering it was made on changed) "
-            "and {} dropped".format("was" if dropped == 1 else "were")
+            f"{plural(dropped, 'hand edit')} no longer {apply_} (the clustering {it} made on changed) "
+            f"and {were} dropped"
         )
     text = "; ".join(said)
     return text[0].upper() + text[1:] + "."

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine import edits
+from engine.items import plural
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenu
@@ -44,7 +45,7 @@ def fill_menu(menu: QMenu, state: ViewState, chosen: list[int], under: int | Non
         add(f"Merge the {len(chosen)} chosen clusters", lambda: edits.merge(labels, chosen))
     selected = state.selected
     if len(selected):
-        count = f"{len(selected)} selected item{'s' if len(selected) != 1 else ''}"
+        count = plural(len(selected), "selected item")
         if under is not None and under >= 0 and not np.all(labels[selected] == under):
             name = state.name_of(under)
             add(f"Move the {count} to “{name}”", lambda: edits.move(labels, selected, under))

@@ -254,9 +254,9 @@ class ViewState(QObject):
         self._seen[labels_digest(self._labels)] = (dict(self._names), dict(self._colours))
         if len(self._seen) > SEEN_CLUSTERINGS:
             self._seen.pop(next(iter(self._seen)))
-        if labels_digest(labels) in self._seen:
-            names, colours = self._seen[labels_digest(labels)]
-            return dict(names), dict(colours)
+        seen = self._seen.get(labels_digest(labels))
+        if seen is not None:
+            return dict(seen[0]), dict(seen[1])
         matched = match_labels(self._labels, labels) if len(labels) == len(self._labels) else {}
         names = {new: self._names[old] for new, old in matched.items() if old in self._names}
         for old, name in self._names.items():
