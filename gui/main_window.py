@@ -174,10 +174,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel)
         self.run_button.clicked.connect(self.run_now)
         self.pending_label.linkActivated.connect(self._on_pending_link)
-        # One Esc for the window: stop a run, else clear the selection (never two ambiguous shortcuts).
-        self.escape_action = QAction(
-            "Cancel or clear selection", self, shortcut=QKeySequence(Qt.Key.Key_Escape)
-        )
+        # One Esc for the window: stop a run, else let go of the selection, then of the chosen clusters.
+        self.escape_action = QAction("Cancel or clear selection", self, shortcut=QKeySequence("Esc"))
         self.escape_action.triggered.connect(self._escape)
         self.addAction(self.escape_action)
 
@@ -322,8 +320,10 @@ class MainWindow(QMainWindow):
     def _escape(self) -> None:
         if self.worker.running or self._rerun_timer.isActive():
             self.cancel()
-        else:
+        elif len(self.view_state.selected):
             self.view_state.select([], source=self)
+        else:
+            self.view_state.set_focused((), self)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         # Enter reaches the window only when the focused widget (a spin box, the map) ignores it.

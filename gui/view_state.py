@@ -88,6 +88,8 @@ class ViewState(QObject):
     """``source``: a cluster's name or colour changed."""
     threshold_changed = Signal(object, object)
     """``(threshold or None, source)``: items scoring above it are outliers."""
+    focus_changed = Signal(object, object)
+    """``(frozenset of cluster ids, source)``: the clusters chosen in the list (empty: none)."""
     reset = Signal()
     """A new result (or none) was taken: views redraw everything from the state."""
 
@@ -101,6 +103,7 @@ class ViewState(QObject):
         self._search = ""
         self._hovered = -1
         self._hidden: frozenset[int] = frozenset()
+        self._focused: frozenset[int] = frozenset()
         self._names: dict[int, str] = {}
         self._default_names: dict[int, str] = {}
         self._colours: dict[int, Colour] = {}
@@ -132,6 +135,7 @@ class ViewState(QObject):
         if not same_labels:
             carried = self._carried(labels) if same_items else ({}, {})
             self._hidden, (self._names, self._colours) = frozenset(), carried
+            self._focused = frozenset()
         self._default_names = {} if result is None else {n.cluster: n.name for n in result.names}
         self._n, self._labels = len(labels), labels
         if not same_items:
@@ -167,6 +171,22 @@ class ViewState(QObject):
     @property
     def hidden(self) -> frozenset[int]:
         return self._hidden
+
+    @property
+    def focused(self) -> frozenset[int]:
+        """The clusters chosen in the cluster list, which the map brings forward."""
+        return self._focused
+
+    def emphasis(self) -> np.ndarray | None:
+        """Per item: whether the map draws it at full strength (the rest faded): the selection when
+        there is one, else the chosen clusters' items; None when nothing is singled out."""
+        if len(self._selected):
+            mask = np.zeros(self._n, dtype=bool)
+            mask[self._selected] = True
+            return mask
+        if self._focused:
+            return np.isin(self._labels, list(self._focused))
+        return None
 
     @property
     def labels(self) -> np.ndarray:
@@ -225,6 +245,12 @@ class ViewState(QObject):
         if hidden != self._hidden:
             self._hidden = hidden
             self.hidden_changed.emit(hidden, source)
+
+    def set_focused(self, clusters: Iterable[int], source: object = None) -> None:
+        focused = frozenset(int(c) for c in clusters)
+        if focused != self._focused:
+            self._focused = focused
+            self.focus_changed.emit(focused, source)
 
     def set_cluster_visible(self, cluster: int, visible: bool, source: object = None) -> None:
         self.set_hidden(self._hidden - {cluster} if visible else self._hidden | {cluster}, source)

@@ -124,6 +124,7 @@ class ClusterPanel(QWidget):
         state.hidden_changed.connect(self._sync_checks)
         state.threshold_changed.connect(lambda *_a: self._fill_clusters())
         state.selection_changed.connect(self._on_selection)
+        state.focus_changed.connect(self._on_focus)
 
     # ---- content ------------------------------------------------------------------------------
     def set_result(self, result: Result | None) -> None:
@@ -243,6 +244,7 @@ class ClusterPanel(QWidget):
 
     def _on_clusters_chosen(self) -> None:
         clusters = self.chosen_clusters()
+        self.state.set_focused(clusters, self)  # the map fades the other clusters
         if self.result is None or not clusters:
             return
         rows = np.flatnonzero(np.isin(self.state.labels, clusters))
@@ -264,11 +266,22 @@ class ClusterPanel(QWidget):
             was = self.clusters.blockSignals(True)
             self.clusters.clearSelection()
             self.clusters.blockSignals(was)
+            self.state.set_focused((), self)
             clusters = sorted(set(self.state.labels[indices].tolist()))
             typed = query_words(self.state.search)  # a typed query marks its own words
             self.members.set_keywords(typed or self.keywords_for(clusters))
             self.members.show_rows(np.asarray(indices), f"<b>Selection</b>: {len(indices)} items")
         elif not self.chosen_clusters():
+            self.members.show_rows(np.zeros(0, dtype=np.intp), "")
+
+    def _on_focus(self, focused: frozenset[int], source: object) -> None:
+        """Another view let go of the chosen clusters (a click on the map's empty space, Esc)."""
+        if source is self or focused == frozenset(self.chosen_clusters()):
+            return
+        self._choose(sorted(focused))
+        if focused:
+            self._on_clusters_chosen()
+        elif not len(self.state.selected):
             self.members.show_rows(np.zeros(0, dtype=np.intp), "")
 
     # ---- editing ------------------------------------------------------------------------------

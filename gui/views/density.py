@@ -26,7 +26,7 @@ Rect = tuple[tuple[float, float], tuple[float, float]]
 
 LEAST_ALPHA = 90
 DIMMED = 0.22
-"""Opacity factor of pixels holding no selected point while something is selected."""
+"""Opacity factor of what is not singled out (see :meth:`gui.view_state.ViewState.emphasis`)."""
 
 
 @dataclass
@@ -86,8 +86,8 @@ def render_density(
     ``counts`` is their ``bincount`` with the outside bin last, when already made.
 
     ``channels`` is (3, n) float64 (what ``bincount`` weighs with), each point's cluster colour;
-    ``selected`` a mask of the selected points: while it has any in view, pixels without a selected
-    point are dimmed.
+    ``selected`` a mask of the points singled out (the selection, else the chosen clusters'): while
+    it has any in view, pixels without one are dimmed.
     """
     width, height = size
     n_pixels = width * height

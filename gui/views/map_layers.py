@@ -9,7 +9,8 @@ for each view off the GUI thread, the previous image shown stretched meanwhile, 
 points are in view their markers come back, painted into an image off the GUI thread as well
 (:mod:`gui.views.marker_image`). New labels, colours, hidden clusters and selections re-render the
 same way, so at any size the GUI thread only swaps images. The KD-tree for hover is built off the
-GUI thread too.
+GUI thread too. Choosing clusters in the cluster list fades the others' points (over an image the
+selection, when there is one, decides what is faded).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
 
-from gui.views.density import Density, LatestRunner, Markers, Rect, density_or_points
+from gui.views.density import DIMMED, Density, LatestRunner, Markers, Rect, density_or_points
 from gui.views.map_tools import padded_range
 from gui.views.marker_image import covers, point_size, render_markers
 
@@ -167,6 +168,14 @@ class MapLayers:
         if self._picture is not None:  # the image dims what is not selected
             self._refresh_map()
 
+    def _show_focus(self) -> None:
+        """Fade the clusters not chosen in the list: their markers, or over an image their pixels."""
+        focused = self.state.focused
+        for cluster, item in self._cluster_items.items():
+            item.setOpacity(1.0 if not focused or cluster in focused else DIMMED)
+        if self._picture is not None:
+            self._refresh_map()
+
     def ringed(self) -> tuple[int, int]:
         """How many items carry an outlier ring and an uncertainty ring (for tests and the status bar)."""
         return len(self._outliers.data), len(self._uncertain.data)
@@ -242,10 +251,9 @@ class MapLayers:
         rect, size, pixel = self._view_geometry()
         colours = {int(c): self.state.colour_of(int(c)) for c in self._cluster_ids}
         shown = None if not self.state.hidden else self._visible()
-        selected = None
-        if len(self.state.selected):
-            selected = np.zeros(len(self._coords), dtype=bool)
-            selected[self.state.selected[self.state.selected < len(selected)]] = True
+        selected = self.state.emphasis()
+        if selected is not None and len(selected) != len(self._coords):
+            selected = None  # the state already holds another result's items
 
         def work() -> Density | Markers:
             answer = density_or_points(xy, channels, shown, selected, rect, size, self.density_above)
@@ -313,6 +321,7 @@ class MapLayers:
             self.plot.addItem(item)
             self._cluster_items[cluster] = item
         self._drawn = None
+        self._show_focus()
 
     def clear(self) -> None:
         """Remove every point (an empty collection or a new, still running analysis)."""

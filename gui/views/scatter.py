@@ -121,6 +121,7 @@ class ScatterView(MapLayers, MapActions, QWidget):
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
         self.state.selection_changed.connect(lambda *_: self._on_selection())
         self.state.hidden_changed.connect(lambda hidden, _: self._show_hidden())
+        self.state.focus_changed.connect(lambda *_: self._show_focus())
         self.state.labels_changed.connect(lambda labels, _: self._redraw(labels))
         self.state.clusters_changed.connect(lambda _: self._redraw(self._labels))
         self.state.threshold_changed.connect(lambda *_: self._show_rings())
@@ -268,6 +269,8 @@ class ScatterView(MapLayers, MapActions, QWidget):
                 self.state.select(set(self.selected) ^ {index}, source=self)
             return
         self.state.select([] if index is None else [index], source=self)
+        if index is None:  # empty space lets go of everything singled out, the chosen clusters too
+            self.state.set_focused((), self)
 
     def set_stale(self, stale: bool, text: str = STALE_TEXT) -> None:
         """Dim the map and say that it shows the previous result while a new one is being made."""
@@ -277,5 +280,8 @@ class ScatterView(MapLayers, MapActions, QWidget):
         # Esc is a key, not a shortcut: the window's own Esc (cancel, else clear) must not be ambiguous.
         if event.key() == Qt.Key.Key_Escape and len(self.state.selected):
             self.state.select([], source=self)
+            return
+        if event.key() == Qt.Key.Key_Escape and self.state.focused:
+            self.state.set_focused((), self)
             return
         super().keyPressEvent(event)

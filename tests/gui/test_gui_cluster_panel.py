@@ -306,8 +306,16 @@ def test_the_window_docks_the_panel_and_shares_its_selection(qtbot, make_result)
     window.view_state.select([4, 7], source=window.scatter)
     assert sorted(panel.members.table_model.rows.tolist()) == [4, 7]
     panel.choose([2])
+    assert window.view_state.focused == frozenset({2})  # the map brings the chosen cluster forward
     panel.members.table.selectRow(1)
     assert window.scatter.selected == [int(panel.members.table_model.rows[1])]
+    assert window.view_state.focused == frozenset({2})  # picking one of its members keeps it
+    window.view_state.select([0, 1], source=window.scatter)  # a map selection replaces the choice
+    assert panel.chosen_clusters() == [] and window.view_state.focused == frozenset()
+    panel.choose([1])
+    window.view_state.select([], source=window.scatter)
+    window.view_state.set_focused((), window.scatter)  # a click on the map's empty space
+    assert panel.chosen_clusters() == [] and len(panel.members.table_model.rows) == 0
     window.worker.shutdown(timeout_ms=2000)
 
 

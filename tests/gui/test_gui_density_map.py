@@ -242,6 +242,27 @@ def test_a_selection_over_the_image_dims_the_pixels_without_selected_points(qtbo
     assert view.ringed() == (0, 0) and len(view._highlight.data) == len(chosen) <= MARK_LIMIT
 
 
+def test_clusters_chosen_in_the_list_dim_the_image_around_them_unless_something_is_selected(qtbot, view):
+    coords, labels = blobs(20_000, seed=7)
+    view.show_points(coords, labels)
+    with qtbot.waitSignal(view.density_ready, timeout=10_000):
+        view.state.set_focused([3])
+    image = view.density_image()
+    height, width = image.counts.shape
+    plain = density_or_points(view._xy, view._channels, None, None, image.rect, (width, height), ABOVE)
+    has_focused = histogram(coords[labels == 3], image.rect, image.counts.shape) > 0
+    others = (image.counts > 0) & ~has_focused
+    alpha, before = image.rgba[..., 3], plain.rgba[..., 3]
+    assert (alpha[has_focused] == before[has_focused]).all()
+    assert (alpha[others] < before[others]).all() and others.sum() > 100
+    chosen = np.flatnonzero(labels == 2)
+    with qtbot.waitSignal(view.density_ready, timeout=10_000):
+        view.state.select(chosen)  # the selection decides what is dimmed while there is one
+    image = view.density_image()
+    has_chosen = histogram(coords[chosen], image.rect, image.counts.shape) > 0
+    assert (image.rgba[..., 3][has_chosen] == before[has_chosen]).all() and (has_chosen & others).any()
+
+
 def test_new_labels_for_the_same_points_keep_the_kd_tree_and_recolour_the_image(qtbot, view):
     coords, labels = blobs(20_000, seed=7)
     view.show_points(coords, labels)

@@ -109,9 +109,13 @@ def test_clicking_a_point_selects_it_and_clicking_empty_space_clears(qtbot, make
         )
     assert blocker.args[0].tolist() == [7, 8]
 
+    view.state.set_focused([1])  # clusters chosen in the list let go too
     with qtbot.waitSignal(view.state.selection_changed, timeout=2000) as blocker:
         qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(3, 3))
-    assert blocker.args[0].tolist() == []
+    assert blocker.args[0].tolist() == [] and view.state.focused == frozenset()
+    view.state.set_focused([2])
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert view.state.focused == frozenset()
 
 
 def test_hidden_clusters_are_not_hovered(qtbot, make_result):

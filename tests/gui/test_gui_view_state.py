@@ -254,3 +254,28 @@ def test_a_merged_cluster_keeps_a_name_given_to_a_part_and_going_back_restores_e
     state.set_labels(old)  # the merge undone: each cluster as it was, not as overlaps would guess
     assert [state.name_of(c) for c in range(3)] == ["cluster 0", "my bees", "my cats"]
     assert state.colour_of(2) == (1, 2, 3)
+
+
+def test_clusters_chosen_in_the_list_come_forward_on_the_map_until_a_new_clustering(
+    qtbot, views, tree_result, make_result
+):
+    from gui.views.density import DIMMED
+
+    state, scatter, *_ = views
+    show(state, views[1:], tree_result)
+    assert state.emphasis() is None
+    with qtbot.waitSignal(state.focus_changed, timeout=2000) as focused:
+        state.set_focused([1])
+    assert focused.args[0] == frozenset({1})
+    opacity = {c: item.opacity() for c, item in scatter._cluster_items.items()}
+    assert opacity[1] == 1.0 and all(o == pytest.approx(DIMMED) for c, o in opacity.items() if c != 1)
+    assert np.array_equal(state.emphasis(), tree_result.labels == 1)
+    state.select([0, 1])  # a selection is what stands out while there is one
+    assert np.flatnonzero(state.emphasis()).tolist() == [0, 1]
+    state.select([])
+    state.reset_for(tree_result)  # the same clustering again: the choice stays
+    assert state.focused == frozenset({1})
+    state.reset_for(make_result(n=90, k=4))  # another clustering: nothing is chosen, nothing faded
+    scatter.set_result(state.result)
+    assert state.focused == frozenset() and state.emphasis() is None
+    assert all(item.opacity() == 1.0 for item in scatter._cluster_items.values())

@@ -170,8 +170,12 @@ def test_selection_count_in_the_status_bar_and_esc_clears_when_idle(qtbot, windo
         window.open_paths([tmp_path / "in"])
     window.view_state.select(range(12))
     assert window.selection_label.text() == "12 selected"
-    qtbot.keyClick(window.scatter.plot, Qt.Key.Key_Escape)
+    window.cluster_panel.choose([0])
+    qtbot.keyClick(window.scatter.plot, Qt.Key.Key_Escape)  # the selection goes first
     assert window.view_state.selected.tolist() == [] and window.selection_label.text() == ""
+    assert window.view_state.focused == frozenset({0})
+    window._escape()  # then the cluster chosen in the list (the map's own Esc is tested with the map)
+    assert window.view_state.focused == frozenset() and window.cluster_panel.chosen_clusters() == []
     window.scatter.tools.query.setText("x")  # Enter in a map text box belongs to the box, not to Run
     calls = len(window.engine.calls)
     qtbot.keyClick(window.scatter.tools.search, Qt.Key.Key_Return)
