@@ -26,13 +26,18 @@ if TYPE_CHECKING:
 
 
 class AnalysisDocks(QObject):
-    """Creates the docks on ``window``; their views share ``state``; k and eps edits go to the settings."""
+    """Creates the docks on ``window``; their views share ``state``; k and eps edits go to the settings;
+    ``problems`` is the window's Problems dock, which they share the bottom with."""
 
-    def __init__(self, window: QMainWindow, state: ViewState, settings: SettingsPanel) -> None:
+    def __init__(
+        self, window: QMainWindow, state: ViewState, settings: SettingsPanel, problems: QDockWidget
+    ) -> None:
         super().__init__(window)
-        self.window, self.settings = window, settings
+        self.window, self.settings, self.problems_dock = window, settings, problems
         self.result: Result | None = None
         self._given_room: set[QDockWidget] = set()
+        self._explains: QDockWidget | None = None
+        """The dock raised for the last result (raised again only when another one suits a result)."""
         self.dendrogram = DendrogramView(state)
         self.anomaly = AnomalyView(state)
         self.silhouette = SilhouetteView(state)
@@ -66,10 +71,19 @@ class AnalysisDocks(QObject):
         if result is None:
             return
         self.k_distance_dock.setVisible(result.spec.algorithm == "dbscan")
+        dock = self._explaining(result)
+        if dock is not None and dock is not self._explains:  # a tab the user picked since stays up
+            self._raise(dock)
+        self._explains = dock
+
+    def _explaining(self, result: Result) -> QDockWidget | None:
+        """The dock that explains ``result``: its tree, else its outlier scores, else the problems
+        its input had, else its silhouettes."""
         if result.clustering.tree is not None:
-            self._raise(self.dendrogram_dock)
-        elif result.anomaly is not None:
-            self._raise(self.anomaly_dock)
+            return self.dendrogram_dock
+        if result.anomaly is not None:
+            return self.anomaly_dock
+        return self.problems_dock if result.problems else self.silhouette_dock
 
     def _raise(self, dock: QDockWidget) -> None:
         """Raise ``dock`` and, the first time it shows a plot, give it room (:func:`room_for`): the
@@ -77,6 +91,8 @@ class AnalysisDocks(QObject):
         to a strip. A size the user chooses afterwards stays."""
         dock.raise_()
         room = room_for(self.window)
+        if dock is self.problems_dock:
+            return  # a list, not a plot: the height it opened with does
         if dock not in self._given_room and dock.height() < room:
             self.window.resizeDocks([dock], [room], Qt.Orientation.Vertical)
         self._given_room.add(dock)

@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         self.clusters_dock = self._dock("Clusters", self.cluster_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.k_curve_dock = self._dock("Choosing k", self.k_curve, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.analysis = AnalysisDocks(self, self.view_state, self.settings_panel)
+        self.analysis = AnalysisDocks(self, self.view_state, self.settings_panel, self.problems_dock)
         # One right column of tabs, the cluster panel first: it needs the height for its members.
         # The DBSCAN radius is that method's "Choosing k"; both show only for results that have them.
         side = (self.summary_dock, self.k_curve_dock, self.analysis.k_distance_dock)

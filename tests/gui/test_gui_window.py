@@ -218,3 +218,34 @@ def test_open_files_offers_every_kind_it_reads_and_opens_the_chosen(window, tmp_
     )
     assert any(f.startswith("Tables and time series (") and "*.xlsx" in f for f in filters)
     assert window.settings_panel.spec.paths == (str(tmp_path / "in" / "book.xlsx"),)
+
+
+def test_the_bottom_docks_show_what_explains_a_result_and_then_keep_the_users_tab(qtbot, make_result):
+    # A clean K-Means run left an empty Problems list in front of its silhouettes.
+    from PySide6.QtWidgets import QApplication
+
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    window.resize(1400, 880)
+    window.show()
+    qtbot.waitExposed(window)
+    docks = window.analysis
+
+    def front() -> str:
+        shown = [d for d in (window.problems_dock, docks.silhouette_dock, docks.dendrogram_dock)
+                 if not d.visibleRegion().isEmpty()]  # fmt: skip
+        return ",".join(d.objectName() for d in shown)
+
+    window.show_result(make_result(n=120, k=3), "done", at_once=True)
+    qtbot.waitUntil(lambda: front() == "SilhouetteDock")
+    window.problems_dock.raise_()  # the user looks at the problems and asks for another k
+    window.show_result(make_result(n=120, k=4), "done", at_once=True)
+    QApplication.processEvents()
+    assert front() == "ProblemsDock"
+    docks.silhouette_dock.raise_()
+    troubled = make_result(n=120, k=3)  # a run whose input had problems shows them
+    troubled.embed_problems = [Problem(Path("bad.png"), "embed", "not a picture")]
+    window.show_result(troubled, "done", at_once=True)
+    QApplication.processEvents()
+    assert front() == "ProblemsDock"
+    window.worker.shutdown(timeout_ms=2000)
