@@ -67,13 +67,18 @@ class ItemDock(QObject):
         return self._view
 
     def set_result(self, result: Result | None) -> None:
-        """A new result: the dock appears for audio and time series, and shows nothing selected yet."""
+        """A new result: the dock appears for audio and time series, and shows nothing selected yet.
+
+        It comes to the front with room for its plots when it appears; while it stays (another k,
+        another method), the tab and the height the user chose stay too.
+        """
         self.result = result
         shown = result is not None and result.modality in SHOWN_MODALITIES
         if shown or self._view is not None:
             self.view.clear()
+        appears = shown and self.dock.isHidden()
         self.dock.setVisible(shown)
-        if shown:
+        if appears:
             self.dock.raise_()
             self.window.resizeDocks([self.dock], [room_for(self.window)], Qt.Orientation.Vertical)
 

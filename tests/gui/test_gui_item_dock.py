@@ -65,3 +65,27 @@ def test_tables_get_no_item_dock(window: MainWindow, make_result) -> None:
     window.view_state.select([1])
     assert not window.item.dock.isVisibleTo(window)
     assert window.item._view is None  # not even built
+
+
+def test_the_dock_comes_forward_when_it_appears_then_keeps_the_users_tab_and_height(
+    qtbot, window: MainWindow, make_result
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(1400, 880)
+    items = [Item(i, Path("/data/s.csv"), "timeseries", row=i) for i in range(40)]
+    series = {i: np.sin(np.linspace(0, 1 + i % 2, 30)) for i in range(40)}
+    dock, silhouettes = window.item.dock, window.analysis.silhouette_dock
+    window._show_result(with_items(make_result(n=40, k=2), "timeseries", items, series))
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())
+    silhouettes.raise_()  # the user reads the silhouettes, makes the docks small, and tries k = 3
+    window.resizeDocks([silhouettes], [120], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: silhouettes.height() < 140)
+    window._show_result(with_items(make_result(n=40, k=3), "timeseries", items, series))
+    QApplication.processEvents()
+    assert dock.visibleRegion().isEmpty() and not silhouettes.visibleRegion().isEmpty()
+    assert silhouettes.height() < 140
+    window._show_result(make_result(n=40, k=2))  # a table: no Item dock ...
+    window._show_result(with_items(make_result(n=40, k=2), "timeseries", items, series))
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())  # ... and back it comes forward
