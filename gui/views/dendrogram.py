@@ -6,6 +6,11 @@ are drawn at once: those whose leaves are in view, highest first; subtrees below
 collapsed, as triangles over their leaves. Zooming in re-truncates, so the detail grows where the
 user looks. Clicking a branch selects its items (in the shared view state); dragging the line
 puts the cut's labels into the view state, so the map recolours live.
+
+Colours come from the view state, as on the map: a subtree below the cut takes the colour of the
+cluster all its items are in (a colour the user picked too), so after a hand edit merged two
+clusters their branches share one colour; a subtree whose items hand edits put in different
+clusters is drawn in light grey, the merges above the cut in dark grey.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from gui.view_state import ViewState
-from gui.views.palette import PALETTE
 from gui.views.widgets import plain_plot
 
 if TYPE_CHECKING:
@@ -37,7 +41,10 @@ MIN_LABEL_WIDTH_PX = 40
 """A collapsed subtree is labelled only when its triangle is at least this wide on screen."""
 NO_TREE = "Choose a hierarchical method (agglomerative or divisive) to see its tree."
 _ABOVE = (110, 110, 110)
+_MIXED = (185, 185, 185)
 _CUT = (214, 39, 40)
+ABOVE_CUT, MIXED = -3, -2
+"""Cluster stand-ins of the nodes above the cut and of subtrees whose items are in several clusters."""
 
 
 class DendrogramView(QWidget):
@@ -70,10 +77,7 @@ class DendrogramView(QWidget):
         layout.addWidget(self.stack, 1)
 
         self._colour_items: list[pg.PlotDataItem] = []
-        for colour in [*PALETTE, _ABOVE]:
-            item = pg.PlotDataItem(pen=pg.mkPen(colour, width=1.5), connect="pairs", antialias=False)
-            self.plot.addItem(item)
-            self._colour_items.append(item)
+        """One line item per colour drawn (made as more colours are needed, emptied when unused)."""
         self._selected_links = pg.PlotDataItem(pen=pg.mkPen(0, 0, 0, width=3), connect="pairs")
         self._selected_links.setZValue(5)
         self.plot.addItem(self._selected_links)
@@ -84,7 +88,6 @@ class DendrogramView(QWidget):
         )
         self._highlight.setZValue(10)
         self.plot.addItem(self._highlight)
-        self._brushes = [pg.mkBrush(*c) for c in PALETTE] + [pg.mkBrush(*_ABOVE)]
         self._count_labels: list[pg.TextItem] = []
         self.line = pg.InfiniteLine(
             angle=0, movable=True, pen=pg.mkPen(_CUT, width=2), hoverPen=pg.mkPen(_CUT, width=4)
@@ -96,6 +99,7 @@ class DendrogramView(QWidget):
         self._tree: Tree | None = None
         self._k = 0
         self._leaf_labels = np.zeros(0, dtype=np.intp)
+        self._node_cluster = np.zeros(0, dtype=np.intp)
         self._x = np.zeros(0)
         self._frontier = np.zeros(0, dtype=np.intp)
         self._segments = np.zeros((0, 4))
@@ -116,6 +120,8 @@ class DendrogramView(QWidget):
         self.view_box.sigXRangeChanged.connect(lambda *_: self._redraw_timer.start())
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self.state.selection_changed.connect(self._on_selection)
+        self.state.labels_changed.connect(lambda *_: self._follow_labels())
+        self.state.clusters_changed.connect(lambda _source: self._recolour())
         self.set_tree(None)
 
     # ---- data -------------------------------------------------------------------------------
@@ -146,6 +152,7 @@ class DendrogramView(QWidget):
         top = tree.height_for_k(1)
         self._k = min(max(int(k or 1), 1), m)
         self._leaf_labels = tree.leaf_labels(self._k)
+        self._follow_labels(redraw=False)
         self.line.blockSignals(True)
         self.line.setBounds((0, top * 1.5))
         self.line.setValue(tree.height_for_k(self._k))
@@ -200,13 +207,33 @@ class DendrogramView(QWidget):
             return
         self._k = k
         self._leaf_labels = tree.leaf_labels(k)
-        self._recolour()
         self._update_info()
         if emit:
             labels = self._leaf_labels[tree.leaf_of_item]
             if len(labels) == len(self.state.labels):
                 self.state.set_labels(labels, source=self)
             self.cut_changed.emit(labels, k)
+        self._follow_labels()
+
+    def _follow_labels(self, redraw: bool = True) -> None:
+        """Find the cluster of every node from the labels shown (the view state's, else the cut's):
+        the one all its items are in, else :data:`MIXED`."""
+        tree = self._tree
+        if tree is None:
+            return
+        labels = self.state.labels
+        if len(labels) != tree.n_items:  # not the state's items (a tree shown on its own)
+            labels = self._leaf_labels[tree.leaf_of_item]
+        m = tree.n_leaves
+        low, high = np.full(m, np.iinfo(np.intp).max), np.full(m, np.iinfo(np.intp).min)
+        np.minimum.at(low, tree.leaf_of_item, labels)
+        np.maximum.at(high, tree.leaf_of_item, labels)
+        in_order = np.where(low == high, low, MIXED)[tree.leaf_order]  # leaves as drawn
+        changes = np.concatenate([[0], np.cumsum(in_order[1:] != in_order[:-1])])
+        first, last = tree.leaf_start, tree.leaf_start + tree.leaf_count - 1
+        self._node_cluster = np.where(changes[first] == changes[last], in_order[first], MIXED)
+        if redraw:
+            self._recolour()
 
     def _update_info(self) -> None:
         tree = self._tree
@@ -289,29 +316,43 @@ class DendrogramView(QWidget):
         self._draw_counts(collapsed)
         self._recolour()
 
-    def _colour_of(self, nodes: np.ndarray) -> np.ndarray:
-        """Palette index of each node's cluster, or the 'above the cut' index for merges above it."""
-        tree = self._tree
-        m = tree.n_leaves
-        cluster = self._leaf_labels[tree.leaf_order[tree.leaf_start[nodes]]]
-        colour = cluster % len(PALETTE)
-        colour[nodes >= 2 * m - self._k] = len(PALETTE)
-        return colour
+    def _colours(self, nodes: np.ndarray) -> tuple[list[tuple[int, int, int]], np.ndarray]:
+        """The distinct colours of ``nodes`` and each node's index into them (see the module)."""
+        m = self._tree.n_leaves
+        cluster = np.where(nodes >= 2 * m - self._k, ABOVE_CUT, self._node_cluster[nodes])
+        ids, index = np.unique(cluster, return_inverse=True)
+        special = {ABOVE_CUT: _ABOVE, MIXED: _MIXED}
+        return [special.get(int(c)) or self.state.colour_of(int(c)) for c in ids], index
 
     def _recolour(self) -> None:
         tree = self._tree
-        if tree is None or tree.n_leaves < 2:
+        if tree is None or tree.n_leaves < 2 or len(self._node_cluster) != 2 * tree.n_leaves - 1:
             return
-        colour = self._colour_of(self._segment_owner)
-        for index, item in enumerate(self._colour_items):
-            seg = self._segments[colour == index]
+        colours, index = self._colours(self._segment_owner)
+        while len(self._colour_items) < len(colours):
+            item = pg.PlotDataItem(connect="pairs", antialias=False)
+            self.plot.addItem(item)
+            self._colour_items.append(item)
+        for i, item in enumerate(self._colour_items):
+            seg = self._segments[index == i] if i < len(colours) else np.zeros((0, 4))
+            if i < len(colours):
+                item.setPen(pg.mkPen(colours[i], width=1.5))
             item.setData(x=seg[:, [0, 2]].ravel(), y=seg[:, [1, 3]].ravel(), connect="pairs")
         frontier = self._frontier
-        leaf_colour = self._colour_of(frontier)
+        colours, index = self._colours(frontier)
+        brushes = [pg.mkBrush(*c) for c in colours]
         self._leaves.setData(
-            x=self._x[frontier], y=np.zeros(len(frontier)), brush=[self._brushes[c] for c in leaf_colour]
+            x=self._x[frontier], y=np.zeros(len(frontier)), brush=[brushes[i] for i in index]
         )
         self._draw_selection()
+
+    def drawn_colours(self) -> dict[tuple[int, int, int], int]:
+        """Line segments drawn per colour (for tests)."""
+        return {
+            item.opts["pen"].color().getRgb()[:3]: len(item.xData) // 2
+            for item in self._colour_items
+            if item.xData is not None and len(item.xData)
+        }
 
     def _draw_counts(self, collapsed: np.ndarray) -> None:
         tree = self._tree

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QApplication
 from engine.cluster import Clustering
 from engine.cluster.agglomerative import agglomerative_tree
 from engine.cluster.hierarchical import Tree
+from gui.views.dendrogram import _ABOVE as ABOVE
+from gui.views.dendrogram import _MIXED as MIXED
 from gui.views.dendrogram import MAX_VISIBLE_MERGES, NO_TREE, DendrogramView
 
 
@@ -81,9 +83,9 @@ def test_shows_the_tree_cut_where_the_labels_are(view, blobs_result):
     assert view.visible_leaves == 90  # small trees are drawn whole
     assert "k = 3" in view.info.text() and "ward" in view.info.text()
     # Links below the cut are drawn in the cluster colours, the merges above it in grey.
-    coloured = [len(item.xData) for item in view._colour_items[:3] if item.xData is not None]
-    assert len(coloured) == 3 and all(coloured)
-    assert len(view._colour_items[-1].xData) == 2 * 3 * 2  # the top two merges: 3 segments each
+    drawn = view.drawn_colours()
+    assert set(drawn) == {view.state.colour_of(c) for c in range(3)} | {ABOVE}
+    assert drawn[ABOVE] == 2 * 3  # the top two merges: 3 segments each
 
 
 def test_dragging_the_line_recuts(qtbot, view, blobs_result):
@@ -207,3 +209,31 @@ def test_zooming_in_shows_more_detail(qtbot, view):
     view.view_box.setXRange(0, 60, padding=0)  # the redraw follows on a timer
     qtbot.waitUntil(lambda: bool(np.all(in_view() < tree.n_leaves)), timeout=2000)
     assert len(in_view()) == 60  # every leaf in view is drawn one by one
+
+
+def test_colours_follow_the_view_state_a_picked_colour_and_hand_edits(view, blobs_result):
+    from engine.edits import apply, merge, move
+
+    view.set_result(blobs_result)
+    state, labels = view.state, blobs_result.labels
+    state.set_colour(1, (10, 20, 30))  # a colour picked in the legend reaches the tree too
+    drawn = view.drawn_colours()
+    assert (10, 20, 30) in drawn and cluster_colour_gone(drawn, view, 1)
+    merged, _ = apply(labels, [merge(labels, [0, 1])])  # merged by hand: one colour for both branches
+    view.set_result(dataclasses.replace(blobs_result, hand_labels=merged))
+    drawn = view.drawn_colours()
+    assert len(set(drawn) - {ABOVE}) == 2 and MIXED not in drawn
+    stray = int(np.flatnonzero(labels == 2)[0])  # one item moved by hand out of its branch
+    moved, _ = apply(labels, [move(labels, [stray], 0)])
+    view.set_result(dataclasses.replace(blobs_result, hand_labels=moved))
+    drawn = view.drawn_colours()
+    assert MIXED in drawn and len(set(drawn) - {ABOVE, MIXED}) == 3
+    leaf = blobs_result.clustering.tree.leaf_of_item[stray]
+    position = int(np.flatnonzero(view._frontier == leaf)[0])
+    assert view._leaves.data["brush"][position].color().getRgb()[:3] == state.colour_of(int(moved[stray]))
+
+
+def cluster_colour_gone(drawn, view, cluster: int) -> bool:
+    from gui.views.palette import cluster_color
+
+    return cluster_color(cluster) not in drawn
