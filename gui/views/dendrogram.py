@@ -239,9 +239,13 @@ class DendrogramView(QWidget):
         tree = self._tree
         if tree is None:
             return
+        shown = self.state.labels
+        edited = ""
+        if self.state.result is not None and self.state.result.hand_labels is not None and len(shown):
+            edited = f" ({len(set(shown[shown >= 0].tolist()))} after hand edits)"
         text = (
             f"<b>{tree.method}</b> &nbsp;·&nbsp; {tree.n_items:,} items &nbsp;·&nbsp; "
-            f"<b>k = {self._k}</b> &nbsp;<span style='color:#777'>(drag the red line to change k; "
+            f"<b>k = {self._k}</b>{edited} &nbsp;<span style='color:#777'>(drag the red line to change k; "
             f"click a branch to select its items)</span>"
         )
         if tree.note:

@@ -223,6 +223,7 @@ def test_colours_follow_the_view_state_a_picked_colour_and_hand_edits(view, blob
     view.set_result(dataclasses.replace(blobs_result, hand_labels=merged))
     drawn = view.drawn_colours()
     assert len(set(drawn) - {ABOVE}) == 2 and MIXED not in drawn
+    assert "k = 3</b> (2 after hand edits)" in view.info.text()
     stray = int(np.flatnonzero(labels == 2)[0])  # one item moved by hand out of its branch
     moved, _ = apply(labels, [move(labels, [stray], 0)])
     view.set_result(dataclasses.replace(blobs_result, hand_labels=moved))
