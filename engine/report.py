@@ -25,6 +25,7 @@ from engine.anomaly import score_text
 from engine.atomic import atomic_write
 from engine.export import escape_text, map_png
 from engine.items import plural
+from engine.members import column_deviation, distinctive_columns
 from engine.metrics import COUNTS, SCORES
 
 if TYPE_CHECKING:
@@ -288,11 +289,9 @@ def _mean_row(result: Result, members: np.ndarray) -> str:
     if table is None or not names or len(table) != len(result.analysed.items):
         return ""
     values = np.asarray(table, dtype=np.float64)
-    overall, spread = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
-    mean = np.nanmean(values[members], axis=0)
-    z = np.where(spread > 0, (mean - overall) / np.where(spread > 0, spread, 1), 0.0)
-    order = np.argsort(-np.abs(z), kind="stable")[:12]
-    rows = [[names[j], float(mean[j]), float(overall[j]), float(z[j])] for j in order]
+    overall, mean = np.nanmean(values, axis=0), np.nanmean(values[members], axis=0)
+    order, z = distinctive_columns(column_deviation(values), members)
+    rows = [[names[j], float(mean[j]), float(overall[j]), float(z[j])] for j in order[:12]]
     return _table(["feature", "cluster mean", "overall mean", "difference (sd)"], rows)
 
 

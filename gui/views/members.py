@@ -38,7 +38,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.members import ORDERS, column_deviation, outlier_order, series_mean_band, typicality_order
+from engine.members import (
+    ORDERS,
+    column_deviation,
+    distinctive_columns,
+    outlier_order,
+    series_mean_band,
+    typicality_order,
+)
 from engine.thumbnails import PICTURE_MAKERS, ThumbnailCache, cached_picture, document_snippet
 from gui.thumbnails import Failed, PreviewLoader, to_qimage
 from gui.views.member_delegate import PREVIEW_ROLE, ROW_ROLE, MemberDelegate, plot_path
@@ -103,7 +110,8 @@ class MemberModel(QAbstractListModel):
 
 
 class TableMemberModel(QAbstractTableModel):
-    """Members' table values; each cell's background says how far it is from its column's mean."""
+    """Members' table values; each cell's background says how far it is from its column's mean; the
+    columns most distinctive of the shown rows come first (:func:`engine.members.distinctive_columns`)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -112,6 +120,10 @@ class TableMemberModel(QAbstractTableModel):
         self.names: list[str] = []
         self._table: np.ndarray | None = None
         self._deviation: np.ndarray | None = None
+        self.order = np.zeros(0, dtype=np.intp)
+        """Column shown at each position."""
+        self.shift = np.zeros(0)
+        """Per column: the shown rows' mean distance from the column's mean, in standard deviations."""
 
     def set_result(self, result: Result | None) -> None:
         """Column statistics come from every analysed row, computed once per result when first shown."""
@@ -130,6 +142,10 @@ class TableMemberModel(QAbstractTableModel):
     def set_rows(self, result: Result | None, rows: np.ndarray) -> None:
         self.beginResetModel()
         self.result, self.rows = result, np.asarray(rows, dtype=np.intp)
+        if self._table is None:
+            self.order, self.shift = np.arange(len(self.names)), np.zeros(len(self.names))
+        else:
+            self.order, self.shift = distinctive_columns(self.deviation, self.rows)
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802
@@ -141,27 +157,31 @@ class TableMemberModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.ToolTipRole and section < len(self.order):
+            z = float(self.shift[self.order[section]])
+            side = "above" if z >= 0 else "below"
+            return f"These rows average {abs(z):.1f} standard deviations {side} the column's mean"
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        if orientation == Qt.Orientation.Horizontal:
-            return self.names[section] if section < len(self.names) else None
+        if horizontal:
+            return self.names[self.order[section]] if section < len(self.order) else None
         return self.result.analysed.items[int(self.rows[section])].display_name
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self.result is None:
             return None
-        row = int(self.rows[index.row()])
+        row, column = int(self.rows[index.row()]), int(self.order[index.column()])
         if role == ROW_ROLE:
             return row
         if role == Qt.ItemDataRole.DisplayRole:
-            value = float(self.result.analysed.table_features[row, index.column()])
-            return cell_text(value)
+            return cell_text(float(self.result.analysed.table_features[row, column]))
         if role == Qt.ItemDataRole.BackgroundRole:
-            return deviation_colour(float(self.deviation[row, index.column()]))
+            return deviation_colour(float(self.deviation[row, column]))
         if role == Qt.ItemDataRole.ForegroundRole:
             return INK  # the tints are light: the palette's text, white in a dark theme, vanished on them
         if role == Qt.ItemDataRole.ToolTipRole:
-            z = float(self.deviation[row, index.column()])
+            z = float(self.deviation[row, column])
             return f"{abs(z):.1f} standard deviations {'above' if z >= 0 else 'below'} the column's mean"
         return None
 

@@ -13,6 +13,7 @@ from engine.embed import ItemError
 from engine.members import (
     cluster_summaries,
     column_deviation,
+    distinctive_columns,
     outlier_order,
     series_mean_band,
     typicality_order,
@@ -117,6 +118,15 @@ def test_series_band_and_column_deviation():
     table = np.array([[1.0, 5.0], [3.0, 5.0], [2.0, np.nan]])
     z = column_deviation(table)
     assert z[1, 0] > 0 > z[0, 0] and z[2, 0] == 0 and np.all(z[:, 1] == 0)
+
+
+def test_distinctive_columns_put_the_largest_shift_of_the_rows_first_either_way():
+    table = np.array([[0, 10, 5], [0, 10, 5], [1, 10, 5], [1, 0, 5], [1, 0, 6]], dtype=float)
+    order, shift = distinctive_columns(column_deviation(table), np.array([3, 4]))
+    assert order.tolist() == [1, 0, 2]  # below the mean counts as much as above it
+    assert shift[1] < -1.2 and 0.8 < shift[0] < 0.82 and 0.7 < shift[2] < 0.8
+    order, shift = distinctive_columns(column_deviation(table), np.array([], dtype=int))
+    assert order.tolist() == [0, 1, 2] and not shift.any()  # nothing shown: the file's order
 
 
 def test_the_cache_stays_under_its_limit_dropping_the_least_recently_shown_first(tmp_path, monkeypatch):

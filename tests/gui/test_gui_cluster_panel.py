@@ -21,6 +21,7 @@ from gui.thumbnails import Failed
 from gui.view_state import ViewState
 from gui.views.cluster_panel import ClusterPanel
 from gui.views.member_delegate import ROW_ROLE, play_button_rect, text_card
+from gui.views.members import cell_text
 
 COLOURS = [(230, 20, 20), (20, 200, 20), (20, 20, 230)]
 
@@ -210,6 +211,33 @@ def test_table_cells_are_red_above_and_blue_below_the_mean(panel, make_result):
     assert flat.getRgb()[:3] == (255, 255, 255) and model.index(position[0], 0).data() == "9"
 
 
+def test_the_columns_that_set_the_shown_rows_apart_come_first(panel, make_result):
+    # The customers demo named a cluster "high age, low visits_per_month", but its members table
+    # showed the columns in file order, visits_per_month third and behind a scroll bar.
+    state, widget = panel
+    labels = make_result(n=30, k=3).labels
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(30, 3))
+    table[labels == 0, 2] += 6.0  # cluster 0: far above in "visits", a little below in "income"
+    table[labels == 0, 1] -= 1.5
+    table[labels == 1, 0] += 5.0  # cluster 1: "age"
+    result = table_result(make_result, table)
+    result = dataclasses.replace(
+        result, analysed=dataclasses.replace(result.analysed, feature_names=["age", "income", "visits"])
+    )
+    show(state, result)
+    model = widget.members.table_model
+    widget.choose([0])
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(3)]
+    assert headers == ["visits", "income", "age"]
+    first = int(model.rows[0])
+    assert model.index(0, 0).data() == cell_text(table[first, 2])  # the cells move with their column
+    tip = model.headerData(1, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("These rows average") and "below the column's mean" in tip
+    widget.choose([1])
+    assert model.headerData(0, Qt.Orientation.Horizontal) == "age"
+
+
 def test_series_draw_mini_plots_under_their_cluster_band(panel, make_result):
     state, widget = panel
     result = make_result(n=30, k=3)
@@ -337,7 +365,6 @@ def click(view, at: QPointF, *kinds: QEvent.Type) -> None:
 
 
 def test_table_cells_read_without_exponents_between_a_thousandth_and_a_million():
-    from gui.views.members import cell_text
 
     incomes = [cell_text(v) for v in (14900.0, 9600.0, 20000.0, 123456.7)]
     assert incomes == ["14,900", "9,600", "20,000", "123,457"]  # not "1.49e+04" beside "9600"
