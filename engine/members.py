@@ -134,3 +134,16 @@ def distinctive_columns(deviation: np.ndarray, rows: np.ndarray) -> tuple[np.nda
     rows = np.asarray(rows, dtype=np.intp)
     shift = deviation[rows].mean(axis=0) if len(rows) else np.zeros(deviation.shape[1])
     return np.argsort(-np.abs(shift), kind="stable"), shift
+
+
+def cell_text(value: float) -> str:
+    """A table cell to four significant digits, without an exponent between 0.001 and a million
+    ("14,900" and "9.3" in one income column read better than "1.49e+04" beside "9600")."""
+    if np.isnan(value):
+        return ""
+    size = abs(value)
+    if size == 0 or not 1e-3 <= size < 1e6:
+        return f"{value:.4g}"
+    decimals = max(0, 3 - int(np.floor(np.log10(size))))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

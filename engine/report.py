@@ -25,7 +25,7 @@ from engine.anomaly import score_text
 from engine.atomic import atomic_write
 from engine.export import escape_text, map_png
 from engine.items import plural
-from engine.members import column_deviation, distinctive_columns
+from engine.members import cell_text, column_deviation, distinctive_columns
 from engine.metrics import COUNTS, SCORES
 
 if TYPE_CHECKING:
@@ -156,7 +156,8 @@ def _table(header: list[str] | None, rows: list[list[Any]]) -> str:
     body = "".join(
         "<tr>"
         + "".join(
-            f"<td class='num'>{v:.4g}</td>" if isinstance(v, float) else f"<td>{text(v)}</td>" for v in row
+            f"<td class='num'>{cell_text(v)}</td>" if isinstance(v, float) else f"<td>{text(v)}</td>"
+            for v in row
         )
         + "</tr>"
         for row in rows

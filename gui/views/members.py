@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from engine.members import (
     ORDERS,
+    cell_text,
     column_deviation,
     distinctive_columns,
     outlier_order,
@@ -184,19 +185,6 @@ class TableMemberModel(QAbstractTableModel):
             z = float(self.deviation[row, column])
             return f"{abs(z):.1f} standard deviations {'above' if z >= 0 else 'below'} the column's mean"
         return None
-
-
-def cell_text(value: float) -> str:
-    """A table cell to four significant digits, without an exponent between 0.001 and a million
-    ("14,900" and "9.3" in one income column read better than "1.49e+04" beside "9600")."""
-    if np.isnan(value):
-        return ""
-    size = abs(value)
-    if size == 0 or not 1e-3 <= size < 1e6:
-        return f"{value:.4g}"
-    decimals = max(0, 3 - int(np.floor(np.log10(size))))
-    text = f"{value:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 INK = QColor(20, 20, 20)

@@ -15,13 +15,13 @@ from PySide6.QtWidgets import QApplication
 
 from engine.anomaly import Anomalies
 from engine.items import Collection, Item
+from engine.members import cell_text
 from engine.naming import ClusterName
 from engine.thumbnails import ThumbnailCache
 from gui.thumbnails import Failed
 from gui.view_state import ViewState
 from gui.views.cluster_panel import ClusterPanel
 from gui.views.member_delegate import ROW_ROLE, play_button_rect, text_card
-from gui.views.members import cell_text
 
 COLOURS = [(230, 20, 20), (20, 200, 20), (20, 20, 230)]
 

@@ -38,3 +38,4 @@ def test_the_report_renders_in_qt_with_its_map_curves_and_mean_rows(qapp, tmp_pa
     text = document.toPlainText()
     default = {n.cluster: n.name for n in result.names}[2]  # engine.naming's, e.g. "high income, ..."
     assert "retirees" in text and default in text and "Keywords:" in text and "cluster mean" in text
+    assert "e+0" not in text  # incomes read "32,050" as in the cluster panel, not "3.205e+04"
