@@ -123,9 +123,12 @@ class MapActions:
 
     # ---- the view ------------------------------------------------------------------------------
     def zoom_to_selection(self) -> None:
-        """Fit the view to the visible selected points (a small margin around them)."""
-        chosen = self.state.selected
-        chosen = chosen[self._visible()[chosen]] if len(chosen) else chosen
+        """Fit the view to the visible selected points, else to the clusters chosen in the list (a
+        small margin around them)."""
+        singled = self.state.emphasis()
+        if singled is None or len(singled) != len(self._coords):
+            return
+        chosen = np.flatnonzero(singled & self._visible())
         if not len(chosen):
             return
         x_range, y_range = padded_range(self._coords[chosen], self._coords)

@@ -210,7 +210,9 @@ class MapToolBar(QWidget):
         self.mode_actions["pan"].setChecked(True)
         row.addSpacing(8)
         self.zoom_action = QAction(
-            "Zoom to selection", self, toolTip="Fit the view to the selected points (Z)."
+            "Zoom to selection",
+            self,
+            toolTip="Fit the view to the selected points, else to the clusters chosen in the list (Z)",
         )
         self.zoom_action.triggered.connect(self.zoom_requested)
         self.reset_action = QAction("Reset view", self, toolTip="Show every point again (Home)")

@@ -123,6 +123,12 @@ def test_shift_drag_selects_a_rectangle_and_zoom_fits_it(qtbot, shown, make_resu
     view.tools.reset_action.trigger()
     rect = view.view_box.viewRect()
     assert rect.left() <= c[:, 0].min() and rect.right() >= c[:, 0].max()
+    view.state.select([])  # nothing selected: Z fits the clusters chosen in the list
+    view.state.set_focused([2])
+    view.zoom_to_selection()
+    rect, members = view.view_box.viewRect(), c[result.labels == 2]
+    assert rect.left() <= members[:, 0].min() and rect.right() >= members[:, 0].max()
+    assert rect.bottom() >= members[:, 1].max() and rect.width() < np.ptp(c[:, 0])
 
 
 def test_a_plain_drag_still_pans(qtbot, shown, make_result):
