@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QIcon, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -201,7 +201,9 @@ class ClusterPanel(QWidget):
         name = QTableWidgetItem(self.state.name_of(cluster))
         swatch = QPixmap(12, 12)
         swatch.fill(QColor(*self.state.colour_of(cluster)))
-        name.setIcon(swatch)
+        icon = QIcon(swatch)
+        icon.addPixmap(swatch, QIcon.Mode.Selected)  # the style would tint it with the highlight
+        name.setIcon(icon)
         name.setData(_CLUSTER_ROLE, cluster)
         name.setFlags(name.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
         visible = cluster not in self.state.hidden

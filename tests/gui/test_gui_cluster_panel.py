@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPalette
+from PySide6.QtGui import QColor, QIcon, QImage, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import QApplication
 
 from engine.anomaly import Anomalies
@@ -112,6 +112,8 @@ def test_renaming_and_hiding_go_through_the_view_state(qtbot, panel, make_result
     assert state.name_of(1) == "cluster 1" == widget.clusters.item(1, 0).text()
 
     widget.choose([1])
+    swatch = widget.clusters.item(1, 0).icon().pixmap(12, 12, QIcon.Mode.Selected).toImage()
+    assert swatch.pixelColor(6, 6).getRgb()[:3] == state.colour_of(1)  # the chosen row keeps its colour
     state.set_labels(np.arange(30) % 2, source="dendrogram")  # a moved cut: two clusters now
     assert widget.clusters.rowCount() == 2 and widget.members.rows.tolist() == list(range(1, 30, 2))
 
