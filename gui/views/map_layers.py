@@ -116,15 +116,19 @@ class MapLayers:
             self.plot.addItem(ring, ignoreBounds=True)
 
     def _show_rings(self) -> None:
-        """Ring the visible outliers (at the state's threshold) and uncertain mixture members; over a
-        density image only the highest-scoring outliers, with markers those among them."""
+        """Ring the visible outliers (at the state's threshold) and uncertain mixture members, only in
+        the clusters chosen in the list while some are; over a density image only the
+        highest-scoring outliers, with markers those among them."""
         anomaly = None if self.result is None else self.result.anomaly
+        focused = None
+        if self.state.focused and len(self._labels) == len(self._coords):  # no rings on faded clusters
+            focused = np.isin(self._labels, list(self.state.focused))
         for ring, flags, priority in (
             (self._outliers, self.state.outlier_flags(), None if anomaly is None else anomaly.scores),
             (self._uncertain, self._uncertain_flags, None),
         ):
             shown = flags is not None and len(flags) == len(self._coords)
-            marked = self._marks(flags, priority) if shown else EMPTY
+            marked = self._marks(flags if focused is None else flags & focused, priority) if shown else EMPTY
             ring.setData(pos=self._coords[marked] if len(marked) else np.zeros((0, 2)))
 
     def _marks(self, flags: np.ndarray, priority: np.ndarray | None = None) -> np.ndarray:
@@ -174,7 +178,9 @@ class MapLayers:
         for cluster, item in self._cluster_items.items():
             item.setOpacity(1.0 if not focused or cluster in focused else DIMMED)
         if self._picture is not None:
-            self._refresh_map()
+            self._refresh_map()  # which draws the rings again when the image lands
+        else:
+            self._show_rings()
 
     def ringed(self) -> tuple[int, int]:
         """How many items carry an outlier ring and an uncertainty ring (for tests and the status bar)."""

@@ -269,10 +269,15 @@ def test_clusters_chosen_in_the_list_come_forward_on_the_map_until_a_new_cluster
     assert focused.args[0] == frozenset({1})
     opacity = {c: item.opacity() for c, item in scatter._cluster_items.items()}
     assert opacity[1] == 1.0 and all(o == pytest.approx(DIMMED) for c, o in opacity.items() if c != 1)
+    flags = state.outlier_flags()  # outlier rings only on the chosen cluster, none on the faded ones
+    assert scatter.ringed()[0] == int((flags & (tree_result.labels == 1)).sum()) < int(flags.sum())
     assert np.array_equal(state.emphasis(), tree_result.labels == 1)
     state.select([0, 1])  # a selection is what stands out while there is one
     assert np.flatnonzero(state.emphasis()).tolist() == [0, 1]
     state.select([])
+    state.set_focused([])  # every ring back
+    assert scatter.ringed()[0] == int(flags.sum())
+    state.set_focused([1])
     state.reset_for(tree_result)  # the same clustering again: the choice stays
     assert state.focused == frozenset({1})
     state.reset_for(make_result(n=90, k=4))  # another clustering: nothing is chosen, nothing faded
