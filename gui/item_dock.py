@@ -1,9 +1,10 @@
 """The "Item" dock: shows the first selected item in the view that fits its kind (a clip's waveform
 and spectrogram with a player, a time series over its cluster's band) and lets the map follow a
-cluster being played.
+cluster being played. With nothing selected it shows the most typical member of the cluster chosen
+in the cluster list, so that *Play cluster* goes through that cluster, most typical first.
 
-The selection comes in through :meth:`ItemDock.show_selection` (a list of item indices, as every
-view's ``selection_changed`` carries), so the dock works with whichever object owns the selection.
+It reads the selection and the chosen clusters from the view state and selects the clips a playing
+cluster reaches through it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
+from engine.members import typicality_order
 from gui.views.spectrogram import SpectrogramView
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from engine.pipeline import Result
+    from gui.view_state import ViewState
 
 SHOWN_MODALITIES = ("audio", "timeseries")
 ROOM = 330
@@ -36,20 +37,23 @@ def room_for(window: QWidget) -> int:
 
 
 class ItemDock(QObject):
-    """Creates the dock on ``window``; ``select`` is called with ``[index]`` for each clip a playing
-    cluster reaches (the map and the other views highlight it)."""
+    """Creates the dock on ``window``; each clip a playing cluster reaches is selected in ``state`` (the
+    map and the other views highlight it); the space bar plays from ``space_target`` too."""
 
-    def __init__(
-        self, window: QMainWindow, select: Callable[[list[int]], None], space_target: QWidget
-    ) -> None:
+    def __init__(self, window: QMainWindow, state: ViewState, space_target: QWidget) -> None:
         super().__init__(window)
         self.result: Result | None = None
-        self.window, self._select, self._space_target = window, select, space_target
+        self.window, self.state, self._space_target = window, state, space_target
         self._view: SpectrogramView | None = None
         self.dock = QDockWidget("Item", window)
         self.dock.setObjectName("ItemDock")
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.hide()
+        state.selection_changed.connect(lambda rows, _source: self.show_selection(list(rows)))
+        state.focus_changed.connect(lambda _clusters, _source: self._show_chosen())
+
+    def _select(self, rows: list[int]) -> None:
+        self.state.select(rows, source=self)
 
     @property
     def view(self) -> SpectrogramView:
@@ -83,15 +87,43 @@ class ItemDock(QObject):
             self.window.resizeDocks([self.dock], [room_for(self.window)], Qt.Orientation.Vertical)
 
     def show_selection(self, indices: list[int]) -> None:
-        """Show the first selected item (its cluster's clips are what "Play cluster" plays)."""
+        """Show the first selected item (its cluster's clips are what "Play cluster" plays); with
+        nothing selected, the chosen cluster's most typical member."""
         result = self.result
-        if result is None or not indices or result.modality not in SHOWN_MODALITIES:
-            if self._view is not None:
-                self._view.clear()
+        if result is None or result.modality not in SHOWN_MODALITIES:
+            return
+        if not indices:
+            self._show_chosen()
             return
         index = int(indices[0])
-        items, labels = result.analysed.items, np.asarray(result.labels)
-        members = np.flatnonzero(labels == labels[index]) if index < len(labels) else np.array([index])
+        labels = self._labels()
+        self._show(
+            index, np.flatnonzero(labels == labels[index]) if index < len(labels) else np.array([index])
+        )
+
+    def _labels(self) -> np.ndarray:
+        """The clusters as shown (a moved dendrogram cut included)."""
+        labels = self.state.labels
+        return labels if len(labels) == len(self.result.analysed.items) else np.asarray(self.result.labels)
+
+    def _show_chosen(self) -> None:
+        """With nothing selected: the most typical member of the first chosen cluster, its cluster's
+        members in order of typicality (what Play cluster goes through), else nothing."""
+        result = self.result
+        if result is None or result.modality not in SHOWN_MODALITIES or len(self.state.selected):
+            return
+        labels = self._labels()
+        rows = np.flatnonzero(labels == min(self.state.focused)) if self.state.focused else []
+        if len(rows):
+            members = typicality_order(result.embeddings, rows)
+            self._show(int(members[0]), members)
+        elif self._view is not None:
+            self._view.clear()
+
+    def _show(self, index: int, members: np.ndarray) -> None:
+        """Show item ``index`` with ``members`` as its cluster, in playing order."""
+        result = self.result
+        items, labels = result.analysed.items, self._labels()
         item = items[index]
         if result.modality == "audio":
             self.view.show_audio(item.path, [(int(j), items[j].path) for j in members])
@@ -100,7 +132,9 @@ class ItemDock(QObject):
 
         series = [result.analysed.series[items[j].id] for j in members]
         band = series_band(series, int(np.flatnonzero(members == index)[0]))
-        cluster = f"cluster {labels[index]}" if index < len(labels) and labels[index] >= 0 else "noise"
+        cluster = (
+            self.state.name_of(int(labels[index])) if index < len(labels) and labels[index] >= 0 else "noise"
+        )
         name = f"{item.display_name} ({cluster}, {band.members} series)"
         self.view.show_series(band.values, band.mean, band.sd, name)
 

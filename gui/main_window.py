@@ -119,9 +119,9 @@ class MainWindow(QMainWindow):
         self.k_curve_dock.hide()
         self.analysis.k_distance_dock.hide()
         self.cluster_panel.item_activated.connect(self.analysis.open_item)
-        self.item = ItemDock(self, lambda rows: self.view_state.select(rows, self.item), self.scatter)
+        self.item = ItemDock(self, self.view_state, self.scatter)
         self.tabifyDockWidget(self.problems_dock, self.item.dock)
-        self.view_state.selection_changed.connect(lambda rows, _source: self.item.show_selection(list(rows)))
+        self.cluster_panel.playing = self.item  # the clips a playing cluster reaches keep it chosen
         self.cluster_panel.play_requested.connect(self.item.play_row)
         # Give the map most of the room; docks start narrow and the user can widen them.
         self.resizeDocks([self.settings_dock, self.clusters_dock], [260, 420], Qt.Orientation.Horizontal)

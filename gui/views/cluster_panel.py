@@ -114,6 +114,9 @@ class ClusterPanel(QWidget):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([140, 460])  # a few clusters above, most of the room for their members
         self._fitted_rows = -1
+        self.playing: object = None
+        """What selects each clip of a cluster being played (the window's Item dock): the clips of
+        the chosen clusters it selects leave the list's choice and the members as they are."""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -264,6 +267,9 @@ class ClusterPanel(QWidget):
     def _on_selection(self, indices: np.ndarray, source: object) -> None:
         if source is self.members or self.result is None:
             return
+        chosen = self.chosen_clusters()
+        if source is self.playing and chosen and np.isin(self.state.labels[indices], chosen).all():
+            return  # a clip of the chosen clusters being played: they stay listed
         if len(indices):
             was = self.clusters.blockSignals(True)
             self.clusters.clearSelection()

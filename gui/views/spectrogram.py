@@ -32,6 +32,7 @@ AXIS_WIDTH = 52
 MAJOR_HZ = (100, 1000, 10000)
 MINOR_HZ = (50, 200, 500, 2000, 5000, 20000)
 """Labelled where there is room: pyqtgraph skips a label that would overlap one of a higher level."""
+NOTHING_SHOWN = "Select a clip or series on the map, or choose a cluster in the list, to see it here."
 _PLAYHEAD = pg.mkPen(214, 39, 40, width=2)
 _WAVE = (31, 119, 180)
 
@@ -66,7 +67,7 @@ class SpectrogramView(QWidget):
         self.bar = PlayerBar(self.player)
         self.caption = hint_label(centred=False)
         self.bar.layout().insertWidget(4, self.caption, 1)
-        self.hint = hint_label("Select an audio clip or a time series to see it here.")
+        self.hint = hint_label(NOTHING_SHOWN)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
         self.wave = self.graphics.addPlot(row=0, col=0)
@@ -166,7 +167,7 @@ class SpectrogramView(QWidget):
         self.stack.setCurrentWidget(self.series)
         self.ready.emit()
 
-    def clear(self, text: str = "Select an audio clip or a time series to see it here.") -> None:
+    def clear(self, text: str = NOTHING_SHOWN) -> None:
         """Show a hint (nothing selected, or the selection has no view)."""
         self._forget_audio()
         self.hint.setText(text)

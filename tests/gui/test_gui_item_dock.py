@@ -10,6 +10,7 @@ import pytest
 
 from engine.items import Collection, Item
 from gui.main_window import MainWindow
+from gui.views.spectrogram import NOTHING_SHOWN
 
 
 @pytest.fixture
@@ -89,3 +90,31 @@ def test_the_dock_comes_forward_when_it_appears_then_keeps_the_users_tab_and_hei
     window._show_result(make_result(n=40, k=2))  # a table: no Item dock ...
     window._show_result(with_items(make_result(n=40, k=2), "timeseries", items, series))
     qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty())  # ... and back it comes forward
+
+
+def test_a_cluster_chosen_in_the_list_plays_from_its_most_typical_clip_and_stays_chosen(
+    qtbot, window: MainWindow, make_result, tmp_path: Path, write_tone
+) -> None:
+    # Choosing a cluster left the player empty: Play cluster needed an item selected on the map.
+    from engine.members import typicality_order
+
+    result = make_result(n=6, k=2)  # labels 0 1 0 1 0 1
+    items = [Item(i, write_tone(tmp_path / f"{i}.wav", 0.2, 200 + 50 * i), "audio") for i in range(6)]
+    window._show_result(with_items(result, "audio", items))
+    view = window.item.view
+    typical = typicality_order(result.embeddings, np.array([1, 3, 5]))
+    with qtbot.waitSignal(view.ready, timeout=5000):
+        window.cluster_panel.choose([1])
+    assert view.path == items[int(typical[0])].path
+    assert [i for i, _ in view._cluster] == typical.tolist()  # what Play cluster goes through
+    if not view.player.available():
+        pytest.skip(view.player.reason)
+    with qtbot.waitSignal(view.player.finished, timeout=5000):
+        view.bar.cluster_button.click()
+    assert window.scatter.selected == [int(typical[-1])]  # the map followed the playing clips ...
+    assert window.cluster_panel.chosen_clusters() == [1]  # ... and the cluster stayed chosen
+    assert window.view_state.focused == frozenset({1})
+    assert sorted(window.cluster_panel.members.rows.tolist()) == [1, 3, 5]
+    window.view_state.select([])
+    window.view_state.set_focused([])
+    assert view.path is None and view.hint.text() == NOTHING_SHOWN  # nothing chosen, nothing shown
