@@ -59,6 +59,10 @@ def test_selecting_a_series_shows_it_over_its_cluster_band(qtbot, window: MainWi
     np.testing.assert_allclose(plot.listDataItems()[-1].getData()[1], series[2])
     np.testing.assert_allclose(plot.listDataItems()[-2].getData()[1], np.linspace(0, 2, 20))  # mean of 0, 2
     assert "s.csv[2] (cluster 0, 2 series)" in plot.titleLabel.text
+    window.view_state.select([])  # a cluster chosen in the list shows its most typical series
+    with qtbot.waitSignal(window.item.view.ready, timeout=1000):
+        window.cluster_panel.choose([1])
+    assert "(cluster 1, 2 series)" in plot.titleLabel.text
 
 
 def test_tables_get_no_item_dock(window: MainWindow, make_result) -> None:
