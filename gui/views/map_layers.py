@@ -175,6 +175,7 @@ class MapLayers:
     def _show_focus(self) -> None:
         """Fade the clusters not chosen in the list: their markers, or over an image their pixels."""
         focused = self.state.focused
+        self.legend.set_focused(focused)
         for cluster, item in self._cluster_items.items():
             item.setOpacity(1.0 if not focused or cluster in focused else DIMMED)
         if self._picture is not None:

@@ -1,12 +1,12 @@
 """The map's legend, beside the plot rather than over the points: one checkable entry per cluster
-(unchecking hides it, through the view state) and entries that explain the outlier and uncertainty
-rings when the map draws them."""
+(unchecking hides it, through the view state; clicking its name chooses it, as in the cluster list)
+and entries that explain the outlier and uncertainty rings when the map draws them."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem, QWidget
 
 ICON = 14
 OUTLIER_RING = (200, 30, 30)
@@ -35,9 +35,11 @@ def _icon(fill: QColor | None, pen: QPen | None) -> QIcon:
 
 
 class MapLegend(QListWidget):
-    """Cluster entries (checkable) then ring entries; ``visibility_toggled(cluster, visible)``."""
+    """Cluster entries (checkable) then ring entries; ``visibility_toggled(cluster, visible)``,
+    ``cluster_clicked(cluster, additive)`` for a click on a name (``additive``: with Ctrl)."""
 
     visibility_toggled = Signal(int, bool)
+    cluster_clicked = Signal(int, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,8 +53,11 @@ class MapLegend(QListWidget):
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.setMaximumWidth(200)
         self.setMinimumWidth(120)
-        self.setToolTip("Untick a cluster to hide its points.")
+        self.setToolTip("Click a cluster to bring it forward (Ctrl+click: several); untick it to hide it.")
         self.itemChanged.connect(self._on_item_changed)
+        self.itemClicked.connect(self._on_item_clicked)
+        self._toggled = False
+        """The click being handled ticked or unticked its entry (then it chooses nothing)."""
         # White like the plot beside it, in a dark theme too: the map reads as one figure, and the
         # grey uncertainty ring stays visible.
         paper = self.palette()
@@ -115,7 +120,25 @@ class MapLegend(QListWidget):
         items = [self.item(row) for row in range(self.count())]
         return [(item.text(), item.data(Qt.ItemDataRole.UserRole)) for item in items]
 
+    def set_focused(self, focused: frozenset[int]) -> None:
+        """Write the chosen clusters' names in bold."""
+        blocked = self.blockSignals(True)  # a new font is an item change, not a tick
+        for row in range(self.count()):
+            item = self.item(row)
+            cluster = item.data(Qt.ItemDataRole.UserRole)
+            font = QFont(self.font())
+            font.setBold(cluster is not None and int(cluster) in focused)
+            item.setFont(font)
+        self.blockSignals(blocked)
+
     def _on_item_changed(self, item: QListWidgetItem) -> None:
         cluster = item.data(Qt.ItemDataRole.UserRole)
         if cluster is not None:
+            self._toggled = True
             self.visibility_toggled.emit(int(cluster), item.checkState() == Qt.CheckState.Checked)
+
+    def _on_item_clicked(self, item: QListWidgetItem) -> None:
+        cluster, toggled, self._toggled = item.data(Qt.ItemDataRole.UserRole), self._toggled, False
+        if cluster is not None and not toggled:
+            additive = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ControlModifier)
+            self.cluster_clicked.emit(int(cluster), additive)

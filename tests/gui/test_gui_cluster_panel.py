@@ -346,6 +346,8 @@ def test_the_window_docks_the_panel_and_shares_its_selection(qtbot, make_result)
     window.view_state.select([], source=window.scatter)
     window.view_state.set_focused((), window.scatter)  # a click on the map's empty space
     assert panel.chosen_clusters() == [] and len(panel.members.table_model.rows) == 0
+    window.scatter.legend.cluster_clicked.emit(2, False)  # a click on the map legend's name
+    assert panel.chosen_clusters() == [2] and len(panel.members.table_model.rows) == 10
     window.worker.shutdown(timeout_ms=2000)
 
 

@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from engine.anomaly import Anomalies, threshold_for
@@ -284,3 +284,26 @@ def test_clusters_chosen_in_the_list_come_forward_on_the_map_until_a_new_cluster
     scatter.set_result(state.result)
     assert state.focused == frozenset() and state.emphasis() is None
     assert all(item.opacity() == 1.0 for item in scatter._cluster_items.values())
+
+
+def test_clicking_a_legend_name_chooses_its_cluster_and_the_tick_box_only_hides(qtbot, views, tree_result):
+    state, scatter, *_ = views
+    show(state, views[1:], tree_result)
+    legend = scatter.legend
+
+    def click(row: int, modifier=Qt.KeyboardModifier.NoModifier, on_box: bool = False) -> None:
+        rect = legend.visualItemRect(legend.item(row))
+        x = rect.left() + 8 if on_box else rect.right() - 10
+        qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, modifier, QPoint(x, rect.center().y()))
+
+    click(1)
+    assert state.focused == frozenset({1})
+    assert legend.item(1).font().bold() and not legend.item(0).font().bold()
+    click(2, Qt.KeyboardModifier.ControlModifier)
+    assert state.focused == frozenset({1, 2})
+    click(2)
+    assert state.focused == frozenset({2})
+    click(2)  # the chosen one again: none
+    assert state.focused == frozenset() and not any(legend.item(r).font().bold() for r in range(3))
+    click(0, on_box=True)  # the tick box hides, and chooses nothing
+    assert state.hidden == frozenset({0}) and state.focused == frozenset()
