@@ -27,12 +27,18 @@ def with_items(result, modality: str, items: list[Item], series: dict | None = N
     return dataclasses.replace(result, modality=modality, collection=collection, analysed=collection)
 
 
+def show_six_tones(window: MainWindow, make_result, tmp_path: Path, write_tone):
+    """Six short tones in two clusters (labels 0 1 0 1 0 1), shown in the window."""
+    result = make_result(n=6, k=2)
+    items = [Item(i, write_tone(tmp_path / f"{i}.wav", 0.2, 200 + 50 * i), "audio") for i in range(6)]
+    window._show_result(with_items(result, "audio", items))
+    return result, items
+
+
 def test_selecting_a_clip_shows_it_and_play_cluster_moves_the_selection(
     qtbot, window: MainWindow, make_result, tmp_path: Path, write_tone
 ) -> None:
-    result = make_result(n=6, k=2)  # labels 0 1 0 1 0 1
-    items = [Item(i, write_tone(tmp_path / f"{i}.wav", 0.2, 200 + 50 * i), "audio") for i in range(6)]
-    window._show_result(with_items(result, "audio", items))
+    result, items = show_six_tones(window, make_result, tmp_path, write_tone)
     assert window.item.dock.isVisibleTo(window)
     view = window.item.view
     with qtbot.waitSignal(view.ready, timeout=5000):
@@ -102,9 +108,7 @@ def test_a_cluster_chosen_in_the_list_plays_from_its_most_typical_clip_and_stays
     # Choosing a cluster left the player empty: Play cluster needed an item selected on the map.
     from engine.members import typicality_order
 
-    result = make_result(n=6, k=2)  # labels 0 1 0 1 0 1
-    items = [Item(i, write_tone(tmp_path / f"{i}.wav", 0.2, 200 + 50 * i), "audio") for i in range(6)]
-    window._show_result(with_items(result, "audio", items))
+    result, items = show_six_tones(window, make_result, tmp_path, write_tone)
     view = window.item.view
     typical = typicality_order(result.embeddings, np.array([1, 3, 5]))
     with qtbot.waitSignal(view.ready, timeout=5000):
