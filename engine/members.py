@@ -13,6 +13,7 @@ import numpy as np
 
 ORDERS = {
     "typical": "Most typical first",
+    "borderline": "Borderline first",
     "unusual": "Most unusual first",
     "ranked": "Best match first",
 }
@@ -39,6 +40,31 @@ def typicality_order(
         centre = vectors[mine].mean(axis=0)
         distance[mine] = np.linalg.norm(vectors[mine] - centre, axis=1)
     return rows[np.argsort(distance, kind="stable")]
+
+
+def borderline_order(embeddings: np.ndarray, rows: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``rows`` with those that could as well belong to another cluster first: each is scored by
+    how much nearer its own cluster's centre is than the closest other centre, (b - a) / max(a, b)
+    as a silhouette is, but against centres instead of every other item (no pairwise distances).
+    Noise (-1) comes last; with fewer than two clusters the order stays."""
+    rows = np.asarray(rows, dtype=np.intp)
+    labels = np.asarray(labels)
+    ids = np.unique(labels[labels >= 0])
+    if len(rows) == 0 or len(ids) < 2:
+        return rows
+    vectors = np.asarray(embeddings)
+    centres = np.stack([vectors[labels == c].mean(axis=0, dtype=np.float64) for c in ids])
+    x = vectors[rows].astype(np.float64)
+    squared = (x * x).sum(axis=1)[:, None] - 2 * x @ centres.T + (centres * centres).sum(axis=1)[None, :]
+    distances = np.sqrt(np.maximum(squared, 0.0))
+    slot = np.searchsorted(ids, np.maximum(labels, ids[0]))
+    own = slot[rows]
+    a = distances[np.arange(len(rows)), own]
+    distances[np.arange(len(rows)), own] = np.inf
+    b = distances.min(axis=1)
+    score = (b - a) / np.maximum(np.maximum(a, b), np.finfo(float).tiny)
+    score[labels[rows] < 0] = np.inf
+    return rows[np.argsort(score, kind="stable")]
 
 
 def outlier_order(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from engine.members import (
     ORDERS,
+    borderline_order,
     cell_text,
     column_deviation,
     distinctive_columns,
@@ -316,7 +317,7 @@ class MemberView(QWidget):
             # The first preview imports the readers (pandas comes with them): do it before it is asked.
             self.loader.pool.start(_import_readers)
         scores = result is not None and result.anomaly is not None
-        self.order.model().item(1).setEnabled(scores)
+        self.order.model().item(self.order.findData("unusual")).setEnabled(scores)
         if not scores:
             self.order.setCurrentIndex(0)
         self.show_rows(np.zeros(0, dtype=np.intp), "")
@@ -345,6 +346,8 @@ class MemberView(QWidget):
             return self.rows
         if self.order.currentData() == "unusual" and self.result.anomaly is not None:
             return outlier_order(self.result.anomaly.scores, self.rows)
+        if self.order.currentData() == "borderline":
+            return borderline_order(self.result.embeddings, self.rows, self.state.labels)
         if self.order.currentData() == "ranked" and self._ranked():
             return self.state.ranking
         return typicality_order(self.result.embeddings, self.rows, self.state.labels)

@@ -11,6 +11,7 @@ from PIL import Image
 
 from engine.embed import ItemError
 from engine.members import (
+    borderline_order,
     cluster_summaries,
     column_deviation,
     distinctive_columns,
@@ -151,3 +152,13 @@ def test_the_cache_stays_under_its_limit_dropping_the_least_recently_shown_first
     assert cache.size_bytes() <= cache.limit_bytes
     assert kept == {"bb02", "dd04", "ee05"}
     assert cache.trim(0) > 0 and cache.size_bytes() == 0  # the Clear-cache action
+
+
+def test_borderline_members_are_those_nearest_another_cluster_and_noise_comes_last():
+    x = np.array([[0.0, 0], [1, 0], [4, 0], [9, 0], [10, 0], [11, 0], [5, 5]])
+    labels = np.array([0, 0, 0, 1, 1, 1, -1])  # item 2 sits between cluster 0's centre and cluster 1
+    # (b - a) / max(a, b) against the centres 1.67 and 10: item 2 0.61, item 0 0.83, item 1 0.93
+    assert borderline_order(x, np.array([0, 1, 2, 6]), labels).tolist() == [2, 0, 1, 6]
+    assert borderline_order(x, np.arange(6), labels)[:3].tolist() == [2, 0, 3]  # item 3: 0.86
+    one = np.zeros(7, dtype=int)
+    assert borderline_order(x, np.array([3, 0, 2]), one).tolist() == [3, 0, 2]  # nothing to border on

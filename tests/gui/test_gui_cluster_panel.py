@@ -154,6 +154,12 @@ def test_members_order_by_typicality_or_by_outlier_score(panel, make_result):
     assert order[0] == members[4] and order[-1] == members[7] and sorted(order) == members.tolist()
     widget.members.order.setCurrentIndex(widget.members.order.findData("unusual"))
     assert widget.members.model.rows.tolist() == members[::-1].tolist()
+    centres = np.stack([result.embeddings[result.labels == c].mean(0) for c in range(3)])
+    edge = members[0]  # moved most of the way to cluster 1: the most borderline member of 0
+    result.embeddings[edge] = 0.2 * centres[0] + 0.8 * centres[1]
+    widget.members.order.setCurrentIndex(widget.members.order.findData("borderline"))
+    order = widget.members.model.rows.tolist()
+    assert order[0] == edge and sorted(order) == members.tolist()
 
 
 def table_result(make_result, table: np.ndarray | None = None):
