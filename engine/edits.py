@@ -1,7 +1,7 @@
 """Hand edits of a clustering: clusters merged, items moved into another cluster or a new one.
 
 An analyst who sees that two clusters are one topic, or that a few items belong elsewhere, fixes
-the grouping by hand. The edits are a setting (:attr:`engine.pipeline.Spec.edits`), so a project
+the grouping by hand. The edits are a setting (:attr:`engine.spec.Spec.edits`), so a project
 saves them, a run that changes only the map, the outlier detector or the names applies them again,
 and the metrics and names describe the edited clusters. Each edit records a digest of the labels
 it was made on: when the clustering itself changes (another k, method or input) the edits no longer

@@ -97,7 +97,7 @@ def _changed(record: dict[str, Any]) -> str | None:
 # ---- tagged JSON plus arrays ------------------------------------------------------------------------
 TYPES: dict[str, str] = {
     "Result": "engine.pipeline",
-    "Spec": "engine.pipeline",
+    "Spec": "engine.spec",
     "Collection": "engine.items",
     "Item": "engine.items",
     "Problem": "engine.items",
@@ -290,7 +290,7 @@ def save(result: Result, path: Path, view_state: dict | None = None) -> None:
     the previous project as it was.
     """
     from engine import __version__
-    from engine.pipeline import STAGE_FIELDS, stage_fields
+    from engine.spec import STAGE_FIELDS, stage_fields
 
     writer = _Writer()
     paths = sorted({str(it.path) for it in result.collection.items})
@@ -410,7 +410,7 @@ def _renew_keys(result: Result, saved_fields: dict[str, list[str]]) -> None:
     ``pipeline.run`` builds now and opening would mean reading and embedding everything again.
     What a key holds beyond the Spec's values (the embedder's resolved model) is kept as it was.
     """
-    from engine.pipeline import STAGE_FIELDS, stage_key
+    from engine.spec import STAGE_FIELDS, stage_key
 
     for stage, fields in saved_fields.items():
         stored = result.keys.get(stage)

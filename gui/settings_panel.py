@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from engine import catalogue
 from engine.layout import available_layouts
-from engine.pipeline import Spec, stage_key
+from engine.spec import Spec, stage_key
 
 if TYPE_CHECKING:
     from engine.items import CsvFile, CsvGroup
