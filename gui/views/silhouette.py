@@ -19,6 +19,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from gui.view_state import ViewState
+from gui.views.density import DIMMED
 from gui.views.widgets import hint_label, plain_plot
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class SilhouetteView(QWidget):
         self.values = np.zeros(0)
         self.mean: float | None = None
         self.bands: dict[int, tuple[float, float]] = {}
+        self._bars: dict[int, pg.BarGraphItem] = {}
         """Cluster id -> (bottom, top) of its band on the y axis."""
         self._y = np.zeros(0)
         """Height of each sampled item's bar (aligned with ``rows``)."""
@@ -72,6 +74,7 @@ class SilhouetteView(QWidget):
         self.plot.scene().sigMouseClicked.connect(self._on_click)
         self.state.selection_changed.connect(lambda *_: self._draw_selection())
         self.state.clusters_changed.connect(lambda _: self._redraw())
+        self.state.focus_changed.connect(lambda *_: self._show_focus())
 
     # ---- data -------------------------------------------------------------------------------
     def set_result(self, result: Result | None) -> None:
@@ -79,7 +82,7 @@ class SilhouetteView(QWidget):
         if result is not None and self.state.result is not result:
             self.state.reset_for(result)
         self.plot.clear()
-        self.bands, self.mean = {}, None
+        self.bands, self.mean, self._bars = {}, None, {}
         self.rows, self.values, self._y = np.zeros(0, dtype=int), np.zeros(0), np.zeros(0)
         if result is None:
             self._show_message("No analysis yet.")
@@ -107,6 +110,7 @@ class SilhouetteView(QWidget):
             self.ready.emit()
 
     def _draw(self) -> None:
+        self._bars = {}
         labels = self._labels[self.rows]
         gap = max(1.0, GAP * len(self.rows))
         y, ticks = 0.0, []
@@ -117,16 +121,11 @@ class SilhouetteView(QWidget):
             values = self.values[members]
             positions = y + np.arange(len(values)) + 0.5
             self._y[members] = positions
-            r, g, b = self.state.colour_of(cluster)
             bars = pg.BarGraphItem(
-                x0=np.zeros(len(values)),
-                width=values,
-                y=positions,
-                height=1.0,
-                pen=pg.mkPen(None),
-                brush=pg.mkBrush(r, g, b, 220),
+                x0=np.zeros(len(values)), width=values, y=positions, height=1.0, pen=pg.mkPen(None)
             )
             self.plot.addItem(bars)
+            self._bars[cluster] = bars
             self.bands[cluster] = (y, y + len(values))
             ticks.append((y + len(values) / 2, f"{self.state.name_of(cluster)} ({len(values)})"))
             y += len(values) + gap
@@ -142,6 +141,7 @@ class SilhouetteView(QWidget):
         self.plot.setXRange(min(-0.1, float(self.values.min())), 1.0, padding=0.02)
         self.plot.setYRange(0, y - gap, padding=0.01)
         self.plot.addItem(self.selected_bars)
+        self._show_focus()
         self._draw_selection()
         n_clustered = self._n_clustered
         sampled = len(self.rows) < n_clustered
@@ -151,6 +151,13 @@ class SilhouetteView(QWidget):
         noise = int((self._labels == -1).sum())
         tail = f"; {noise:,} noise items have no silhouette and are left out" if noise else ""
         self.caption.setText(f"Silhouettes of {text}{tail}. Click a band to select its cluster.")
+
+    def _show_focus(self) -> None:
+        """Each cluster's bars in its colour, faded while other clusters are chosen in the list."""
+        focused = self.state.focused
+        for cluster, bars in self._bars.items():
+            alpha = 220 if not focused or cluster in focused else int(220 * DIMMED)
+            bars.setOpts(brush=pg.mkBrush(*self.state.colour_of(cluster), alpha))
 
     # ---- selection --------------------------------------------------------------------------
     def highlighted_rows(self) -> np.ndarray:

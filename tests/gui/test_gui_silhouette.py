@@ -54,6 +54,11 @@ def test_bands_use_the_scatter_colours_and_sorted_values(view, qtbot, make_resul
     for bar in bars:
         widths = np.asarray(bar.opts["width"])
         assert np.all(np.diff(widths) >= 0)  # sorted within the band
+    view.state.set_focused([1])  # a cluster chosen in the list: the others' bands fade, as on the map
+    alphas = {c: bar.opts["brush"].color().alpha() for c, bar in view._bars.items()}
+    assert alphas[1] == 220 and alphas[0] == alphas[2] < 80
+    view.state.set_focused([])
+    assert {bar.opts["brush"].color().alpha() for bar in view._bars.values()} == {220}
 
 
 def test_noise_is_left_out(view, qtbot, make_result):
