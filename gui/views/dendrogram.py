@@ -23,6 +23,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from gui.view_state import ViewState
+from gui.views.density import DIMMED
 from gui.views.widgets import plain_plot
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ class DendrogramView(QWidget):
         self.state.selection_changed.connect(self._on_selection)
         self.state.labels_changed.connect(lambda *_: self._follow_labels())
         self.state.clusters_changed.connect(lambda _source: self._recolour())
+        self.state.focus_changed.connect(lambda *_: self._recolour())
         self.set_tree(None)
 
     # ---- data -------------------------------------------------------------------------------
@@ -320,13 +322,21 @@ class DendrogramView(QWidget):
         self._draw_counts(collapsed)
         self._recolour()
 
-    def _colours(self, nodes: np.ndarray) -> tuple[list[tuple[int, int, int]], np.ndarray]:
-        """The distinct colours of ``nodes`` and each node's index into them (see the module)."""
+    def _colours(self, nodes: np.ndarray) -> tuple[list[tuple[int, ...]], np.ndarray]:
+        """The distinct colours (RGBA) of ``nodes`` and each node's index into them (see the module);
+        clusters not chosen in the list, while some are, faded as on the map."""
         m = self._tree.n_leaves
         cluster = np.where(nodes >= 2 * m - self._k, ABOVE_CUT, self._node_cluster[nodes])
         ids, index = np.unique(cluster, return_inverse=True)
         special = {ABOVE_CUT: _ABOVE, MIXED: _MIXED}
-        return [special.get(int(c)) or self.state.colour_of(int(c)) for c in ids], index
+        focused = self.state.focused
+        faded = int(255 * DIMMED)
+        colours = [
+            (*special[c], 255) if c in special
+            else (*self.state.colour_of(c), 255 if not focused or c in focused else faded)
+            for c in ids.tolist()
+        ]  # fmt: skip
+        return colours, index
 
     def _recolour(self) -> None:
         tree = self._tree

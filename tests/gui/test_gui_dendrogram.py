@@ -219,6 +219,12 @@ def test_colours_follow_the_view_state_a_picked_colour_and_hand_edits(view, blob
     state.set_colour(1, (10, 20, 30))  # a colour picked in the legend reaches the tree too
     drawn = view.drawn_colours()
     assert (10, 20, 30) in drawn and cluster_colour_gone(drawn, view, 1)
+    state.set_focused([1])  # chosen in the list: the other clusters' branches fade
+    alpha = {
+        item.opts["pen"].color().getRgb()[:3]: item.opts["pen"].color().alpha() for item in view._colour_items
+    }
+    assert alpha[(10, 20, 30)] == 255 and alpha[state.colour_of(0)] < 80 and alpha[ABOVE] == 255
+    state.set_focused([])
     merged, _ = apply(labels, [merge(labels, [0, 1])])  # merged by hand: one colour for both branches
     view.set_result(dataclasses.replace(blobs_result, hand_labels=merged))
     drawn = view.drawn_colours()
