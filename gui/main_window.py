@@ -133,7 +133,12 @@ class MainWindow(OpeningInput, QMainWindow):
         self._rerun_timer.setInterval(RERUN_DELAY_MS)
         self._rerun_timer.timeout.connect(self.run_now)
         self.settings_panel.spec_changed.connect(self._on_spec_changed)
-        self.view_state.selection_changed.connect(self._on_selection)
+        for changed in (
+            self.view_state.selection_changed,
+            self.view_state.focus_changed,
+            self.view_state.reset,
+        ):
+            changed.connect(self._show_selected)
         self.problems.count_changed.connect(self._on_problem_count)
         self.worker.started.connect(self._on_started)
         self.worker.progress.connect(self._on_progress)
@@ -296,8 +301,9 @@ class MainWindow(OpeningInput, QMainWindow):
             self.settings_panel.set_spec(self.result.spec)
             self._show_honest_state()
 
-    def _on_selection(self, selected: object, _source: object) -> None:
-        self.status.show_selected(len(selected))
+    def _show_selected(self, *_changed: object) -> None:
+        state = self.view_state
+        self.status.show_selected(len(state.selected), [state.name_of(c) for c in sorted(state.focused)])
 
     def _on_progress(self, stage: str, done: int, total: int) -> None:
         self.status.progressed(stage, done, total)

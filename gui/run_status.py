@@ -16,7 +16,12 @@ from engine import progress
 from engine.items import plural
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from engine.pipeline import Result
+
+CHOSEN_CHARS = 60
+"""The chosen clusters' names in the status bar are cut to this many characters."""
 
 STAGE_NAMES: dict[str, str] = {
     progress.INGEST: "Reading files",
@@ -111,8 +116,14 @@ class RunStatus:
         self.progress_bar.setTextVisible(False)
         self.cancel_button.setEnabled(False)
 
-    def show_selected(self, count: int) -> None:
-        self.selection_label.setText(f"{count} selected" if count else "")
+    def show_selected(self, count: int, chosen: Sequence[str] = ()) -> None:
+        """The selection's size, else the clusters chosen in the list (which the views bring forward)."""
+        if count or not chosen:
+            self.selection_label.setText(f"{count} selected" if count else "")
+            return
+        names = ", ".join(chosen)
+        names = names if len(names) <= CHOSEN_CHARS else names[: CHOSEN_CHARS - 1] + "…"
+        self.selection_label.setText(f"showing {names} (Esc: all)")
 
     def show_pending(self, text_html: str | None) -> None:
         """Settings not run yet (with Run and Revert links), or None when the screen is up to date."""

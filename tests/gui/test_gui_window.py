@@ -171,11 +171,19 @@ def test_selection_count_in_the_status_bar_and_esc_clears_when_idle(qtbot, windo
     window.view_state.select(range(12))
     assert window.selection_label.text() == "12 selected"
     window.cluster_panel.choose([0])
+    assert window.selection_label.text() == "12 selected"
     qtbot.keyClick(window.scatter.plot, Qt.Key.Key_Escape)  # the selection goes first
-    assert window.view_state.selected.tolist() == [] and window.selection_label.text() == ""
+    name = window.view_state.name_of(0)
+    assert (
+        window.view_state.selected.tolist() == []
+        and window.selection_label.text() == f"showing {name} (Esc: all)"
+    )
     assert window.view_state.focused == frozenset({0})
     window._escape()  # then the cluster chosen in the list (the map's own Esc is tested with the map)
     assert window.view_state.focused == frozenset() and window.cluster_panel.chosen_clusters() == []
+    assert window.selection_label.text() == ""
+    window.status.show_selected(0, ["north, wide, high income", "south, narrow, low income, many visits"])
+    assert window.selection_label.text().endswith("… (Esc: all)")  # long names are cut
     window.scatter.tools.query.setText("x")  # Enter in a map text box belongs to the box, not to Run
     calls = len(window.engine.calls)
     qtbot.keyClick(window.scatter.tools.search, Qt.Key.Key_Return)
