@@ -146,6 +146,8 @@ class AnomalyView(QWidget):
         self.table.cellDoubleClicked.connect(self._on_double_click)
         self.state.threshold_changed.connect(lambda *_: self._show_threshold())
         self.state.selection_changed.connect(self._on_selection)
+        self.state.clusters_changed.connect(lambda _source: self._show_clusters())
+        self.state.labels_changed.connect(lambda *_: self._show_clusters())
 
     # ---- data -------------------------------------------------------------------------------
     def set_result(self, result: Result | None) -> None:
@@ -189,26 +191,36 @@ class AnomalyView(QWidget):
         top = min(TOP_ROWS, len(scores))
         rows = np.argpartition(-scores, top - 1)[:top] if top < len(scores) else np.arange(len(scores))
         self._rows = rows[np.argsort(-scores[rows], kind="stable")]
-        items, labels = result.analysed.items, result.labels
+        items = result.analysed.items
         spread = float(np.ptp(scores)) if len(scores) else 0.0
         with QSignalBlocker(self.table):
             self.table.clearSelection()
             self.table.setRowCount(len(self._rows))
             for row, index in enumerate(self._rows.tolist()):
-                cluster = int(labels[index])
                 cells = (
                     QTableWidgetItem(str(row + 1)),
                     QTableWidgetItem(items[index].display_name),
                     QTableWidgetItem(score_text(float(scores[index]), spread)),
-                    QTableWidgetItem(self.state.name_of(cluster)),
+                    QTableWidgetItem(),
                 )
                 cells[0].setData(Qt.ItemDataRole.UserRole, index)
                 cells[1].setToolTip(str(items[index].path))
-                cells[3].setData(Qt.ItemDataRole.DecorationRole, QColor(*self.state.colour_of(cluster)))
                 for col in (0, 2):
                     cells[col].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 for col, cell in enumerate(cells):
                     self.table.setItem(row, col, cell)
+        self._show_clusters()
+
+    def _show_clusters(self) -> None:
+        """Each listed item's cluster as the view state has it now: after a rename, a picked colour
+        or a moved dendrogram cut too."""
+        labels = self.state.labels
+        if len(labels) != len(self._scores):
+            return
+        for row, index in enumerate(self._rows.tolist()):
+            cell, cluster = self.table.item(row, 3), int(labels[index])
+            cell.setText(self.state.name_of(cluster))
+            cell.setData(Qt.ItemDataRole.DecorationRole, QColor(*self.state.colour_of(cluster)))
 
     # ---- facts the tests and the window read --------------------------------------------------
     @property

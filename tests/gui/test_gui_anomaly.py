@@ -85,6 +85,16 @@ def test_detectors_flags_and_top_items(view, make_result, qtbot):
     scores = [float(view.table.item(r, 2).text()) for r in range(view.table.rowCount())]
     assert scores == sorted(scores, reverse=True)
     assert "4 of 200 items" in view.summary.text()
+    # The cluster column follows the view state: a rename, a picked colour, a moved dendrogram cut.
+    top = view.top_indices()[0]
+    cluster = int(result.labels[top])
+    view.state.rename(cluster, "the far ones")
+    view.state.set_colour(cluster, (1, 2, 3))
+    assert view.table.item(0, 3).text() == "the far ones"
+    assert view.table.item(0, 3).data(Qt.ItemDataRole.DecorationRole).getRgb()[:3] == (1, 2, 3)
+    view.state.set_labels(np.where(np.arange(200) == top, 7, 0))
+    names = [view.table.item(row, 3).text() for row in range(2)]
+    assert names == [view.state.name_of(7), view.state.name_of(0)] and names[0] != names[1]
 
 
 def test_moving_the_threshold_reflags_without_refitting(view, make_result, qtbot):
