@@ -110,11 +110,13 @@ its cluster. Grey dots are noise (DBSCAN, HDBSCAN), a red ring marks an outlier 
 in <i>Outliers</i>), a dotted ring an item a Gaussian mixture is unsure of. Select with
 <i>Rectangle</i> or <i>Lasso</i>, or click a dot; right-click one for items like it.</p>
 <h3>3. Look inside a cluster</h3>
-<p>Choose a cluster in <i>Clusters</i> (double-click its name to rename it): its most typical members
-come first, as thumbnails, document snippets with the cluster's keywords marked, series over the
-cluster's band, or table rows coloured by how far they are from the mean. Click a clip's ▶ to hear
-it; <i>Item</i> shows a chosen clip's waveform and spectrogram, or a series, and <i>Play cluster</i>
-plays the cluster's clips one after another.</p>
+<p>Choose a cluster in <i>Clusters</i> or click its name in the map's legend (double-click its name in
+the list to rename it): the map, the tree and the silhouettes fade the others, and its most typical
+members come first, as thumbnails, document snippets with the cluster's keywords marked, series over
+the cluster's band, or table rows coloured by how far they are from the mean, the most telling
+columns first. <i>Borderline first</i> shows the members that nearly belong elsewhere. Click a clip's
+▶ to hear it; <i>Item</i> shows the cluster's most typical clip or series, and <i>Play cluster</i>
+plays its clips one after another. Esc shows every cluster again.</p>
 <h3>4. How many clusters</h3>
 <p>With k on auto, the <i>Summary</i> says why this k: the most clusters that stay the same between
 random halves of the items, else the best silhouette; for mixtures the lowest BIC among those.

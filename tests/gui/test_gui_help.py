@@ -52,7 +52,7 @@ def test_the_quick_guide_names_only_what_the_window_has(qtbot):
     # that a renamed control cannot leave the guide pointing at nothing.
     import re
 
-    from PySide6.QtWidgets import QAbstractButton, QDockWidget, QMenu, QTextBrowser
+    from PySide6.QtWidgets import QAbstractButton, QComboBox, QDockWidget, QMenu, QTextBrowser
 
     from gui.help_dialogs import GUIDE, _plain, show_guide
 
@@ -67,6 +67,7 @@ def test_the_quick_guide_names_only_what_the_window_has(qtbot):
         re.sub(r" \(\d+\)$", "", d.windowTitle()) for d in window.findChildren(QDockWidget)
     }  # "Problems (0)"
     names |= {label.text() for label in window.settings_panel.findChildren(QLabel)}
+    names |= {box.itemText(i) for box in window.findChildren(QComboBox) for i in range(box.count())}
     mentioned = [" ".join(m.split()) for m in re.findall(r"<i>(.*?)</i>", GUIDE, flags=re.S)]
     assert len(mentioned) >= 15
     assert [m for m in mentioned if m not in names] == []
