@@ -90,9 +90,9 @@ class AnalysisDocks(QObject):
         bottom docks open 170 px high for the problems list, which squashed the outlier histogram
         to a strip. A size the user chooses afterwards stays."""
         dock.raise_()
-        room = room_for(self.window)
         if dock is self.problems_dock:
             return  # a list, not a plot: the height it opened with does
+        room = room_for(self.window)
         if dock not in self._given_room and dock.height() < room:
             self.window.resizeDocks([dock], [room], Qt.Orientation.Vertical)
         self._given_room.add(dock)

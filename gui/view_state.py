@@ -89,7 +89,8 @@ class ViewState(QObject):
     threshold_changed = Signal(object, object)
     """``(threshold or None, source)``: items scoring above it are outliers."""
     focus_changed = Signal(object, object)
-    """``(frozenset of cluster ids, source)``: the clusters chosen in the list (empty: none)."""
+    """``(frozenset of cluster ids, source)``: the clusters chosen in the list or the map's legend
+    (empty: none)."""
     reset = Signal()
     """A new result (or none) was taken: views redraw everything from the state."""
 
@@ -174,7 +175,7 @@ class ViewState(QObject):
 
     @property
     def focused(self) -> frozenset[int]:
-        """The clusters chosen in the cluster list, which the map brings forward."""
+        """The clusters chosen in the cluster list (or the legend), which every view brings forward."""
         return self._focused
 
     def emphasis(self) -> np.ndarray | None:

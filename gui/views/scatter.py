@@ -122,9 +122,7 @@ class ScatterView(MapLayers, MapActions, QWidget):
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
         self.state.selection_changed.connect(lambda *_: self._on_selection())
         self.state.hidden_changed.connect(lambda hidden, _: self._show_hidden())
-        self.state.focus_changed.connect(
-            lambda focused, _: (self._show_focus(), self.legend.set_focused(focused))
-        )
+        self.state.focus_changed.connect(lambda *_: self._show_focus())
         self.state.labels_changed.connect(lambda labels, _: self._redraw(labels))
         self.state.clusters_changed.connect(lambda _: self._redraw(self._labels))
         self.state.threshold_changed.connect(lambda *_: self._show_rings())
