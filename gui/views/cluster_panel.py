@@ -249,7 +249,7 @@ class ClusterPanel(QWidget):
 
     def _on_clusters_chosen(self) -> None:
         clusters = self.chosen_clusters()
-        self.state.set_focused(clusters, self)  # the map fades the other clusters
+        self.state.set_focused(clusters, self)  # the other views bring them forward
         if self.result is None or not clusters:
             return
         rows = np.flatnonzero(np.isin(self.state.labels, clusters))
@@ -279,7 +279,7 @@ class ClusterPanel(QWidget):
             typed = query_words(self.state.search)  # a typed query marks its own words
             self.members.set_keywords(typed or self.keywords_for(clusters))
             self.members.show_rows(np.asarray(indices), f"<b>Selection</b>: {len(indices)} items")
-        elif not self.chosen_clusters():
+        elif not chosen:
             self.members.show_rows(np.zeros(0, dtype=np.intp), "")
 
     def _on_focus(self, focused: frozenset[int], source: object) -> None:

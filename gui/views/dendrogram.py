@@ -121,7 +121,7 @@ class DendrogramView(QWidget):
         self.view_box.sigXRangeChanged.connect(lambda *_: self._redraw_timer.start())
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self.state.selection_changed.connect(self._on_selection)
-        self.state.labels_changed.connect(lambda *_: self._follow_labels())
+        self.state.labels_changed.connect(lambda _labels, source: source is self or self._follow_labels())
         self.state.clusters_changed.connect(lambda _source: self._recolour())
         self.state.focus_changed.connect(lambda *_: self._recolour())
         self.set_tree(None)
@@ -348,9 +348,10 @@ class DendrogramView(QWidget):
             self.plot.addItem(item)
             self._colour_items.append(item)
         for i, item in enumerate(self._colour_items):
-            seg = self._segments[index == i] if i < len(colours) else np.zeros((0, 4))
+            seg = np.zeros((0, 4))
             if i < len(colours):
                 item.setPen(pg.mkPen(colours[i], width=1.5))
+                seg = self._segments[index == i]
             item.setData(x=seg[:, [0, 2]].ravel(), y=seg[:, [1, 3]].ravel(), connect="pairs")
         frontier = self._frontier
         colours, index = self._colours(frontier)
