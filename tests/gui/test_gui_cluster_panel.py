@@ -22,6 +22,7 @@ from gui.thumbnails import Failed
 from gui.view_state import ViewState
 from gui.views.cluster_panel import ClusterPanel
 from gui.views.member_delegate import ROW_ROLE, play_button_rect, text_card
+from gui.views.members import WIDTH_SAMPLE_ROWS, TableMemberModel
 
 COLOURS = [(230, 20, 20), (20, 200, 20), (20, 20, 230)]
 
@@ -162,10 +163,10 @@ def test_members_order_by_typicality_or_by_outlier_score(panel, make_result):
     assert order[0] == edge and sorted(order) == members.tolist()
 
 
-def table_result(make_result, table: np.ndarray | None = None):
+def table_result(make_result, table: np.ndarray | None = None, n: int = 30):
     """The blob result as table rows with two feature columns."""
-    result = make_result(n=30, k=3)
-    table = np.tile(np.array([[1.0, 10.0]]), (30, 1)) if table is None else table
+    result = make_result(n=n, k=3)
+    table = np.tile(np.array([[1.0, 10.0]]), (n, 1)) if table is None else table
     items = [dataclasses.replace(it, name=f"row{i}") for i, it in enumerate(result.analysed.items)]
     return with_items(result, items, "table", table_features=table, feature_names=["size", "flat"])
 
@@ -217,6 +218,25 @@ def test_table_cells_are_red_above_and_blue_below_the_mean(panel, make_result):
     flat = model.index(position[0], 1).data(Qt.ItemDataRole.BackgroundRole)
     assert high.red() > high.blue() + 100 and low.blue() > low.red() + 100
     assert flat.getRgb()[:3] == (255, 255, 255) and model.index(position[0], 0).data() == "9"
+
+
+def test_a_big_clusters_table_fits_its_columns_to_a_sample_of_rows(panel, make_result, monkeypatch):
+    # Qt fits column widths to 1 000 rows by default: choosing a cluster of a 100 000-row table
+    # held the window 0.4 s (tests/benchmarks' heartbeat), and every new order or selection again.
+    state, widget = panel
+    show(state, table_result(make_result, n=6000))
+    read: set[int] = set()
+    data = TableMemberModel.data
+
+    def counted(model, index, role=Qt.ItemDataRole.DisplayRole):
+        read.add(index.row())
+        return data(model, index, role)
+
+    monkeypatch.setattr(TableMemberModel, "data", counted)
+    widget.choose([0])
+    assert len(widget.members.table_model.rows) > 1500
+    assert 0 < len(read) <= WIDTH_SAMPLE_ROWS + 50  # the sample, and the rows on screen
+    assert widget.members.table.columnWidth(0) > 20
 
 
 def test_the_columns_that_set_the_shown_rows_apart_come_first(panel, make_result):
