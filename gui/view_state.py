@@ -253,6 +253,14 @@ class ViewState(QObject):
             self._focused = focused
             self.focus_changed.emit(focused, source)
 
+    def choose(self, cluster: int, additive: bool = False, source: object = None) -> None:
+        """A click on one cluster (a legend name, a silhouette band): choose it alone, or let it go
+        when it was the only one chosen; ``additive`` (Ctrl) adds or removes it."""
+        if additive:
+            self.set_focused(self._focused ^ {int(cluster)}, source)
+        else:
+            self.set_focused(() if self._focused == {int(cluster)} else (int(cluster),), source)
+
     def set_cluster_visible(self, cluster: int, visible: bool, source: object = None) -> None:
         self.set_hidden(self._hidden - {cluster} if visible else self._hidden | {cluster}, source)
 

@@ -75,7 +75,7 @@ class ScatterView(MapLayers, MapActions, QWidget):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)  # "PC 1 (x0.001)" reads as a unit
         self.legend = MapLegend()
         self.legend.visibility_toggled.connect(lambda c, v: self.state.set_cluster_visible(c, v, source=self))
-        self.legend.cluster_clicked.connect(self._choose_from_legend)
+        self.legend.cluster_clicked.connect(lambda cluster, add: self.state.choose(cluster, add, self))
         self.tools = MapToolBar()
         self.tools.mode_changed.connect(self.set_mode)
         self.tools.zoom_requested.connect(self.zoom_to_selection)
@@ -167,15 +167,6 @@ class ScatterView(MapLayers, MapActions, QWidget):
         outliers = self.result is not None and self.result.anomaly is not None
         self.legend.set_entries(clusters, outliers, self._uncertain_flags is not None)
         self.legend.set_focused(self.state.focused)
-
-    def _choose_from_legend(self, cluster: int, additive: bool) -> None:
-        """A click on a legend name chooses that cluster alone (again: none); Ctrl adds or removes it."""
-        focused = self.state.focused
-        if additive:
-            chosen = focused ^ {cluster}
-        else:
-            chosen = frozenset() if focused == {cluster} else frozenset({cluster})
-        self.state.set_focused(chosen, self)
 
     # ---- facts the tests and other views read ------------------------------------------------
     def legend_entries(self) -> list[str]:

@@ -5,7 +5,8 @@ another cluster than to their own. Silhouettes are O(n²), so they are computed 
 random sample of at most ``engine.metrics.SILHOUETTE_SAMPLE`` clustered items as the summary's
 score (the mean line equals it); the engine computes them on its worker thread with the other
 metrics, and this view only draws ``Result.silhouettes``. Noise (-1) has no silhouette.
-Selected items that are in the sample are drawn dark, wherever they were selected.
+Selected items that are in the sample are drawn dark, wherever they were selected. A click on a
+band chooses its cluster, as a click on its name in the map's legend does.
 """
 
 from __future__ import annotations
@@ -150,7 +151,9 @@ class SilhouetteView(QWidget):
             text = f"a random sample of {len(self.rows):,} of the {n_clustered:,} clustered items"
         noise = int((self._labels == -1).sum())
         tail = f"; {noise:,} noise items have no silhouette and are left out" if noise else ""
-        self.caption.setText(f"Silhouettes of {text}{tail}. Click a band to select its cluster.")
+        self.caption.setText(
+            f"Silhouettes of {text}{tail}. Click a band to bring its cluster forward (Ctrl+click: several)."
+        )
 
     def _show_focus(self) -> None:
         """Each cluster's bars in its colour, faded while other clusters are chosen in the list."""
@@ -186,4 +189,5 @@ class SilhouetteView(QWidget):
             return
         cluster = self.cluster_at(view_box.mapSceneToView(event.scenePos()).y())
         if cluster is not None:
-            self.state.select(np.flatnonzero(self._labels == cluster), source=self)
+            additive = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            self.state.choose(cluster, additive, self)

@@ -8,7 +8,7 @@ The last row repeats a cluster choice with Qt's own column fitting (1 000 rows o
 table), the reference the window improves on. A block under 100 ms reads as instant; the target
 is no block over 200 ms.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_interactions.py [--rows 100000]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_interactions.py [--rows N] [--dims D]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ QT_DEFAULT_WIDTH_ROWS = 1000
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--dims", type=int, default=16, help="384: as long as a text model's vectors")
     args = parser.parse_args()
 
     from PySide6.QtWidgets import QDockWidget, QMessageBox
@@ -51,11 +52,11 @@ def main() -> None:
     project.ask_unsaved = lambda *_: project.Answer.Discard  # a benchmark throws its window away
     QMessageBox.question = staticmethod(lambda *_a, **_k: QMessageBox.StandardButton.No)  # "open the report?"
     root = Path(tempfile.mkdtemp(prefix="bench_interactions_"))
-    folder = write_table(root / "table", args.rows, 16, seed=3)
+    folder = write_table(root / "table", args.rows, args.dims, seed=3)
     start = time.perf_counter()
     result = pipeline.run(Spec(paths=(str(folder),), k=6, detector="iforest", use_cache=False))
     print(
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {args.rows} x 16 table, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {args.rows} x {args.dims} table, "
         f"K-Means k = 6, isolation forest: {time.perf_counter() - start:.1f} s in the engine"
     )
 

@@ -95,18 +95,32 @@ def test_drawing_a_large_result_is_quick(view, qtbot, make_result):
     assert len(view.rows) == metrics.SILHOUETTE_SAMPLE
 
 
-def test_clicking_a_band_selects_its_cluster(view, qtbot, make_result):
+def test_clicking_a_band_chooses_its_cluster_and_selected_bars_are_dark(view, qtbot, make_result):
+    # A band click selected the cluster's items, while a click on its legend name chose it: the two
+    # views of one cluster did different things. Now both choose it; Ctrl adds one.
     result = make_result(n=90, k=3)
     result.clustering = Clustering(labels=result.labels)
     show(view, qtbot, result)
     bottom, top = view.bands[1]
     assert view.cluster_at((bottom + top) / 2) == 1 and view.cluster_at(-5) is None
     vb = view.plot.getPlotItem().getViewBox()
-    scene = vb.mapViewToScene(QPointF(0.3, (bottom + top) / 2))
-    pos = view.plot.mapFromScene(scene)
-    with qtbot.waitSignal(view.state.selection_changed) as selected:
-        qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
-    assert selected.args[0].tolist() == np.flatnonzero(result.labels == 1).tolist()
+
+    def click_band(cluster: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+        low, high = view.bands[cluster]
+        pos = view.plot.mapFromScene(vb.mapViewToScene(QPointF(0.3, (low + high) / 2)))
+        with qtbot.waitSignal(view.state.focus_changed):
+            qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, modifier, pos=pos)
+
+    click_band(1)
+    assert view.state.focused == {1} and len(view.state.selected) == 0
+    alpha = {c: bars.opts["brush"].color().alpha() for c, bars in view._bars.items()}
+    assert alpha[1] > 2 * alpha[0] and alpha[0] == alpha[2]  # the others fade
+    click_band(2, Qt.KeyboardModifier.ControlModifier)
+    assert view.state.focused == {1, 2}
+    click_band(2, Qt.KeyboardModifier.ControlModifier)
+    click_band(1)  # the only chosen one again: every cluster comes back
+    assert view.state.focused == frozenset()
+    view.state.select(np.flatnonzero(result.labels == 1))
     sampled = np.intersect1d(view.rows, np.flatnonzero(result.labels == 1))
     assert np.array_equal(np.sort(view.highlighted_rows()), sampled) and len(sampled)
     assert len(view.selected_bars.opts["y"]) == len(sampled)  # their bars are drawn dark
