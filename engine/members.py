@@ -153,29 +153,65 @@ def series_mean_band(series: list[np.ndarray], length: int = 200) -> tuple[np.nd
     return stacked.mean(axis=0), stacked.std(axis=0)
 
 
-def column_deviation(table: np.ndarray) -> np.ndarray:
-    """Each cell's distance from its column's mean in standard deviations (0 for constant columns).
+@dataclass(frozen=True)
+class ColumnStats:
+    """Each table column's mean and standard deviation over every analysed row.
 
-    The column statistics come from the whole table (every analysed row), so a cell's colour says
-    how unusual it is in the collection, not only within the shown members.
+    A cell's colour and a cluster's most distinctive columns say how far values lie from these, in
+    standard deviations, so they read against the whole collection, not only the shown members.
+    Only these two vectors are kept: the table of every cell's deviation they replace took 0.3 GB
+    and 0.85 s for 100 000 x 384 rows, on the GUI thread.
     """
-    table = np.asarray(table, dtype=np.float64)
-    mean = np.nanmean(table, axis=0) if len(table) else np.zeros(table.shape[1])
-    sd = np.nanstd(table, axis=0) if len(table) else np.ones(table.shape[1])
-    sd = np.where(sd > 0, sd, np.inf)
-    return np.nan_to_num((table - mean) / sd, nan=0.0)
+
+    mean: np.ndarray
+    sd: np.ndarray
+    """inf for a constant column, whose cells all lie at its mean."""
+    complete: bool
+    """No missing value: sums over many rows are one matrix-vector product."""
+
+    @classmethod
+    def of(cls, table: np.ndarray) -> ColumnStats:
+        table = np.asarray(table)
+        if not len(table):
+            return cls(np.zeros(table.shape[1]), np.full(table.shape[1], np.inf), True)
+        complete = not np.isnan(table).any()
+        mean = (
+            table.mean(axis=0, dtype=np.float64) if complete else np.nanmean(table, axis=0, dtype=np.float64)
+        )
+        sd = table.std(axis=0, dtype=np.float64) if complete else np.nanstd(table, axis=0, dtype=np.float64)
+        return cls(mean, np.where(sd > 0, sd, np.inf), complete)
+
+    def deviation(self, value: float, column: int) -> float:
+        """One cell's distance from its column's mean in standard deviations (0 when missing)."""
+        z = (value - self.mean[column]) / self.sd[column]
+        return 0.0 if np.isnan(z) else float(z)
+
+    def shift(self, table: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Per column, the rows' mean deviation (a missing cell counts as 0, as it is coloured)."""
+        rows = np.asarray(rows, dtype=np.intp)
+        if not len(rows):
+            return np.zeros(len(self.mean))
+        table = np.asarray(table)
+        if self.complete and 8 * len(rows) >= len(table):
+            weights = np.zeros(len(table), dtype=table.dtype)
+            weights[rows] = 1
+            total, counted = (weights @ table).astype(np.float64), len(rows)
+        else:
+            picked = table[rows]
+            total, counted = np.nansum(picked, axis=0, dtype=np.float64), np.sum(~np.isnan(picked), axis=0)
+        return (total - counted * self.mean) / self.sd / len(rows)
 
 
-def distinctive_columns(deviation: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The columns, most distinctive of ``rows`` first, and each column's shift: the rows' mean of
-    :func:`column_deviation` (how far they lie from the column's mean, in standard deviations).
+def distinctive_columns(
+    stats: ColumnStats, table: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The columns, most distinctive of ``rows`` first, and each column's shift
+    (:meth:`ColumnStats.shift`: how far the rows lie from the column's mean, in standard deviations).
 
     What sets a cluster apart then reads from the left, as its name says it ("high age, low
     visits"), instead of sitting wherever the file put the column.
     """
-    deviation = np.asarray(deviation, dtype=np.float64)
-    rows = np.asarray(rows, dtype=np.intp)
-    shift = deviation[rows].mean(axis=0) if len(rows) else np.zeros(deviation.shape[1])
+    shift = stats.shift(table, rows)
     return np.argsort(-np.abs(shift), kind="stable"), shift
 
 

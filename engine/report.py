@@ -25,7 +25,7 @@ from engine.anomaly import score_text
 from engine.atomic import atomic_write
 from engine.export import escape_text, map_png
 from engine.items import plural
-from engine.members import cell_text, column_deviation, distinctive_columns
+from engine.members import ColumnStats, cell_text, distinctive_columns
 from engine.metrics import COUNTS, SCORES
 
 if TYPE_CHECKING:
@@ -289,10 +289,10 @@ def _mean_row(result: Result, members: np.ndarray) -> str:
     names = result.analysed.feature_names
     if table is None or not names or len(table) != len(result.analysed.items):
         return ""
-    values = np.asarray(table, dtype=np.float64)
-    overall, mean = np.nanmean(values, axis=0), np.nanmean(values[members], axis=0)
-    order, z = distinctive_columns(column_deviation(values), members)
-    rows = [[names[j], float(mean[j]), float(overall[j]), float(z[j])] for j in order[:12]]
+    stats = ColumnStats.of(table)
+    mean = np.nanmean(np.asarray(table)[members], axis=0, dtype=np.float64)
+    order, z = distinctive_columns(stats, table, members)
+    rows = [[names[j], float(mean[j]), float(stats.mean[j]), float(z[j])] for j in order[:12]]
     return _table(["feature", "cluster mean", "overall mean", "difference (sd)"], rows)
 
 

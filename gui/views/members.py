@@ -40,9 +40,9 @@ from PySide6.QtWidgets import (
 
 from engine.members import (
     ORDERS,
+    ColumnStats,
     borderline_order,
     cell_text,
-    column_deviation,
     distinctive_columns,
     outlier_order,
     series_mean_band,
@@ -51,14 +51,11 @@ from engine.members import (
 from engine.thumbnails import PICTURE_MAKERS, ThumbnailCache, cached_picture, document_snippet
 from gui.thumbnails import Failed, PreviewLoader, to_qimage
 from gui.views.member_delegate import PREVIEW_ROLE, ROW_ROLE, MemberDelegate, plot_path
-from gui.views.widgets import hint_label
+from gui.views.widgets import ColumnFitter, hint_label
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
     from gui.view_state import ViewState
-
-WIDTH_SAMPLE_ROWS = 100
-"""Column widths fit this many rows of a cluster's table: Qt's default of 1 000 held the window 0.4 s."""
 
 
 class MemberModel(QAbstractListModel):
@@ -124,7 +121,7 @@ class TableMemberModel(QAbstractTableModel):
         self.rows = np.zeros(0, dtype=np.intp)
         self.names: list[str] = []
         self._table: np.ndarray | None = None
-        self._deviation: np.ndarray | None = None
+        self._stats: ColumnStats | None = None
         self.order = np.zeros(0, dtype=np.intp)
         """Column shown at each position."""
         self.shift = np.zeros(0)
@@ -134,23 +131,22 @@ class TableMemberModel(QAbstractTableModel):
         """Column statistics come from every analysed row, computed once per result when first shown."""
         self._table = None if result is None else result.analysed.table_features
         self.names = [] if self._table is None else list(result.analysed.feature_names)
-        self._deviation = None
+        self._stats = None
 
     @property
-    def deviation(self) -> np.ndarray:
-        """Each cell's distance from its column's mean; made on first use, not when a result arrives
-        (about 50 ms for 100 000 rows, for a table that may never be opened)."""
-        if self._deviation is None:
-            self._deviation = np.zeros((0, 0)) if self._table is None else column_deviation(self._table)
-        return self._deviation
+    def stats(self) -> ColumnStats:
+        """Made on first use, not when a result arrives (a table that may never be opened)."""
+        if self._stats is None:
+            self._stats = ColumnStats.of(self._table if self._table is not None else np.zeros((0, 0)))
+        return self._stats
 
     def set_rows(self, result: Result | None, rows: np.ndarray) -> None:
         self.beginResetModel()
         self.result, self.rows = result, np.asarray(rows, dtype=np.intp)
-        if self._table is None:
+        if self._table is None or not len(self.rows):
             self.order, self.shift = np.arange(len(self.names)), np.zeros(len(self.names))
         else:
-            self.order, self.shift = distinctive_columns(self.deviation, self.rows)
+            self.order, self.shift = distinctive_columns(self.stats, self._table, self.rows)
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802
@@ -179,14 +175,15 @@ class TableMemberModel(QAbstractTableModel):
         row, column = int(self.rows[index.row()]), int(self.order[index.column()])
         if role == ROW_ROLE:
             return row
+        value = float(self.result.analysed.table_features[row, column])
         if role == Qt.ItemDataRole.DisplayRole:
-            return cell_text(float(self.result.analysed.table_features[row, column]))
+            return cell_text(value)
         if role == Qt.ItemDataRole.BackgroundRole:
-            return deviation_colour(float(self.deviation[row, column]))
+            return deviation_colour(self.stats.deviation(value, column))
         if role == Qt.ItemDataRole.ForegroundRole:
             return INK  # the tints are light: the palette's text, white in a dark theme, vanished on them
         if role == Qt.ItemDataRole.ToolTipRole:
-            z = float(self.deviation[row, column])
+            z = self.stats.deviation(value, column)
             return f"{abs(z):.1f} standard deviations {'above' if z >= 0 else 'below'} the column's mean"
         return None
 
@@ -281,7 +278,7 @@ class MemberView(QWidget):
         self.table.setModel(self.table_model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setResizeContentsPrecision(WIDTH_SAMPLE_ROWS)
+        self.columns = ColumnFitter(self.table)
         self.empty = hint_label("Choose a cluster above, or select items on the map.")
         self.stack = QStackedWidget()
         for widget in (self.empty, self.grid, self.table):
@@ -366,9 +363,9 @@ class MemberView(QWidget):
         table = self.result is not None and self.result.analysed.table_features is not None
         self.model.set_rows(None if table else self.result, rows)
         self.table_model.set_rows(self.result if table else None, rows)
-        if table:
-            self.table.resizeColumnsToContents()
         self.stack.setCurrentWidget(self.empty if not len(rows) else self.table if table else self.grid)
+        if table:
+            self.columns.refit()
         series = self.result is not None and self.result.modality == "timeseries" and len(rows)
         self.band.setVisible(bool(series))
         if series:

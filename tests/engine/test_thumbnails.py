@@ -11,9 +11,9 @@ from PIL import Image
 
 from engine.embed import ItemError
 from engine.members import (
+    ColumnStats,
     borderline_order,
     cluster_summaries,
-    column_deviation,
     distinctive_columns,
     outlier_order,
     series_mean_band,
@@ -117,17 +117,37 @@ def test_series_band_and_column_deviation():
     )
     assert mean.shape == (20,) and np.allclose(mean, 1.0) and np.allclose(sd, np.std([0, 2, 1]))
     table = np.array([[1.0, 5.0], [3.0, 5.0], [2.0, np.nan]])
-    z = column_deviation(table)
-    assert z[1, 0] > 0 > z[0, 0] and z[2, 0] == 0 and np.all(z[:, 1] == 0)
+    stats = ColumnStats.of(table)
+    z = np.array([[stats.deviation(table[r, c], c) for c in range(2)] for r in range(3)])
+    assert z[1, 0] > 0 > z[0, 0] and z[2, 0] == 0 and np.all(z[:, 1] == 0)  # constant, or missing
+    assert z[1, 0] == pytest.approx(1 / np.std([1, 3, 2]))
 
 
 def test_distinctive_columns_put_the_largest_shift_of_the_rows_first_either_way():
     table = np.array([[0, 10, 5], [0, 10, 5], [1, 10, 5], [1, 0, 5], [1, 0, 6]], dtype=float)
-    order, shift = distinctive_columns(column_deviation(table), np.array([3, 4]))
+    stats = ColumnStats.of(table)
+    order, shift = distinctive_columns(stats, table, np.array([3, 4]))
     assert order.tolist() == [1, 0, 2]  # below the mean counts as much as above it
     assert shift[1] < -1.2 and 0.8 < shift[0] < 0.82 and 0.7 < shift[2] < 0.8
-    order, shift = distinctive_columns(column_deviation(table), np.array([], dtype=int))
+    order, shift = distinctive_columns(stats, table, np.array([], dtype=int))
     assert order.tolist() == [0, 1, 2] and not shift.any()  # nothing shown: the file's order
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_shift_over_many_rows_equals_the_mean_of_the_cells_deviations(dtype):
+    # Many rows take one matrix-vector product, few rows a gather, missing values a NaN-aware sum:
+    # every path must give the mean of the cells' deviations (a missing cell counts as 0).
+    rng = np.random.default_rng(1)
+    table = (rng.normal(size=(2000, 7)) * [1, 10, 100, 1e3, 1e4, 0, 1] + 50).astype(dtype)
+    stats = ColumnStats.of(table)
+    for holes in (False, True):
+        if holes:
+            table[rng.random(table.shape) < 0.05] = np.nan
+            stats = ColumnStats.of(table)
+        assert stats.complete is not holes
+        for rows in (np.arange(2000), rng.choice(2000, 1500, replace=False), np.array([3, 9, 400])):
+            cells = [[stats.deviation(table[r, c], c) for c in range(7)] for r in rows]
+            assert np.allclose(stats.shift(table, rows), np.mean(cells, axis=0), atol=1e-4)
 
 
 def test_the_cache_stays_under_its_limit_dropping_the_least_recently_shown_first(tmp_path, monkeypatch):
