@@ -153,6 +153,10 @@ def series_mean_band(series: list[np.ndarray], length: int = 200) -> tuple[np.nd
     return stacked.mean(axis=0), stacked.std(axis=0)
 
 
+STATS_CHUNK = 8192
+"""Rows per step of the column statistics: ``std`` made a centred copy of 100 000 x 384 (0.3 s)."""
+
+
 @dataclass(frozen=True)
 class ColumnStats:
     """Each table column's mean and standard deviation over every analysed row.
@@ -175,11 +179,16 @@ class ColumnStats:
         if not len(table):
             return cls(np.zeros(table.shape[1]), np.full(table.shape[1], np.inf), True)
         complete = not np.isnan(table).any()
-        mean = (
-            table.mean(axis=0, dtype=np.float64) if complete else np.nanmean(table, axis=0, dtype=np.float64)
-        )
-        sd = table.std(axis=0, dtype=np.float64) if complete else np.nanstd(table, axis=0, dtype=np.float64)
-        return cls(mean, np.where(sd > 0, sd, np.inf), complete)
+        if not complete:
+            mean, sd = np.nanmean(table, axis=0, dtype=np.float64), np.nanstd(table, axis=0, dtype=np.float64)
+            return cls(mean, np.where(sd > 0, sd, np.inf), False)
+        mean = table.mean(axis=0, dtype=np.float64)
+        squares = np.zeros(table.shape[1])
+        for start in range(0, len(table), STATS_CHUNK):  # two passes, no centred copy of the table
+            centred = table[start : start + STATS_CHUNK] - mean
+            squares += np.einsum("ij,ij->j", centred, centred)
+        sd = np.sqrt(squares / len(table))
+        return cls(mean, np.where(sd > 0, sd, np.inf), True)
 
     def deviation(self, value: float, column: int) -> float:
         """One cell's distance from its column's mean in standard deviations (0 when missing)."""
