@@ -364,7 +364,8 @@ class MemberView(QWidget):
         self.model.set_rows(None if table else self.result, rows)
         self.table_model.set_rows(self.result if table else None, rows)
         self.stack.setCurrentWidget(self.empty if not len(rows) else self.table if table else self.grid)
-        if table:
+        if table:  # the most distinctive columns, at the left, are in view
+            self.table.horizontalScrollBar().setValue(0)
             self.columns.refit()
         series = self.result is not None and self.result.modality == "timeseries" and len(rows)
         self.band.setVisible(bool(series))
