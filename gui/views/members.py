@@ -362,10 +362,12 @@ class MemberView(QWidget):
         rows = self.ordered_rows()
         table = self.result is not None and self.result.analysed.table_features is not None
         self.model.set_rows(None if table else self.result, rows)
+        columns = self.table_model.order
         self.table_model.set_rows(self.result if table else None, rows)
         self.stack.setCurrentWidget(self.empty if not len(rows) else self.table if table else self.grid)
-        if table:  # the most distinctive columns, at the left, are in view
-            self.table.horizontalScrollBar().setValue(0)
+        if table:
+            if not np.array_equal(columns, self.table_model.order):  # the most distinctive, at the left
+                self.table.horizontalScrollBar().setValue(0)
             self.columns.refit()
         series = self.result is not None and self.result.modality == "timeseries" and len(rows)
         self.band.setVisible(bool(series))

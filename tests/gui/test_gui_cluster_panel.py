@@ -252,6 +252,9 @@ def test_a_big_clusters_table_fits_the_columns_in_view_to_a_sample_of_rows(panel
     assert {c for _, c in read} >= {d - 1}  # scrolled into view: fitted then
     assert table.columnWidth(d - 1) > table.fontMetrics().horizontalAdvance("measurement_119")
     assert shown < d - 1
+    members = widget.members
+    members.order.setCurrentIndex(members.order.findData("borderline"))  # the same columns
+    assert table.horizontalScrollBar().value() == table.horizontalScrollBar().maximum() > 0
     widget.choose([1])  # its own most distinctive columns come first: scrolled back to them
     assert table.horizontalScrollBar().value() == 0
 
