@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.items import Collection, Item
 from engine.pipeline import Spec, run
+from gui.views.preview import TABLE_FIELDS
 from gui.views.scatter import ScatterView
 
 NO_MODS = Qt.KeyboardModifier.NoModifier
@@ -265,6 +266,28 @@ def test_table_and_series_previews(shown, make_result):
     result.analysed.series[4] = np.sin(np.linspace(0, 6, 500))
     view.show_preview(4, QPoint(40, 40))
     assert view.popup.picture_image() is not None
+
+
+def test_a_wide_rows_preview_lists_its_most_unusual_values_first(shown, make_result):
+    # A 60-column row showed its first 12 columns in file order: nothing about what sets it apart.
+    from PySide6.QtGui import QTextDocument
+
+    result = make_result(n=30, k=3)
+    table = np.random.default_rng(0).normal(size=(30, 60)) + 100
+    table[4, 41], table[4, 7] = 112.0, 95.0  # row 4: far above in one column, far below in another
+    result.analysed.table_features = table
+    result.analysed.feature_names = [f"gene_{c:02d}" for c in range(60)]
+    view = shown(result)
+    view.show_preview(4, QPoint(40, 40))
+    page = QTextDocument()
+    page.setHtml(view.popup.body.text())
+    cells = [line for line in page.toPlainText().splitlines() if line]  # one cell a line
+    rows = [cells[i : i + 3] for i in range(0, 3 * TABLE_FIELDS, 3)]
+    assert rows[0][:2] == ["gene_41", "112"] and rows[0][2].startswith("+")
+    assert rows[1][:2] == ["gene_07", "95"] and rows[1][2].startswith("-")
+    sds = [abs(float(row[2].split()[0])) for row in rows]
+    assert sds == sorted(sds, reverse=True)
+    assert cells[3 * TABLE_FIELDS :] == ["… 48 more columns, nearer their means"]
 
 
 def test_a_document_preview_shows_its_first_lines_as_written(qtbot, shown, make_result, tmp_path):
