@@ -102,6 +102,7 @@ def apply_view_state(state: ViewState, data: dict[str, Any]) -> None:
     if result.anomaly is not None and saved.threshold is not None:
         state.set_threshold(saved.threshold)
     state.select(saved.selected)
+    state.set_focused(saved.focused)  # after the selection, which lets chosen clusters go
 
 
 class ProjectController(QObject):

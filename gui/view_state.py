@@ -345,6 +345,7 @@ class ViewState(QObject):
             "labels": self._labels.tolist(),
             "selected": self._selected.tolist(),
             "hidden": sorted(self._hidden),
+            "focused": sorted(self._focused),
             "names": {str(c): n for c, n in sorted(self._names.items())},
             "colours": {str(c): list(rgb) for c, rgb in sorted(self._colours.items())},
             "threshold": self._threshold,
@@ -362,6 +363,7 @@ class ViewState(QObject):
         state._labels = np.asarray(data.get("labels", []), dtype=int)
         state._selected = _indices(data.get("selected", []), state._n)
         state._hidden = frozenset(int(c) for c in data.get("hidden", []))
+        state._focused = frozenset(int(c) for c in data.get("focused", []))
         state._names = {int(c): str(n) for c, n in data.get("names", {}).items()}
         state._colours = {int(c): tuple(int(v) for v in rgb) for c, rgb in data.get("colours", {}).items()}
         threshold = data.get("threshold")

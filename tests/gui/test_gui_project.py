@@ -57,6 +57,7 @@ def test_save_then_open_in_a_fresh_window_restores_everything(qtbot, tmp_path, b
     threshold = float(np.quantile(blobs_result.anomaly.scores, 0.8))
     state.set_threshold(threshold)
     state.select([1, 5, 7])
+    first.cluster_panel.choose([0, 1])
     assert first.isWindowModified() and first.windowTitle().endswith("[*]")
     path = tmp_path / "work.dm6"
     first.project.save_to(path, wait=True)
@@ -77,6 +78,7 @@ def test_save_then_open_in_a_fresh_window_restores_everything(qtbot, tmp_path, b
     assert shown.colour_of(1) == (10, 200, 30) and shown.hidden == frozenset({2})
     assert shown.threshold == pytest.approx(threshold)
     assert shown.selected.tolist() == [1, 5, 7]
+    assert shown.focused == {0, 1} and second.cluster_panel.chosen_clusters() == [0, 1]
     assert second.settings_panel.spec == blobs_result.spec and second.settings_panel.k.value() == 3
     assert second.scatter.point_count() == len(blobs_result.labels)
     assert not second.isWindowModified() and second.windowTitle().startswith("work.dm6")

@@ -191,6 +191,7 @@ def test_round_trip_through_a_plain_dict(make_result):
     state.reset_for(result)
     state.select([7, 1, 7])
     state.set_hidden([2])
+    state.set_focused([0, 1])
     state.rename(0, "zero")
     state.set_colour(1, (10, 20, 30))
     state.set_threshold(1.25)
@@ -198,7 +199,7 @@ def test_round_trip_through_a_plain_dict(make_result):
     again = ViewState.from_dict(data)
     assert again.to_dict() == state.to_dict()
     again.reset_for(result)  # reopening the project: everything still applies
-    assert again.selected.tolist() == [1, 7] and again.hidden == {2}
+    assert again.selected.tolist() == [1, 7] and again.hidden == {2} and again.focused == {0, 1}
     assert again.name_of(0) == "zero" and again.colour_of(1) == (10, 20, 30) and again.threshold == 1.25
     with pytest.raises(ValueError, match="newer version"):
         ViewState.from_dict({**data, "schema": 99})
