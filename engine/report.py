@@ -134,9 +134,11 @@ def build_report(result: Result, view_state: dict | None = None) -> str:
         _choice_of_k(result, labels),
         "<h2 id='clusters'>Clusters</h2>",
     ]
+    table = result.analysed.table_features
+    stats = ColumnStats.of(table) if result.modality == "table" and table is not None else None
     for cluster in _clusters(labels):
         keywords = view.keywords.get(cluster, ())
-        parts.append(_cluster(result, labels, cluster, view.names[cluster], keywords, colour(cluster)))
+        parts.append(_cluster(result, labels, cluster, view.names[cluster], keywords, colour(cluster), stats))
     parts += [_outliers(result, threshold), _problems(result), "</body></html>\n"]
     return "\n".join(p for p in parts if p)
 
@@ -220,7 +222,13 @@ def _examples(result: Result, members: np.ndarray) -> np.ndarray:
 
 
 def _cluster(
-    result: Result, labels: np.ndarray, cluster: int, name: str, keywords: tuple[str, ...], colour: Any
+    result: Result,
+    labels: np.ndarray,
+    cluster: int,
+    name: str,
+    keywords: tuple[str, ...],
+    colour: Any,
+    stats: ColumnStats | None,
 ) -> str:
     members = np.flatnonzero(labels == cluster)
     items = result.analysed.items
@@ -238,13 +246,15 @@ def _cluster(
         top = ", ".join(f"{text(lab)} ({n})" for lab, n in known.most_common(5))
         parts.append(f"<p>Known labels: {top}</p>")
     examples = _examples(result, members)
-    parts.append(_modality_examples(result, members, examples, colour))
+    parts.append(_modality_examples(result, members, examples, colour, stats))
     listed = ", ".join(text(items[i].display_name) for i in examples)
     parts.append(f"<p class='muted'>Examples: {listed}</p></div>")
     return "\n".join(p for p in parts if p)
 
 
-def _modality_examples(result: Result, members: np.ndarray, examples: np.ndarray, colour: Any) -> str:
+def _modality_examples(
+    result: Result, members: np.ndarray, examples: np.ndarray, colour: Any, stats: ColumnStats | None
+) -> str:
     items = [result.analysed.items[i] for i in examples]
     modality = result.modality
     if modality == "image":
@@ -261,8 +271,8 @@ def _modality_examples(result: Result, members: np.ndarray, examples: np.ndarray
             figures.series_plot(chosen, everyone, colour) if chosen else None,
             "examples over the cluster mean",
         )
-    if modality == "table":
-        return _mean_row(result, members)
+    if modality == "table" and stats is not None:
+        return _mean_row(result, members, stats)
     return ""
 
 
@@ -283,13 +293,13 @@ def _snippet(path: Path) -> str:
     return f"<div class='snippet' title='{text(Path(path).name)}'><b>{text(title)}</b>\n{text(rest)}</div>"
 
 
-def _mean_row(result: Result, members: np.ndarray) -> str:
-    """The cluster's mean of every feature beside the overall mean, most distinctive features first."""
+def _mean_row(result: Result, members: np.ndarray, stats: ColumnStats) -> str:
+    """The cluster's mean of every feature beside the overall mean, most distinctive features first
+    (``stats``: made once for the report, not once per cluster)."""
     table = result.analysed.table_features
     names = result.analysed.feature_names
     if table is None or not names or len(table) != len(result.analysed.items):
         return ""
-    stats = ColumnStats.of(table)
     mean = np.nanmean(np.asarray(table)[members], axis=0, dtype=np.float64)
     order, z = distinctive_columns(stats, table, members)
     rows = [[names[j], float(mean[j]), float(stats.mean[j]), float(z[j])] for j in order[:12]]
