@@ -32,10 +32,10 @@ def typicality_order(
     rows = np.asarray(rows, dtype=np.intp)
     if len(rows) == 0:
         return rows
-    vectors = np.asarray(embeddings)[rows]
+    vectors = np.asarray(embeddings)
     groups = np.zeros(len(rows), dtype=np.intp) if labels is None else np.asarray(labels)[rows]
     ids, slot = np.unique(groups, return_inverse=True)
-    squared = _squared_distances(vectors, _centres(vectors, slot, len(ids)))
+    squared = _squared_distances(vectors, _centres(vectors, slot, len(ids), rows), rows)
     return rows[np.argsort(squared[np.arange(len(rows)), slot], kind="stable")]
 
 
@@ -52,7 +52,7 @@ def borderline_order(embeddings: np.ndarray, rows: np.ndarray, labels: np.ndarra
     vectors = np.asarray(embeddings)
     clustered = np.flatnonzero(labels >= 0)
     centres = _centres(vectors, np.searchsorted(ids, labels[clustered]), len(ids), clustered)
-    distances = np.sqrt(_squared_distances(vectors[rows], centres))
+    distances = np.sqrt(_squared_distances(vectors, centres, rows))
     own = np.searchsorted(ids, np.maximum(labels, ids[0]))[rows]
     a = distances[np.arange(len(rows)), own]
     distances[np.arange(len(rows)), own] = np.inf
@@ -77,12 +77,19 @@ def _centres(vectors: np.ndarray, slot: np.ndarray, count: int, rows: np.ndarray
     return (onehot @ vectors) / np.maximum(np.bincount(slot, minlength=count), 1)[:, None]
 
 
-def _squared_distances(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Squared distance from every vector to every centre, ``|x|^2 - 2 x.c + |c|^2`` in one matrix
-    product: no float64 copy or difference array of all the vectors (0.9 s for 100 000 x 384 before)."""
+def _squared_distances(
+    vectors: np.ndarray, centres: np.ndarray, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Squared distance from ``vectors[rows]`` (default: all) to every centre, ``|x|^2 - 2 x.c + |c|^2``
+    in one matrix product: no float64 copy or difference array of the vectors (0.9 s for 100 000 x
+    384 before). Many rows are measured in place and picked after: copying 100 000 x 384 rows out
+    first cost 0.2-0.3 s; a few rows are copied first."""
+    if rows is not None and 8 * len(rows) < len(vectors):
+        vectors, rows = vectors[rows], None
     centres = centres.astype(vectors.dtype if vectors.dtype == np.float32 else np.float64)
     squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)[:, None] - 2.0 * (vectors @ centres.T)
-    return np.maximum(squared + np.einsum("ij,ij->i", centres, centres, dtype=np.float64)[None, :], 0.0)
+    squared = np.maximum(squared + np.einsum("ij,ij->i", centres, centres, dtype=np.float64)[None, :], 0.0)
+    return squared if rows is None else squared[rows]
 
 
 def outlier_order(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
