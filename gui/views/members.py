@@ -135,10 +135,17 @@ class TableMemberModel(QAbstractTableModel):
 
     @property
     def stats(self) -> ColumnStats:
-        """Made on first use, not when a result arrives (a table that may never be opened)."""
+        """Made by :meth:`prepare` off the GUI thread, or here if asked for before it is done."""
         if self._stats is None:
             self._stats = ColumnStats.of(self._table if self._table is not None else np.zeros((0, 0)))
         return self._stats
+
+    def prepare(self, table: np.ndarray) -> None:
+        """Compute ``table``'s column statistics on a pool thread as its result arrives, so the first
+        chosen cluster does not (0.06-0.17 s for 100 000 x 384 on the GUI thread)."""
+        stats = ColumnStats.of(table)
+        if self._table is table and self._stats is None:
+            self._stats = stats
 
     def set_rows(self, result: Result | None, rows: np.ndarray) -> None:
         self.beginResetModel()
@@ -308,6 +315,9 @@ class MemberView(QWidget):
         self.result = result
         self.loader.clear()
         self.table_model.set_result(result)
+        if result is not None and result.analysed.table_features is not None:
+            table = result.analysed.table_features
+            self.loader.pool.start(lambda: self.table_model.prepare(table))
         modality = result.modality if result is not None else "image"
         self.delegate.modality = modality
         text_like = modality == "text"

@@ -259,6 +259,18 @@ def test_a_big_clusters_table_fits_the_columns_in_view_to_a_sample_of_rows(panel
     assert table.horizontalScrollBar().value() == 0
 
 
+def test_a_tables_column_statistics_are_made_off_the_gui_thread_when_it_arrives(panel, make_result):
+    # The first chosen cluster of a 100 000 x 384 table spent 0.06-0.17 s on them on the GUI thread.
+    state, widget = panel
+    table = np.random.default_rng(2).normal(size=(30, 2)) * [1, 100]
+    show(state, table_result(make_result, table))
+    widget.members.loader.wait()
+    prepared = widget.members.table_model._stats
+    assert prepared is not None and np.allclose(prepared.mean, table.mean(axis=0))
+    widget.choose([0])
+    assert widget.members.table_model.stats is prepared
+
+
 def test_the_columns_that_set_the_shown_rows_apart_come_first(panel, make_result):
     # The customers demo named a cluster "high age, low visits_per_month", but its members table
     # showed the columns in file order, visits_per_month third and behind a scroll bar.
