@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 
@@ -21,6 +22,9 @@ from engine.cluster import Clustering  # noqa: E402
 from engine.items import Collection, Item, Problem  # noqa: E402
 from engine.metrics import silhouettes  # noqa: E402
 from engine.pipeline import Result, Spec  # noqa: E402
+from engine.thumbnails import ThumbnailCache  # noqa: E402
+from gui.view_state import ViewState  # noqa: E402
+from gui.views.cluster_panel import ClusterPanel  # noqa: E402
 
 
 class FakeKCurve:
@@ -178,3 +182,34 @@ def unsaved_question(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(project, "ask_unsaved", discard)
     return asked
+
+
+# ---- the cluster panel (test_gui_cluster_panel.py, test_gui_members_table.py) ----------------
+def with_items(result, items: list[Item], modality: str, **payload):
+    """The blob result re-dressed as another modality (same labels, embeddings and map)."""
+    collection = Collection(items=items, **payload)
+    return dataclasses.replace(result, collection=collection, analysed=collection, modality=modality)
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    state = ViewState()
+    widget = ClusterPanel(state, cache=ThumbnailCache(tmp_path / "thumbs"))
+    qtbot.addWidget(widget)
+    widget.resize(520, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield state, widget
+    widget.members.loader.wait()
+
+
+def show(state: ViewState, result) -> None:
+    state.reset_for(result)
+
+
+def table_result(make_result, table: np.ndarray | None = None, n: int = 30):
+    """The blob result as table rows with two feature columns."""
+    result = make_result(n=n, k=3)
+    table = np.tile(np.array([[1.0, 10.0]]), (n, 1)) if table is None else table
+    items = [dataclasses.replace(it, name=f"row{i}") for i, it in enumerate(result.analysed.items)]
+    return with_items(result, items, "table", table_features=table, feature_names=["size", "flat"])

@@ -7,47 +7,20 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import QApplication
 
 from engine.anomaly import Anomalies
-from engine.items import Collection, Item
-from engine.members import cell_text
+from engine.items import Item
 from engine.naming import ClusterName
-from engine.thumbnails import ThumbnailCache
 from gui.thumbnails import Failed
-from gui.view_state import ViewState
 from gui.views.cluster_panel import ClusterPanel
 from gui.views.member_delegate import ROW_ROLE, play_button_rect, text_card
-from gui.views.members import TableMemberModel
-from gui.views.widgets import WIDTH_SAMPLE_ROWS
+from tests.gui.conftest import show, table_result, with_items
 
 COLOURS = [(230, 20, 20), (20, 200, 20), (20, 20, 230)]
-
-
-def with_items(result, items: list[Item], modality: str, **payload):
-    """The blob result re-dressed as another modality (same labels, embeddings and map)."""
-    collection = Collection(items=items, **payload)
-    return dataclasses.replace(result, collection=collection, analysed=collection, modality=modality)
-
-
-@pytest.fixture
-def panel(qtbot, tmp_path):
-    state = ViewState()
-    widget = ClusterPanel(state, cache=ThumbnailCache(tmp_path / "thumbs"))
-    qtbot.addWidget(widget)
-    widget.resize(520, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield state, widget
-    widget.members.loader.wait()
-
-
-def show(state: ViewState, result) -> None:
-    state.reset_for(result)
 
 
 def image_result(make_result, folder: Path, n: int = 30):
@@ -164,14 +137,6 @@ def test_members_order_by_typicality_or_by_outlier_score(panel, make_result):
     assert order[0] == edge and sorted(order) == members.tolist()
 
 
-def table_result(make_result, table: np.ndarray | None = None, n: int = 30):
-    """The blob result as table rows with two feature columns."""
-    result = make_result(n=n, k=3)
-    table = np.tile(np.array([[1.0, 10.0]]), (n, 1)) if table is None else table
-    items = [dataclasses.replace(it, name=f"row{i}") for i, it in enumerate(result.analysed.items)]
-    return with_items(result, items, "table", table_features=table, feature_names=["size", "flat"])
-
-
 def test_selection_goes_both_ways(qtbot, panel, make_result):
     state, widget = panel
     show(state, table_result(make_result))
@@ -201,101 +166,6 @@ def test_a_searchs_selection_is_listed_best_match_first(panel, make_result):
     ranked_entry = members.order.model().item(members.order.findData("ranked"))
     assert state.ranking is None and members.order.currentData() == "typical" and not ranked_entry.isEnabled()
     assert sorted(members.ordered_rows().tolist()) == [2, 9, 17, 25]
-
-
-def test_table_cells_are_red_above_and_blue_below_the_mean(panel, make_result):
-    state, widget = panel
-    table = np.tile(np.array([[1.0, 10.0]]), (30, 1))
-    table[0] = [9.0, 10.0]  # far above column 0's mean
-    table[3] = [-7.0, 10.0]  # far below it
-    show(state, table_result(make_result, table))
-    widget.choose([0])
-    model = widget.members.table_model
-    assert widget.members.stack.currentWidget() is widget.members.table
-    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(2)] == ["size", "flat"]
-    position = {int(r): p for p, r in enumerate(model.rows)}
-    high = model.index(position[0], 0).data(Qt.ItemDataRole.BackgroundRole)
-    low = model.index(position[3], 0).data(Qt.ItemDataRole.BackgroundRole)
-    flat = model.index(position[0], 1).data(Qt.ItemDataRole.BackgroundRole)
-    assert high.red() > high.blue() + 100 and low.blue() > low.red() + 100
-    assert flat.getRgb()[:3] == (255, 255, 255) and model.index(position[0], 0).data() == "9"
-
-
-def test_a_big_clusters_table_fits_the_columns_in_view_to_a_sample_of_rows(panel, make_result, monkeypatch):
-    # Qt fits every column to 1 000 rows: choosing a cluster of a 100 000 x 384 table held the window
-    # 8.7 s (tests/benchmarks/bench_interactions.py), at every new order or selection again.
-    state, widget = panel
-    n, d = 6000, 120
-    result = table_result(make_result, np.random.default_rng(0).normal(size=(n, d)) * 1000, n=n)
-    names = [f"measurement_{c}" for c in range(d)]
-    show(
-        state, dataclasses.replace(result, analysed=dataclasses.replace(result.analysed, feature_names=names))
-    )
-    read: set[tuple[int, int]] = set()
-    data = TableMemberModel.data
-
-    def counted(model, index, role=Qt.ItemDataRole.DisplayRole):
-        read.add((index.row(), index.column()))
-        return data(model, index, role)
-
-    monkeypatch.setattr(TableMemberModel, "data", counted)
-    widget.choose([0])
-    table = widget.members.table
-    assert len(widget.members.table_model.rows) > 1500
-    rows, columns = {r for r, _ in read}, {c for _, c in read}
-    assert 0 < len(rows) <= WIDTH_SAMPLE_ROWS + 50  # the sample, and the rows on screen
-    assert 0 < len(columns) < 20  # the columns in view, not all 120
-    shown = max(columns)
-    assert table.columnWidth(0) > table.fontMetrics().horizontalAdvance("measurement_0")
-    read.clear()
-    table.horizontalScrollBar().setValue(table.horizontalScrollBar().maximum())
-    assert {c for _, c in read} >= {d - 1}  # scrolled into view: fitted then
-    assert table.columnWidth(d - 1) > table.fontMetrics().horizontalAdvance("measurement_119")
-    assert shown < d - 1
-    members = widget.members
-    members.order.setCurrentIndex(members.order.findData("borderline"))  # the same columns
-    assert table.horizontalScrollBar().value() == table.horizontalScrollBar().maximum() > 0
-    widget.choose([1])  # its own most distinctive columns come first: scrolled back to them
-    assert table.horizontalScrollBar().value() == 0
-
-
-def test_a_tables_column_statistics_are_made_off_the_gui_thread_when_it_arrives(panel, make_result):
-    # The first chosen cluster of a 100 000 x 384 table spent 0.06-0.17 s on them on the GUI thread.
-    state, widget = panel
-    table = np.random.default_rng(2).normal(size=(30, 2)) * [1, 100]
-    show(state, table_result(make_result, table))
-    widget.members.loader.wait()
-    prepared = widget.members.table_model._stats
-    assert prepared is not None and np.allclose(prepared.mean, table.mean(axis=0))
-    widget.choose([0])
-    assert widget.members.table_model.stats is prepared
-
-
-def test_the_columns_that_set_the_shown_rows_apart_come_first(panel, make_result):
-    # The customers demo named a cluster "high age, low visits_per_month", but its members table
-    # showed the columns in file order, visits_per_month third and behind a scroll bar.
-    state, widget = panel
-    labels = make_result(n=30, k=3).labels
-    rng = np.random.default_rng(0)
-    table = rng.normal(size=(30, 3))
-    table[labels == 0, 2] += 6.0  # cluster 0: far above in "visits", a little below in "income"
-    table[labels == 0, 1] -= 1.5
-    table[labels == 1, 0] += 5.0  # cluster 1: "age"
-    result = table_result(make_result, table)
-    result = dataclasses.replace(
-        result, analysed=dataclasses.replace(result.analysed, feature_names=["age", "income", "visits"])
-    )
-    show(state, result)
-    model = widget.members.table_model
-    widget.choose([0])
-    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(3)]
-    assert headers == ["visits", "income", "age"]
-    first = int(model.rows[0])
-    assert model.index(0, 0).data() == cell_text(table[first, 2])  # the cells move with their column
-    tip = model.headerData(1, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
-    assert tip.startswith("These rows average") and "below the column's mean" in tip
-    widget.choose([1])
-    assert model.headerData(0, Qt.Orientation.Horizontal) == "age"
 
 
 def test_series_draw_mini_plots_under_their_cluster_band(panel, make_result):
@@ -424,44 +294,6 @@ def click(view, at: QPointF, *kinds: QEvent.Type) -> None:
             Qt.KeyboardModifier.NoModifier,
         )
         view.viewportEvent(event)
-
-
-def test_table_cells_read_without_exponents_between_a_thousandth_and_a_million():
-
-    incomes = [cell_text(v) for v in (14900.0, 9600.0, 20000.0, 123456.7)]
-    assert incomes == ["14,900", "9,600", "20,000", "123,457"]  # not "1.49e+04" beside "9600"
-    assert [cell_text(v) for v in (9.3, 0.0123, -3.25, 0.0)] == ["9.3", "0.0123", "-3.25", "0"]
-    assert cell_text(1.5e7) == "1.5e+07" and cell_text(1e-5) == "1e-05" and cell_text(float("nan")) == ""
-
-
-def _contrast(a: QColor, b: QColor) -> float:
-    """WCAG contrast ratio of two colours (1 = none, 21 = black on white)."""
-
-    def luminance(c: QColor) -> float:
-        parts = [(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4) for v in c.getRgbF()[:3]]
-        return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
-
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def test_table_cells_stay_readable_in_a_dark_theme(qapp, panel, make_result):
-    # Windows 11 and macOS in dark mode give white text: on the light tints it vanished.
-    state, widget = panel
-    dark = QPalette()
-    for role, colour in ((QPalette.ColorRole.Text, "#e6e6e6"), (QPalette.ColorRole.Base, "#1f1f1f")):
-        dark.setColor(role, QColor(colour))
-    widget.setPalette(dark)
-    table = np.tile(np.array([[1.0, 10.0]]), (30, 1))
-    table[0], table[3] = [9.0, 10.0], [-7.0, 10.0]
-    show(state, table_result(make_result, table))
-    widget.choose([0])
-    model = widget.members.table_model
-    for row in range(model.rowCount()):
-        for column in range(2):
-            index = model.index(row, column)
-            ink = index.data(Qt.ItemDataRole.ForegroundRole)
-            assert _contrast(ink, index.data(Qt.ItemDataRole.BackgroundRole)) >= 4.5  # WCAG AA
 
 
 def test_a_document_card_is_readable_on_a_dark_theme(qapp):
