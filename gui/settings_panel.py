@@ -37,6 +37,8 @@ EMBEDDER_HELP = (
     "Tools > Models shows where each model comes from."
 )
 K_LIMIT = 500
+MIN_COMBO_CHARACTERS = 22
+"""A settings box is at least this many characters wide; longer entries are cut, shown whole in its list."""
 
 Choices = list[tuple[str, Any, str]]
 """(text shown, value stored in the Spec, tooltip) for each entry of a combo box."""
@@ -229,6 +231,11 @@ class SettingsPanel(QWidget):
         self.random_state.setToolTip("Same seed, same input: same clusters and map.")
         form.addRow("Random seed", self.random_state)
 
+        for box in self.findChildren(QComboBox):
+            # Sized by a few characters, not by the longest entry: a long CSV-group label or column
+            # name would otherwise widen the whole dock and squeeze the map (the list shows it all).
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(MIN_COMBO_CHARACTERS)
         self._show_spec()
         # Embedders are made for one modality: another modality starts from its default embedder.
         self.modality.currentIndexChanged.connect(
@@ -335,6 +342,9 @@ class SettingsPanel(QWidget):
             self.csv_group.clear()
             for group in groups:
                 self.csv_group.addItem(group.label, group.key)
+                self.csv_group.setItemData(
+                    self.csv_group.count() - 1, group.label, Qt.ItemDataRole.ToolTipRole
+                )
                 if group.analysed:
                     self.csv_group.setCurrentIndex(self.csv_group.count() - 1)
         self._form.setRowVisible(self.csv_group, len(groups) > 1)

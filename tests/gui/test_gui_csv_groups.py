@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from PySide6.QtCore import Qt
 from sklearn.datasets import load_iris, load_wine
 
 from engine import cli
@@ -86,3 +87,33 @@ def test_the_panel_offers_a_workbooks_other_sheets_and_the_cli_reads_the_one_nam
         ["analyze", str(tmp_path / "in"), "--sheet", "wine", "--k", "3", "--out", str(out), "--quiet"]
     )
     assert code == 0 and len(pd.read_csv(out / "assignments.csv")) == 178
+
+
+def test_long_choices_do_not_widen_the_panel(qtbot):
+    """A long CSV-group label once widened the Settings dock to 1 100 of 1 366 pixels, hiding the map."""
+    from engine.items import CsvGroup
+
+    panel = SettingsPanel(Spec())
+    qtbot.addWidget(panel)
+    panel.show()
+    narrow = panel.sizeHint().width()
+    long_label = "CET-C1.csv and 125 more: 32256 rows (3 columns: " + ", ".join(
+        f"column {i}" for i in range(40)
+    )
+    groups = [
+        CsvGroup(
+            key=str(i),
+            modality="table",
+            files=(Path(f"{i}.csv"),),
+            n_items=10,
+            label=long_label + str(i),
+            analysed=i == 0,
+        )
+        for i in range(2)
+    ]
+    panel.set_csv_groups(groups)
+    panel.set_label_choices(["a column with a very long name " * 4])
+    assert panel._form.isRowVisible(panel.csv_group)
+    assert panel.sizeHint().width() <= narrow + 10
+    # The whole label is still there to read, where the box cannot show it.
+    assert panel.csv_group.itemData(0, Qt.ItemDataRole.ToolTipRole) == groups[0].label
