@@ -205,7 +205,7 @@ def _spec_from(args: argparse.Namespace, **more: object):
 
 def analyze(args: argparse.Namespace) -> int:
     from engine import export
-    from engine.items import plural
+    from engine.items import plural, tally
     from engine.pipeline import PipelineError, run
 
     spec = _spec_from(
@@ -266,7 +266,7 @@ def analyze(args: argparse.Namespace) -> int:
         parts = [plural(len(result.labels), f"{result.modality} item"), plural(result.n_clusters, "cluster")]
         parts += [f"{name} {m[name]:.3f}" for name in ("silhouette", "ari", "nmi") if name in m]
         print("; ".join(parts), file=sys.stderr)
-        print(f"{plural(len(result.problems), 'problem')}; results written to {out}", file=sys.stderr)
+        print(f"{tally(result.problems)}; results written to {out}", file=sys.stderr)
         if args.save is not None:
             print(f"project saved as {args.save}; open it with: python main.py {args.save}", file=sys.stderr)
     return EXIT_OK
@@ -288,10 +288,14 @@ def _unusable_out(out: Path) -> str | None:
 
 
 def _print_problems(problems: list) -> None:
+    """One line per problem, worst first; files of kinds not read in a single line (problems.csv has each)."""
     from engine.export import escape_text
+    from engine.items import needing_a_look, skipped_summary, worst_first
 
-    for p in problems:
+    for p in needing_a_look(worst_first(problems)):
         print(f"{p.severity}: {escape_text(str(p))}", file=sys.stderr)
+    if skipped_summary(problems):
+        print(f"skipped: {escape_text(skipped_summary(problems))}.", file=sys.stderr)
 
 
 def _print_problems_and_notes(result, quiet: bool) -> None:

@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from engine.atomic import atomic_write
+from engine.items import needing_a_look
 
 if TYPE_CHECKING:
     from engine.pipeline import Result
@@ -265,7 +266,8 @@ def metrics_document(result: Result) -> dict[str, Any]:
         "k_chosen": "auto" if result.spec.k is None else "fixed",
         "metrics": result.metrics,
         "timings_s": result.timings,
-        "n_problems": len(result.problems),
+        "n_problems": len(needing_a_look(result.problems)),
+        "n_skipped": len(result.problems) - len(needing_a_look(result.problems)),
         "notes": result.notes,
         "k_curve": curve.to_dict() if curve is not None else None,
         "spec": result.spec.to_dict(),

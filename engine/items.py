@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,8 @@ class Problem:
     stage: str
     message: str
     severity: str = "error"
-    """``error``: the file (or rows) were left out; ``warning``: used, but something was repaired."""
+    """``error``: the file (or rows) were left out; ``warning``: used, but something was repaired or
+    needs a look; ``skipped``: a file of a kind DataMining6 does not read (nothing wrong with it)."""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -71,6 +73,45 @@ class CsvGroup:
     label: str
     """For a settings combo box: "wine.csv: 178 rows (13 columns: alcohol, ash, ...)"."""
     analysed: bool
+
+
+SEVERITIES = ("error", "warning", "skipped")
+"""Problem severities, the ones that need the user's attention first."""
+
+
+def worst_first(problems: Iterable[Problem]) -> list[Problem]:
+    """Errors, then warnings, then skipped files, each in the order found.
+
+    A dropped project folder can hold hundreds of files of other kinds; listed first (or by name),
+    they hid the one file whose rows were cut.
+    """
+    rank = {severity: i for i, severity in enumerate(SEVERITIES)}
+    return sorted(problems, key=lambda p: rank.get(p.severity, 0))
+
+
+def needing_a_look(problems: Iterable[Problem]) -> list[Problem]:
+    """The errors and warnings: every problem but the files of kinds not read."""
+    return [p for p in problems if p.severity != "skipped"]
+
+
+def tally(problems: Sequence[Problem]) -> str:
+    """E.g. "2 problems", or "2 problems, 34 files skipped" when files of kinds not read were passed over."""
+    look = len(needing_a_look(problems))
+    skipped = len(problems) - look
+    return plural(look, "problem") + (f", {plural(skipped, 'file')} skipped" if skipped else "")
+
+
+def skipped_summary(problems: Iterable[Problem]) -> str:
+    """E.g. "706 files of kinds not read (.py 500, .pyc 200, .svg 6)", or "" when none were skipped."""
+    kinds = Counter(
+        Path(p.path).suffix.lower() or "no extension" for p in problems if p.severity == "skipped"
+    )
+    if not kinds:
+        return ""
+    total = sum(kinds.values())
+    listed = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common(6))
+    more = f" and {len(kinds) - 6} more kinds" if len(kinds) > 6 else ""
+    return f"{plural(total, 'file')} of kinds not read ({listed}{more})"
 
 
 @dataclass

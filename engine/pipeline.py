@@ -19,7 +19,7 @@ from engine import catalogue, edits
 from engine.anomaly import Anomalies
 from engine.cluster import Clustering
 from engine.embed import Embedder
-from engine.items import Collection, Problem, plural
+from engine.items import Collection, Problem, needing_a_look, plural, skipped_summary
 from engine.metrics import Silhouettes
 from engine.naming import ClusterName
 from engine.progress import DONE, METRICS, NAME, NEVER_CANCELLED, CancelToken, Progress, no_progress
@@ -265,7 +265,10 @@ def run(
         )
     cancel.raise_if_cancelled()
     if not collection.items:
-        detail = f" ({plural(len(collection.problems), 'file')} could not be read; see the problems list)"
+        unread = len(needing_a_look(collection.problems))
+        parts = [plural(unread, "problem")] if unread else []
+        parts += [skipped_summary(collection.problems)] if skipped_summary(collection.problems) else []
+        detail = f" ({'; '.join(parts)}; see the problems list)"
         raise PipelineError(
             "No usable items were found" + (detail if collection.problems else "."), collection.problems
         )

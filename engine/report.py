@@ -24,7 +24,7 @@ from engine import thumbnails
 from engine.anomaly import score_text
 from engine.atomic import atomic_write
 from engine.export import escape_text, map_png
-from engine.items import plural
+from engine.items import needing_a_look, plural, skipped_summary, worst_first
 from engine.members import ColumnStats, cell_text, distinctive_columns
 from engine.metrics import COUNTS, SCORES
 
@@ -325,14 +325,17 @@ def _outliers(result: Result, threshold: float | None) -> str:
 
 
 def _problems(result: Result) -> str:
-    problems = result.problems
+    """The problems that need a look, worst first; files of kinds not read in one line after them."""
+    problems = needing_a_look(worst_first(result.problems))
+    skipped = skipped_summary(result.problems)
     head = f"<h2 id='problems'>Problems ({len(problems)})</h2>"
+    tail = f"<p class='muted'>Skipped: {text(skipped)}.</p>" if skipped else ""
     if not problems:
-        return head + "<p>Every file was read.</p>"
+        return head + ("<p>Every file was read.</p>" if not skipped else "") + tail
     rows = [[str(p.path), p.stage, p.severity, p.message] for p in problems[:MAX_PROBLEMS]]
     more = (
         f"<p class='muted'>and {len(problems) - MAX_PROBLEMS} more</p>"
         if len(problems) > MAX_PROBLEMS
         else ""
     )
-    return head + _table(["file", "stage", "severity", "message"], rows) + more
+    return head + _table(["file", "stage", "severity", "message"], rows) + more + tail

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
+from engine.items import needing_a_look
 from gui.item_dock import room_for
 from gui.views.anomaly import AnomalyView
 from gui.views.dendrogram import DendrogramView
@@ -78,12 +79,12 @@ class AnalysisDocks(QObject):
 
     def _explaining(self, result: Result) -> QDockWidget | None:
         """The dock that explains ``result``: its tree, else its outlier scores, else the problems
-        its input had, else its silhouettes."""
+        its input had (files of kinds not read are no problem), else its silhouettes."""
         if result.clustering.tree is not None:
             return self.dendrogram_dock
         if result.anomaly is not None:
             return self.anomaly_dock
-        return self.problems_dock if result.problems else self.silhouette_dock
+        return self.problems_dock if needing_a_look(result.problems) else self.silhouette_dock
 
     def _raise(self, dock: QDockWidget) -> None:
         """Raise ``dock`` and, the first time it shows a plot, give it room (:func:`room_for`): the

@@ -17,7 +17,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from engine.items import plural
+from engine.items import plural, tally
 from engine.resources import resource_path
 from gui.main_window import MainWindow
 
@@ -125,8 +125,8 @@ def _summarise_and_quit(outcome: object, code: int) -> None:
         m = outcome.metrics
         scores = ", ".join(f"{k} {m[k]:.3f}" for k in ("silhouette", "ari", "nmi") if k in m)
         items = plural(len(outcome.analysed.items), f"{outcome.modality} item")
-        clusters, problems = plural(outcome.n_clusters, "cluster"), plural(len(outcome.problems), "problem")
-        print(f"DataMining6: {items} in {clusters} ({scores}); {problems}.")
+        clusters = plural(outcome.n_clusters, "cluster")
+        print(f"DataMining6: {items} in {clusters} ({scores}); {tally(outcome.problems)}.")
     QApplication.exit(code)
 
 

@@ -397,8 +397,8 @@ class MainWindow(OpeningInput, QMainWindow):
     def _idle(self, text: str) -> None:
         self.status.idle(text)
 
-    def _on_problem_count(self, count: int) -> None:
-        self.problems_dock.setWindowTitle(f"Problems ({count})")
+    def _on_problem_count(self, _count: int) -> None:
+        self.problems_dock.setWindowTitle(self.problems.title())
 
     # ---- lifetime ---------------------------------------------------------------------------
     def _restore_layout(self) -> None:

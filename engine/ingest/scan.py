@@ -182,7 +182,7 @@ def _add_file(
         kind = f"file type {path.suffix.lower()}" if path.suffix else "file without an extension"
         hint = filetypes.CONVERT_HINTS.get(path.suffix.lower())
         message = f"Unsupported {kind}, skipped." + (f" To use it, {hint}." if hint else "")
-        problems.append(Problem(path, STAGE, message, severity="warning"))
+        problems.append(Problem(path, STAGE, message, severity="skipped"))
         return
     try:
         info = path.stat()

@@ -1,4 +1,9 @@
-"""The list of files (or parts of files) that could not be used, so a user sees what was left out."""
+"""The list of files (or parts of files) that could not be used, so a user sees what was left out.
+
+Worst first: errors, then warnings, then files of kinds not read, each in the order found (a
+dropped project folder's hundreds of other files would otherwise hide the one cut CSV). A click on
+a header sorts by that column instead.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,21 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from engine.items import Problem
+from engine.items import Problem, needing_a_look, plural, worst_first
 
 COLUMNS = ("File", "Stage", "Severity", "Message")
-_SEVERITY_COLOURS = {"error": QColor(190, 30, 30), "warning": QColor(170, 110, 0)}
+_SEVERITY_COLOURS = {
+    "error": QColor(190, 30, 30),
+    "warning": QColor(170, 110, 0),
+    "skipped": QColor(120, 120, 120),
+}
 
 
 class ProblemsView(QTableWidget):
     """A sortable table of ``Problem`` rows: file, stage, severity, message."""
 
     count_changed = Signal(int)
+    """How many problems need a look (errors and warnings; skipped files are not counted)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(COLUMNS), parent)
@@ -32,11 +42,12 @@ class ProblemsView(QTableWidget):
         for col in range(len(COLUMNS) - 1):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # worst first until a header is clicked
         self._problems: list[Problem] = []
 
     def set_problems(self, problems: Sequence[Problem]) -> None:
         """Show these problems (replacing what was shown)."""
-        self._problems = list(problems)
+        self._problems = worst_first(problems)
         self.setSortingEnabled(False)  # sorting while filling scrambles rows
         self.setRowCount(len(self._problems))
         for row, problem in enumerate(self._problems):
@@ -51,15 +62,21 @@ class ProblemsView(QTableWidget):
                     cell.setData(Qt.ItemDataRole.UserRole, str(path))
                 self.setItem(row, col, cell)
         self.setSortingEnabled(True)
-        self.count_changed.emit(len(self._problems))
+        self.count_changed.emit(self.problem_count())
 
     @property
     def problems(self) -> list[Problem]:
         return list(self._problems)
 
     def problem_count(self) -> int:
-        """How many problems are listed."""
-        return len(self._problems)
+        """How many listed problems need a look (all but the skipped files)."""
+        return len(needing_a_look(self._problems))
+
+    def title(self) -> str:
+        """The dock's title: "Problems (2)", or "Problems (2, 706 files skipped)"."""
+        skipped = len(self._problems) - self.problem_count()
+        more = f", {plural(skipped, 'file')} skipped" if skipped else ""
+        return f"Problems ({self.problem_count()}{more})"
 
     def row_texts(self) -> list[tuple[str, ...]]:
         """The table as displayed (after any sorting), one tuple of cell texts per row."""

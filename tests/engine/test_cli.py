@@ -31,6 +31,8 @@ def test_analyze_demo_writes_every_output(tmp_path):
     bad = tmp_path / "in"
     bad.mkdir()
     (bad / "broken.csv").write_bytes(b"\x00\x01\x02binary junk\xff\xfe")
+    for i in range(20):  # files of other kinds: one line on the terminal, each in problems.csv
+        (bad / f"script{i}.py").write_text("print()\n")
     done = main_py("analyze", str(DEMO / "tables"), str(bad), "--out", str(tmp_path / "out"), "--k", "3")
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out"
@@ -55,14 +57,20 @@ def test_analyze_demo_writes_every_output(tmp_path):
     assert "cluster" in document["timings_s"]
     problems = read_csv(out / "problems.csv")
     assert any("broken.csv" in p["path"] for p in problems)
-    assert "broken.csv" in done.stderr
+    assert sum(p["severity"] == "skipped" and p["path"].endswith(".py") for p in problems) == 20
+    lines = done.stderr.splitlines()
+    assert [line for line in lines if ".py" in line] == ["skipped: 20 files of kinds not read (.py 20)."]
+    assert "broken.csv" in done.stderr and "1 problem, 20 files skipped; results written" in done.stderr
+    assert (document["n_problems"], document["n_skipped"]) == (1, 20)
     assert (out / "scatter.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_nothing_to_analyse_exits_non_zero_with_a_message(tmp_path):
-    done = main_py("analyze", str(tmp_path), "--out", str(tmp_path / "out"))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.json").write_text("{}")
+    done = main_py("analyze", str(tmp_path / "in"), "--out", str(tmp_path / "out"))
     assert done.returncode == 1
-    assert "error:" in done.stderr and "No usable items" in done.stderr
+    assert "error: No usable items were found (1 problem; 1 file of kinds not read (.json 1);" in done.stderr
 
 
 def test_bad_arguments_and_help():

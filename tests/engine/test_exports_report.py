@@ -76,6 +76,7 @@ def image_result(tmp_path_factory):
             pixels = np.clip(np.array(colour) + rng.normal(0, 20, (24, 32, 3)), 0, 255).astype(np.uint8)
             stem = f"{ODD}{i}" if i == 0 else f"{LATIN1}{i}" if i == 1 else f"{name}{i}"
             Image.fromarray(pixels).save(folder / name / f"{stem}.png")
+    (folder / "reds" / "palette.xyz").write_text("a file of a kind not read")
     return run(Spec(paths=(str(folder),), use_cache=False, embedder="image-pixels", k=2))
 
 
@@ -93,7 +94,7 @@ def test_the_report_has_every_cluster_with_its_name_and_thumbnails_and_escapes_f
     thumbnails = [p for p in pictures if max(p.size) <= 96]
     assert len(thumbnails) == 12 and all(p.mode in ("RGB", "P", "RGBA") for p in thumbnails)
     assert max(p.size[0] for p in pictures) >= 800  # the map
-    assert "Problems (0)" in text
+    assert "Problems (0)" in text and "Skipped: 1 file of kinds not read (.xyz 1)." in text
 
 
 def _series_result(folder: Path):
@@ -158,7 +159,8 @@ def test_exports_write_what_they_say_and_never_touch_the_input(image_result, tmp
     assert all(p.is_symlink() and p.resolve().parent.parent == source.resolve() for p in links)
     copies = [p for p in (out / "copies").rglob("*.png")]
     assert not any(p.is_symlink() for p in copies)
-    assert sorted(_hashes(out / "copies").values()) == sorted(before.values())
+    pictures = [digest for name, digest in before.items() if name.endswith(".png")]
+    assert sorted(_hashes(out / "copies").values()) == sorted(pictures)  # the skipped .xyz is not copied
     loaded, _ = load(out / "p.dm6")
     assert not [p for p in loaded.problems if p.stage == "project"]
 

@@ -54,8 +54,9 @@ def test_folder_scan_modalities_labels_order_and_hidden_files(tmp_path):
     assert [it.id for it in collection.items] == [0, 1, 2, 3]
     assert [it.modality for it in collection.items] == ["image", "image", "audio", "text"]
     assert collection.labels() == ["cats", "cats", "dogs", "notes"]
-    warnings = messages(collection, "warning")
-    assert len(warnings) == 1 and "unsupported file type .xyz" in warnings[0].lower()
+    skipped = messages(collection, "skipped")
+    assert len(skipped) == 1 and "unsupported file type .xyz" in skipped[0].lower()
+    assert not messages(collection, "warning")
     assert collection.info["files"]["found"] == 4
 
 
@@ -74,7 +75,7 @@ def test_folder_of_only_unsupported_files_says_so(tmp_path):
     touch(tmp_path / "x.json")
     collection = scan([tmp_path])
     assert any("no supported files" in m for m in messages(collection))
-    assert any(".json" in m for m in messages(collection, "warning"))
+    assert any(".json" in m for m in messages(collection, "skipped"))
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
@@ -191,3 +192,24 @@ def test_unreadable_folder_is_a_problem(tmp_path, monkeypatch):
         and "cannot be read" in problem.message
         and "Permission denied" in problem.message
     )
+
+
+def test_skipped_files_come_after_the_problems_that_need_a_look(tmp_path):
+    """A project folder dropped whole: hundreds of other files must not hide the one cut CSV."""
+    from engine.items import skipped_summary, worst_first
+    from engine.pipeline import Spec, run
+
+    for i in range(30):
+        touch(tmp_path / f"module{i:02}.py")
+    for i in range(3):
+        touch(tmp_path / f"icon{i}.svg")
+    touch(tmp_path / "README")
+    rows = [f"{i},{i % 3},{i * 2}" for i in range(40)]
+    rows[7] += ",oops"
+    (tmp_path / "z.csv").write_text("a,b,c\n" + "\n".join(rows) + "\n")
+    problems = run(Spec(paths=(str(tmp_path),), k=2, use_cache=False)).problems
+    ordered = worst_first(problems)
+    assert ordered[0].path.name == "z.csv" and ordered[0].severity == "warning"
+    assert [p.severity for p in ordered[1:]] == ["skipped"] * 34
+    assert skipped_summary(problems) == "34 files of kinds not read (.py 30, .svg 3, no extension 1)"
+    assert skipped_summary(ordered[:1]) == ""

@@ -34,6 +34,21 @@ def test_problems_view_lists_every_problem(qtbot):
     assert view.rowCount() == 0
 
 
+def test_problems_view_lists_the_worst_first_until_a_header_is_clicked(qtbot):
+    view = ProblemsView()
+    qtbot.addWidget(view)
+    skipped = [
+        Problem(Path(f"/in/{name}"), "ingest", "Unsupported file type, skipped.", "skipped") for name in "ab"
+    ]
+    cut = Problem(Path("/in/z.csv"), "ingest", "1 row(s) had the wrong number of fields.", "warning")
+    lost = Problem(Path("/in/y.png"), "embed", "Not a picture.", "error")
+    view.set_problems([*skipped, cut, lost])
+    assert [row[0] for row in view.row_texts()] == ["y.png", "z.csv", "a", "b"]
+    assert view.problem_count() == 2 and view.title() == "Problems (2, 2 files skipped)"
+    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert [row[0] for row in view.row_texts()] == ["a", "b", "y.png", "z.csv"]
+
+
 def test_summary_shows_notes_scores_and_timings(qtbot, make_result):
     result = make_result()
     text = summary_html(result)

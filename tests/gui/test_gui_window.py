@@ -244,8 +244,13 @@ def test_the_bottom_docks_show_what_explains_a_result_and_then_keep_the_users_ta
                  if not d.visibleRegion().isEmpty()]  # fmt: skip
         return ",".join(d.objectName() for d in shown)
 
-    window.show_result(make_result(n=120, k=3), "done", at_once=True)
+    clean = make_result(n=120, k=3)  # files of kinds not read are no problem to bring forward
+    clean.embed_problems = [
+        Problem(Path(f"notes{i}.py"), "ingest", "Unsupported", "skipped") for i in range(2)
+    ]
+    window.show_result(clean, "done", at_once=True)
     qtbot.waitUntil(lambda: front() == "SilhouetteDock")
+    assert window.problems_dock.windowTitle() == "Problems (0, 2 files skipped)"
     window.problems_dock.raise_()  # the user looks at the problems and asks for another k
     window.show_result(make_result(n=120, k=4), "done", at_once=True)
     QApplication.processEvents()
