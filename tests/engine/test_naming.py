@@ -288,6 +288,25 @@ def test_time_series_clusters_are_named_by_their_shape():
     assert "rising" not in names[0].keywords and "periodic" not in names[1].keywords
 
 
+def test_quiet_series_with_a_few_bursts_are_named_bursty_not_just_noisy():
+    # The demo's "bursts" pattern was named "noisy", the word for its quiet stretches.
+    t = np.linspace(0, 1, 200)
+    rng = np.random.default_rng(2)
+    bursts = []
+    for _ in range(10):
+        x = 0.1 * rng.normal(size=200)
+        for centre in rng.uniform(0.1, 0.9, 2):
+            x += 3 * np.exp(-(((t - centre) / 0.02) ** 2))
+        bursts.append(x)
+    periodic = [np.sin(2 * np.pi * 8 * t + p) for p in rng.uniform(0, 6, 10)]
+    steps = [np.where(t < c, 0.0, 2.0) + 0.02 * rng.normal(size=200) for c in rng.uniform(0.3, 0.7, 10)]
+    series = dict(enumerate(bursts + periodic + steps))
+    items = [Item(id=i, path=Path("s.csv"), modality="timeseries", row=i) for i in range(30)]
+    names = name_clusters(result_of(items, np.repeat([0, 1, 2], 10), series=series))
+    assert names[0].keywords[0] == "bursty"
+    assert "bursty" not in names[1].keywords and "bursty" not in names[2].keywords
+
+
 def test_sound_clusters_are_named_loud_and_low_or_quiet_and_high(tmp_path):
     import soundfile as sf
 
