@@ -38,16 +38,21 @@ class ModelsDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
-        self.resize(980, 440)
+        self.resize(980, 560)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        # Rows as high as their wrapped text.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        # The model's source and the description share what is left, wrapped: sized to their text,
+        # a package's long source pushed the description out of view on a laptop screen.
+        for col in (COLUMNS.index("Model from"), COLUMNS.index("What it does")):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         self.detail = QLabel()
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -65,13 +70,13 @@ class ModelsDialog(QDialog):
         close.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(
-            QLabel(
-                "Models load only from this computer: packages, files you choose here, or the local "
-                "Hugging Face cache. Nothing is downloaded. An embedder whose model is missing is "
-                "replaced by its weight-free fallback, and the summary says so."
-            )
+        intro = QLabel(
+            "Models load only from this computer: packages, files you choose here, or the local "
+            "Hugging Face cache. Nothing is downloaded. An embedder whose model is missing is "
+            "replaced by its weight-free fallback, and the summary says so."
         )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.detail)
         layout.addLayout(buttons)
@@ -95,6 +100,7 @@ class ModelsDialog(QDialog):
             cells = (embedder.modality, embedder.name, status, ready.source, embedder.description)
             for col, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
+                cell.setToolTip(text)
                 if col == 2:
                     cell.setForeground(QColor("#1a7f37" if ready.ready else "#b42318"))
                 self.table.setItem(row, col, cell)

@@ -23,6 +23,22 @@ def test_dialog_lists_every_embedder_with_its_status(qtbot):
     assert "needs no model weights" in dialog.detail.text()
 
 
+def test_the_dialog_fits_a_laptop_screen_and_shows_every_column(qtbot):
+    # At 1 366 pixels its one-line intro and a model path sized to its text ran off the screen,
+    # taking the Close button and the "What it does" column with them.
+    dialog = ModelsDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.minimumSizeHint().width() <= 900 and dialog.width() <= 1000
+    header = dialog.table.horizontalHeader()
+    last = header.count() - 1
+    assert header.sectionViewportPosition(last) + 150 <= dialog.table.viewport().width()
+    row = next(r for r in range(dialog.table.rowCount()) if "package" in dialog.table.item(r, 3).text())
+    source = dialog.table.item(row, 3)
+    assert source.toolTip() == source.text()  # the whole source, where the column cuts it
+
+
 def test_choosing_a_model_is_remembered_and_announced(qtbot, tmp_path):
     weights = tmp_path / "my-model.pt"
     weights.write_bytes(b"not really a model")
