@@ -23,6 +23,15 @@ def current_umask() -> int:
     return mask
 
 
+WRITE_BUFFER = 1 << 20
+"""Bytes gathered before each write to the disk. Exports are written by a Python loop on a worker
+thread; with Python's 8 KiB buffer, its write calls (one every few hundred rows) let go of the
+interpreter lock and took it straight back, so the window's thread, waiting for the lock, was held
+off for 0.1-0.35 s at a time (an interpreter lock convoy). With 1 MiB the worker is asked to let go
+every 5 ms, as any busy thread is: exporting 100 000 assignments blocked the window 12-16 ms
+(tests/benchmarks/bench_interactions.py)."""
+
+
 @contextmanager
 def atomic_write(path: Path, mode: str = "w", encoding: str = "utf-8") -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; on success it replaces ``path`` in one rename.
@@ -40,7 +49,7 @@ def atomic_write(path: Path, mode: str = "w", encoding: str = "utf-8") -> Iterat
         os.fchmod(fd, 0o666 & ~current_umask())  # (Windows has no such bits, nor os.fchmod before 3.13)
     try:
         kwargs = {"newline": "", "encoding": encoding} if "b" not in mode else {}
-        with os.fdopen(fd, mode, **kwargs) as handle:
+        with os.fdopen(fd, mode, buffering=WRITE_BUFFER, **kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
