@@ -77,6 +77,13 @@ def _centres(vectors: np.ndarray, slot: np.ndarray, count: int, rows: np.ndarray
     return (onehot @ vectors) / np.maximum(np.bincount(slot, minlength=count), 1)[:, None]
 
 
+RANKING_RESOLVE = 1e-3
+"""Orders need distances to about 1e-4 of themselves, not K-Means' 1e-6: only distances under this
+share of ||x||^2 + ||c||^2 are measured again one by one. At K-Means' 0.1, tight clusters far from
+the origin (every row's own centre) were all measured twice: ordering 100 000 x 384 took 0.17 s
+instead of 0.08 s."""
+
+
 def _squared_distances(
     vectors: np.ndarray, centres: np.ndarray, rows: np.ndarray | None = None
 ) -> np.ndarray:
@@ -90,7 +97,7 @@ def _squared_distances(
         vectors, rows = vectors[rows], None
     if vectors.dtype not in (np.float32, np.float64):
         vectors = vectors.astype(np.float64)
-    squared = _exact_sq_distances(vectors, centres.astype(vectors.dtype))
+    squared = _exact_sq_distances(vectors, centres.astype(vectors.dtype), resolve=RANKING_RESOLVE)
     return squared if rows is None else squared[rows]
 
 

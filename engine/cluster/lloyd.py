@@ -113,11 +113,13 @@ def _sq_distances(X: np.ndarray, x_sq: np.ndarray, centers: np.ndarray) -> np.nd
     return d
 
 
-def _exact_sq_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+def _exact_sq_distances(X: np.ndarray, centers: np.ndarray, resolve: float = 0.1) -> np.ndarray:
     """(n, k) squared distances; entries the expansion cannot resolve are recomputed directly.
 
     The expansion loses relative accuracy when ||x - c||^2 is small next to ||x||^2 + ||c||^2
-    (a point on its centre would get ~1e-8 instead of 0); those entries are rare and cheap to redo.
+    (a point on its centre would get ~1e-8 instead of 0); entries under ``resolve`` times that sum
+    are redone, so the others keep a relative error under about eps / ``resolve``. They are rare in
+    real vectors, but tight clusters far from the origin have every point's own centre among them.
     Distances at the rounding level of the coordinates themselves are reported as 0: a centre that
     is the mean of copies of one point may differ from it in the last bit.
     """
@@ -128,7 +130,7 @@ def _exact_sq_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     step = max(1, _CHUNK_BYTES // (X.itemsize * centers.shape[0]))
     for s in range(0, X.shape[0], step):
         d = _sq_distances(X[s : s + step], x_sq[s : s + step], centers)
-        rows, cols = np.nonzero(d < 0.1 * (x_sq[s : s + step, None] + c_sq[None, :]))
+        rows, cols = np.nonzero(d < resolve * (x_sq[s : s + step, None] + c_sq[None, :]))
         sub = max(1, _CHUNK_BYTES // (X.itemsize * X.shape[1]))
         for t in range(0, rows.size, sub):
             r, c = rows[t : t + sub], cols[t : t + sub]
