@@ -20,15 +20,11 @@ from PySide6.QtWidgets import QApplication
 from engine.items import plural, tally
 from engine.resources import resource_path
 from gui.main_window import MainWindow
+from gui.opening import demo_folder
 
 ORGANIZATION = "DataMining6"
 APPLICATION = "DataMining6"
 DEMO_SHOWN_KEY = "demo_shown"
-
-
-def demo_folder() -> Path:
-    """The small demo collection opened on first start."""
-    return resource_path("demo")
 
 
 def open_demo_once(window: MainWindow, settings: QSettings, folder: Path | None = None) -> bool:

@@ -35,6 +35,7 @@ from gui.help_dialogs import show_about, show_guide, show_shortcuts
 from gui.item_dock import ItemDock
 from gui.opening import OpeningInput
 from gui.project import ProjectController
+from gui.recent import RecentInputs
 from gui.recovery import Recovery, recovery_folder
 from gui.run_status import RunStatus, finished_text
 from gui.settings_panel import SettingsPanel
@@ -55,12 +56,6 @@ if TYPE_CHECKING:
 RERUN_DELAY_MS = 300
 """A burst of setting edits (typing a number, spinning a box) causes one re-run, not many."""
 
-DROP_HINT = (
-    "<p style='font-size:15pt'>Drop folders or files here</p>"
-    "<p>Tables and time series (CSV or spreadsheets), documents, images or audio.<br>"
-    "Or use <b>File › Open folder…</b>. New here? <b>Help › Quick guide</b> (F1)</p>"
-)
-
 
 class MainWindow(OpeningInput, QMainWindow):
     """One analysis at a time: the input paths and settings live in the settings panel's Spec."""
@@ -77,10 +72,13 @@ class MainWindow(OpeningInput, QMainWindow):
         self.result: Result | None = None
         self.worker = PipelineWorker(run_fn, self)
 
-        self.drop_hint = QLabel(DROP_HINT)
+        self.drop_hint = QLabel()
         self.drop_hint.setObjectName("dropHint")
         self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_hint.setWordWrap(True)
+        self.drop_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.drop_hint.linkActivated.connect(self.open_start_link)
+        self.recent_inputs = RecentInputs(settings)
         self.view_state = ViewState(self)
         """What every view shows: selection, hover, hidden clusters, names, the outlier threshold."""
         self.scatter = ScatterView(self.view_state)
@@ -147,6 +145,7 @@ class MainWindow(OpeningInput, QMainWindow):
         self.worker.cancelled.connect(self._on_cancelled)
         self._on_problem_count(0)
         self._restore_layout()
+        self.show_start_page()
 
     # ---- building -------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -309,6 +308,7 @@ class MainWindow(OpeningInput, QMainWindow):
         self.status.progressed(stage, done, total)
 
     def _on_finished(self, result: Result) -> None:
+        self.remember_input(result)
         self.show_result(result, finished_text(result))
         self._use_remembered_embedder(result)
 
@@ -354,9 +354,9 @@ class MainWindow(OpeningInput, QMainWindow):
             self.k_curve_dock.hide()
             self.analysis.set_result(None)
             self.item.set_result(None)
+            self.show_start_page()
             self.central.setCurrentWidget(self.drop_hint)
             return
-        self.drop_hint.setText(DROP_HINT)
         self.scatter.set_result(result)
         self.central.setCurrentWidget(self.scatter)
         steps = [
@@ -386,7 +386,7 @@ class MainWindow(OpeningInput, QMainWindow):
         if self.result is None or self.result.spec.paths != self.settings_panel.spec.paths:
             # The input itself failed: do not leave the previous input's map on screen.
             self._show_result(None)
-            self.drop_hint.setText(DROP_HINT + f"<p style='color:#b22'>{html.escape(message)}</p>")
+            self.show_start_page(message)
         self.problems.set_problems(problems)
         self._show_honest_state()
 

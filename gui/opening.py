@@ -1,11 +1,13 @@
 """How input reaches the window: folders and files dropped on it, File › Open dialogs (starting in
-the last folder opened), and a project file among them, which opens as it was saved.
+the last folder opened), a project file among them, which opens as it was saved, and the start
+page: the empty window's links to recent projects, recent inputs and the demo.
 
 A mixin of :class:`gui.main_window.MainWindow`, which holds the widgets it uses.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,24 +15,65 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog
 
+from engine.items import plural
+from engine.resources import resource_path
 from gui.project import SUFFIX as PROJECT_SUFFIX
+from gui.recent import RecentInputs, start_page
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QLabel
 
+    from engine.pipeline import Result
     from gui.project import ProjectController
     from gui.settings_panel import SettingsPanel
 
 
+DROP_HINT = (
+    "<p style='font-size:15pt'>Drop folders or files here</p>"
+    "<p>Tables and time series (CSV or spreadsheets), documents, images or audio.<br>"
+    "Or use <b>File › Open folder…</b>. New here? <b>Help › Quick guide</b> (F1)</p>"
+)
+
+
+def demo_folder() -> Path:
+    """The small demo collection opened on first start, and from the start page."""
+    return resource_path("demo")
+
+
 class OpeningInput:
-    """Drops and open dialogs (see the module docstring)."""
+    """Drops, open dialogs and the start page (see the module docstring)."""
 
     settings: QSettings | None
     settings_panel: SettingsPanel
     project: ProjectController
     drop_hint: QLabel
     run_now: Callable[[], None]
+    recent_inputs: RecentInputs
+
+    def show_start_page(self, failure: str = "") -> None:
+        """The drop hint, ``failure`` (why the last input gave nothing) and links to recent work."""
+        self._start_links = (self.project.recent.paths(), self.recent_inputs.inputs())
+        error = f"<p style='color:#b22'>{html.escape(failure)}</p>" if failure else ""
+        links = start_page(*self._start_links, demo=demo_folder().is_dir())
+        self.drop_hint.setText(DROP_HINT + error + links)
+
+    def open_start_link(self, href: str) -> None:
+        """Open what a start-page link names: ``project:N``, ``input:N`` or ``demo``."""
+        kind, _, index = href.partition(":")
+        projects, inputs = self._start_links
+        if kind == "project":
+            self.project.open(projects[int(index)])
+        elif kind == "input":
+            self.open_paths(inputs[int(index)].paths)
+        elif kind == "demo":
+            self.open_paths([demo_folder()])
+
+    def remember_input(self, result: Result) -> None:
+        """An input that gave a result, for the start page (the demo has its own link)."""
+        paths = list(result.spec.paths)
+        if paths and [Path(p).resolve() for p in paths] != [demo_folder().resolve()]:
+            self.recent_inputs.add(paths, plural(len(result.analysed.items), f"{result.modality} item"))
 
     def open_paths(self, paths: Iterable[str | Path]) -> None:
         """Analyse these folders/files (replacing the input) with the current settings; a project

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from engine import store
 from gui.background import Background, attempt
+from gui.recent import RecentProjects
 from gui.view_state import ViewState, items_digest
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 
 SUFFIX = ".dm6"
 FILE_FILTER = "DataMining6 project (*.dm6)"
-RECENT_KEY = "projects/recent"
-MAX_RECENT = 8
 PROJECT_ERRORS = (OSError, ValueError, store.ProjectError)
 """What opening or saving a project can meet; each message is written for the user."""
 
@@ -50,35 +49,6 @@ def _load(path: Path) -> tuple[Result, dict[str, Any]]:
     result, view_state = store.load(path)
     items_digest(result)  # made here, off the GUI thread; the view state finds it ready
     return result, view_state
-
-
-class RecentProjects:
-    """The last :data:`MAX_RECENT` projects opened or saved, newest first, kept in QSettings."""
-
-    def __init__(self, settings: QSettings | None) -> None:
-        self.settings = settings
-
-    def paths(self) -> list[Path]:
-        if self.settings is None:
-            return []
-        value = self.settings.value(RECENT_KEY, [])
-        values = [value] if isinstance(value, str) else list(value or [])
-        return [Path(v) for v in values if v][:MAX_RECENT]
-
-    def add(self, path: Path) -> None:
-        path = Path(path).resolve()
-        self._store([path, *(p for p in self.paths() if p != path)])
-
-    def remove(self, path: Path) -> None:
-        self._store([p for p in self.paths() if p != Path(path)])
-
-    def prune(self) -> None:
-        """Forget projects whose file is gone."""
-        self._store([p for p in self.paths() if p.is_file()])
-
-    def _store(self, paths: list[Path]) -> None:
-        if self.settings is not None:
-            self.settings.setValue(RECENT_KEY, [str(p) for p in paths[:MAX_RECENT]])
 
 
 def apply_view_state(state: ViewState, data: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 from engine import pipeline
 from gui import project
 from gui.main_window import MainWindow
-from gui.project import MAX_RECENT, RecentProjects
+from gui.recent import MAX_RECENT, RecentProjects
 
 
 def _window(qtbot, tmp_path) -> MainWindow:
