@@ -105,6 +105,23 @@ def test_k_curve_shows_the_stability_that_chose_k(qtbot):
     assert not view.stability_plot.isVisible() and "dotted" not in view.silhouette_plot.titleLabel.text
 
 
+def test_the_k_curves_reasons_fit_the_narrow_dock_a_line_each(qtbot, fake_k_curve):
+    # On one line, "most clusters above the dotted line; elbow at k = 4, dashed" made the plots 441
+    # pixels wide at least: a 300-pixel dock showed them cut off on the right, k = 8 to 10 unseen.
+    fake_k_curve.ks = list(range(2, 11))
+    fake_k_curve.inertia = [116, 108, 104, 101, 98, 96, 94, 93, 92]
+    fake_k_curve.silhouette = [0.079, 0.086, 0.085, 0.077, 0.078, 0.091, 0.08, 0.07, 0.06]
+    fake_k_curve.stability = [0.5, 0.83, 0.57, 0.45, 0.35, 0.2, 0.2, 0.1, 0.1]
+    fake_k_curve.best_k, fake_k_curve.elbow_k = 3, 4
+    view = KCurveView()
+    qtbot.addWidget(view)
+    view.set_curve(fake_k_curve)
+    title = view.silhouette_plot.titleLabel.text
+    reasons = ["most clusters above the dotted line", "elbow at k = 4, dashed"]
+    assert title.split("<br>") == ["chosen k = 3", *reasons]
+    assert view.graphics.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width() <= 300
+
+
 def test_settings_panel_edits_its_one_spec(qtbot, make_result):
     panel = SettingsPanel(Spec(paths=("/in",), k=None, k_min=2, k_max=8))
     qtbot.addWidget(panel)
