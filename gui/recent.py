@@ -11,8 +11,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings
+
+from engine.export import escape_text
 
 MAX_RECENT = 8
 START_PAGE_ENTRIES = 5
@@ -20,24 +23,28 @@ START_PAGE_ENTRIES = 5
 
 
 class _RecentList:
-    """Strings, newest first, without repeats, at most :data:`MAX_RECENT`, under one QSettings key."""
+    """Values, newest first, at most :data:`MAX_RECENT`, under one QSettings key, each stored as
+    ASCII JSON: a file name that is not valid UTF-8 ("caf\\xe9") would not survive as a plain
+    string (recent projects in such folders lost the byte and showed as missing)."""
 
     def __init__(self, settings: QSettings | None, key: str) -> None:
         self.settings, self.key = settings, key
 
-    def _entries(self) -> list[str]:
+    def _values(self) -> list[Any]:
         if self.settings is None:
             return []
         value = self.settings.value(self.key, [])
-        values = [value] if isinstance(value, str) else list(value or [])
-        return [str(v) for v in values if v][:MAX_RECENT]
+        values = []
+        for entry in [value] if isinstance(value, str) else list(value or []):
+            try:
+                values.append(json.loads(entry))
+            except (ValueError, TypeError):
+                values.append(entry)  # a plain path, as earlier versions stored projects
+        return values[:MAX_RECENT]
 
-    def _push(self, entry: str) -> None:
-        self._store([entry, *(e for e in self._entries() if e != entry)])
-
-    def _store(self, entries: list[str]) -> None:
+    def _store(self, values: list[Any]) -> None:
         if self.settings is not None:
-            self.settings.setValue(self.key, entries[:MAX_RECENT])
+            self.settings.setValue(self.key, [json.dumps(v) for v in values[:MAX_RECENT]])
 
 
 class RecentProjects(_RecentList):
@@ -47,17 +54,21 @@ class RecentProjects(_RecentList):
         super().__init__(settings, key)
 
     def paths(self) -> list[Path]:
-        return [Path(e) for e in self._entries()]
+        return [Path(v) for v in self._values() if isinstance(v, str) and v]
 
     def add(self, path: Path) -> None:
-        self._push(str(Path(path).resolve()))
+        path = Path(path).resolve()
+        self._set([path, *(p for p in self.paths() if p != path)])
 
     def remove(self, path: Path) -> None:
-        self._store([str(p) for p in self.paths() if p != Path(path)])
+        self._set([p for p in self.paths() if p != Path(path)])
 
     def prune(self) -> None:
         """Forget projects whose file is gone."""
-        self._store([str(p) for p in self.paths() if p.is_file()])
+        self._set([p for p in self.paths() if p.is_file()])
+
+    def _set(self, paths: list[Path]) -> None:
+        self._store([str(p) for p in paths])
 
 
 @dataclass(frozen=True)
@@ -69,30 +80,24 @@ class RecentInput:
 
 
 class RecentInputs(_RecentList):
-    """The last inputs that gave a result, each one JSON entry."""
+    """The last inputs that gave a result."""
 
     def __init__(self, settings: QSettings | None, key: str = "inputs/recent") -> None:
         super().__init__(settings, key)
 
     def inputs(self) -> list[RecentInput]:
         found = []
-        for entry in self._entries():
-            try:
-                value = json.loads(entry)
-                paths, about = value["paths"], str(value.get("about", ""))
-            except (ValueError, TypeError, KeyError, AttributeError):
-                continue  # not ours: skipped, not a crash
+        for value in self._values():
+            paths = value.get("paths") if isinstance(value, dict) else None
             if isinstance(paths, list) and paths and all(isinstance(p, str) for p in paths):
-                found.append(RecentInput(tuple(Path(p) for p in paths), about))
+                found.append(RecentInput(tuple(Path(p) for p in paths), str(value.get("about", ""))))
         return found
 
     def add(self, paths: Sequence[str | Path], about: str = "") -> None:
         """Put this input first (once: an earlier entry for the same paths goes)."""
         new = RecentInput(tuple(Path(p).resolve() for p in paths), about)
         kept = [r for r in self.inputs() if r.paths != new.paths]
-        self._store(
-            [json.dumps({"paths": [str(p) for p in r.paths], "about": r.about}) for r in (new, *kept)]
-        )
+        self._store([{"paths": [str(p) for p in r.paths], "about": r.about} for r in (new, *kept)])
 
 
 def start_page(projects: list[Path], inputs: list[RecentInput], demo: bool) -> str:
@@ -103,8 +108,8 @@ def start_page(projects: list[Path], inputs: list[RecentInput], demo: bool) -> s
 
     def link(href: str, name: str, where: Path, about: str = "") -> str:
         said = f" · {html.escape(about)}" if about else ""
-        place = f"<span style='color:gray'>{html.escape(str(where))}</span>"
-        return f"<a href='{href}'>{html.escape(name)}</a>{said} {place}"
+        place = f"<span style='color:gray'>{html.escape(escape_text(str(where)))}</span>"
+        return f"<a href='{href}'>{html.escape(escape_text(name))}</a>{said} {place}"
 
     parts = []
     shown = [(i, p) for i, p in enumerate(projects) if p.is_file()][:START_PAGE_ENTRIES]

@@ -78,3 +78,20 @@ def test_an_input_that_gave_nothing_says_why_above_the_links_and_is_not_remember
     qtbot.waitUntil(lambda: "No usable items" in window.drop_hint.text())
     assert "Open the demo data" in links(window)
     assert window.recent_inputs.inputs() == [] and "nothing here" not in links(open_window())
+
+
+def test_recent_lists_keep_names_that_are_not_utf8_and_read_plain_entries(tmp_path):
+    import os
+
+    from gui.recent import RecentInputs, RecentProjects
+
+    odd = tmp_path / os.fsdecode(b"caf\xe9")  # a Latin-1 folder name on a UTF-8 system
+    ini = str(tmp_path / "settings.ini")
+    settings = QSettings(ini, QSettings.Format.IniFormat)
+    settings.setValue("projects/recent", [str(tmp_path / "old.dm6")])  # as earlier versions wrote it
+    RecentProjects(settings).add(odd / "work.dm6")
+    RecentInputs(settings).add([odd], "3 image items")
+    settings.sync()
+    again = QSettings(ini, QSettings.Format.IniFormat)
+    assert RecentProjects(again).paths() == [odd / "work.dm6", tmp_path / "old.dm6"]
+    assert [(r.paths, r.about) for r in RecentInputs(again).inputs()] == [((odd,), "3 image items")]
