@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from engine.items import plural, tally
 from engine.resources import resource_path
+from gui.collector import GuiThreadCollector
 from gui.main_window import MainWindow
 from gui.opening import demo_folder
 
@@ -43,19 +43,15 @@ def open_demo_once(window: MainWindow, settings: QSettings, folder: Path | None 
     return True
 
 
-_collector: GarbageCollector | None = None
+_collector: GuiThreadCollector | None = None
 
 
 def collect_garbage_on_gui_thread() -> None:
-    """Run Python's cycle collector only on the GUI thread, from a timer (once per process).
-
-    Why: the collector runs in whichever thread happens to allocate. When that is the engine's
-    worker thread, it destroys unreachable Qt objects (a closed dialog, an old view) off the GUI
-    thread, and Qt crashes ("Timers cannot be started from another thread", then a segfault).
-    """
+    """Run Python's cycle collector only on the GUI thread, from a timer (once per process);
+    :mod:`gui.collector` says why, and why its full passes wait for a still moment."""
     global _collector
     if _collector is None:
-        _collector = GarbageCollector(interval=1.0)
+        _collector = GuiThreadCollector()
 
 
 def application(argv: Sequence[str] | None = None) -> QApplication:
