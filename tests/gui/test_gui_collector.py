@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 
 from gui import collector
 from gui.collector import FORCE_AFTER, STILL_CHECKS, GuiThreadCollector, due_generation
@@ -29,16 +29,27 @@ def test_full_passes_wait_for_a_still_moment(counts, still, expected):
     assert due_generation(counts, THRESHOLD, still) == expected
 
 
-def test_the_collector_defers_a_due_full_pass_while_the_mouse_moves(qapp, monkeypatch):
-    positions = iter([QPoint(1, 1), QPoint(5, 9), QPoint(40, 2), QPoint(40, 2), QPoint(40, 2)])
-    monkeypatch.setattr(collector.QCursor, "pos", staticmethod(lambda: next(positions)))
+def test_the_collector_defers_a_due_full_pass_while_the_mouse_moves_or_presses(qapp, monkeypatch):
+    # Each check sees the cursor here, pressed or not (scripted: the offscreen cursor never moves).
+    script = iter(
+        [((1, 1), False), ((5, 9), False), ((40, 2), False), ((40, 2), True), ((40, 2), False),
+         ((40, 2), False)]
+    )  # fmt: skip
+    seen: list[tuple[tuple[int, int], bool]] = []
+    monkeypatch.setattr(collector.QCursor, "pos", staticmethod(lambda: QPoint(*seen[-1][0])))
+    pressed = {True: Qt.MouseButton.LeftButton, False: Qt.MouseButton.NoButton}
+    monkeypatch.setattr(collector.QGuiApplication, "mouseButtons", staticmethod(lambda: pressed[seen[-1][1]]))
     monkeypatch.setattr(collector.gc, "get_count", lambda: (800, 11, 11))
     collected: list[int] = []
     monkeypatch.setattr(collector.gc, "collect", collected.append)
     made = GuiThreadCollector(interval_s=3600)
     try:
         assert not gc.isenabled()  # never in whichever thread allocates
-        assert [made.check() for _ in range(5)] == [1, 1, 1, 1, 2]
-        assert collected == [1, 1, 1, 1, 2]
+        done = []
+        for step in script:
+            seen.append(step)
+            done.append(made.check())
+        assert done == [1, 1, 1, 1, 1, 2]  # moving, moving, still once, pressed, still once, twice
+        assert collected == done
     finally:
         made.timer.stop()
