@@ -34,7 +34,18 @@ class ToolActions(QObject):
 
     def fill_menu(self, menu: QMenu) -> None:
         menu.addActions([self.compare_action, self.models_action, self.clear_cache_action])
-        menu.aboutToShow.connect(lambda: self.compare_action.setEnabled(self.window.result is not None))
+        menu.aboutToShow.connect(self.update_compare)
+
+    def update_compare(self) -> None:
+        """Compare embedders… is offered when the shown kind has two embedders or more; tables have
+        one, and a comparison of one row only repeated the Summary's scores: the entry says so."""
+        from engine.embed import list_embedders
+
+        result = self.window.result
+        count = len(list_embedders(result.modality)) if result is not None else 0
+        self.compare_action.setEnabled(count > 1)
+        only = f" ({result.modality} items have one embedder)" if count == 1 else ""
+        self.compare_action.setText(f"Compare &embedders…{only}")
 
     def compare_embedders(self, embedders: list[str] | None = None) -> CompareDialog | None:
         """Open the comparison for the shown result; choosing a row there re-runs with its embedder."""

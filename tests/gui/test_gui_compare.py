@@ -90,3 +90,21 @@ def test_a_row_that_fell_back_or_failed_cannot_be_used(qtbot, series):
         dialog.table.selectRow(r)
         usable.append(dialog.use_button.isEnabled())
     assert usable == [False, False, True]
+
+
+def test_the_menu_offers_a_comparison_only_where_there_is_a_choice(qtbot, series, make_result):
+    from gui.main_window import MainWindow
+
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    tools = window.tools
+    tools.update_compare()
+    assert not tools.compare_action.isEnabled()  # nothing shown yet
+    window.show_result(make_result(), "table", at_once=True)
+    tools.update_compare()
+    action = tools.compare_action
+    assert not action.isEnabled() and "table items have one embedder" in action.text()
+    window.show_result(series, "series", at_once=True)
+    tools.update_compare()
+    assert action.isEnabled() and action.text() == "Compare &embedders…"
+    window.worker.shutdown(timeout_ms=2000)
