@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from engine.items import Problem, needing_a_look, plural, worst_first
@@ -25,7 +25,8 @@ _SEVERITY_COLOURS = {
 
 
 class ProblemsView(QTableWidget):
-    """A sortable table of ``Problem`` rows: file, stage, severity, message."""
+    """A sortable table of ``Problem`` rows: file, stage, severity, message. Double-click (or Enter)
+    on a row opens the folder that holds its file, to look at or fix it there."""
 
     count_changed = Signal(int)
     """How many problems need a look (errors and warnings; skipped files are not counted)."""
@@ -42,6 +43,7 @@ class ProblemsView(QTableWidget):
         for col in range(len(COLUMNS) - 1):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        self.itemActivated.connect(self._show_folder)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # worst first until a header is clicked
         self._problems: list[Problem] = []
 
@@ -55,7 +57,7 @@ class ProblemsView(QTableWidget):
             cells = (path.name or str(path), problem.stage, problem.severity, problem.message)
             for col, text in enumerate(cells):
                 cell = QTableWidgetItem(str(text))
-                cell.setToolTip(str(path) if col == 0 else str(text))
+                cell.setToolTip(f"{path}\n(double-click: open its folder)" if col == 0 else str(text))
                 if col == 2 and problem.severity in _SEVERITY_COLOURS:
                     cell.setForeground(_SEVERITY_COLOURS[problem.severity])
                 if col == 0:
@@ -63,6 +65,18 @@ class ProblemsView(QTableWidget):
                 self.setItem(row, col, cell)
         self.setSortingEnabled(True)
         self.count_changed.emit(self.problem_count())
+
+    def folder_of(self, row: int) -> Path:
+        """The folder to show for a row: the problem's folder itself, else the folder holding its
+        file, else (a path that is gone) the nearest folder above it that exists."""
+        path = Path(self.item(row, 0).data(Qt.ItemDataRole.UserRole))
+        folder = path if path.is_dir() else path.parent
+        while not folder.is_dir() and folder != folder.parent:
+            folder = folder.parent
+        return folder
+
+    def _show_folder(self, item: QTableWidgetItem) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.folder_of(item.row()))))
 
     @property
     def problems(self) -> list[Problem]:

@@ -105,6 +105,28 @@ def test_k_curve_shows_the_stability_that_chose_k(qtbot):
     assert not view.stability_plot.isVisible() and "dotted" not in view.silhouette_plot.titleLabel.text
 
 
+def test_activating_a_problem_opens_the_folder_that_holds_its_file(qtbot, tmp_path, monkeypatch):
+    from gui.views import problems as module
+
+    opened: list[str] = []
+    monkeypatch.setattr(
+        module.QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile()))
+    )
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    view = ProblemsView()
+    qtbot.addWidget(view)
+    view.set_problems(
+        [
+            Problem(tmp_path / "in" / "sub" / "bad.csv", "ingest", "Not a CSV file.", "error"),
+            Problem(tmp_path / "in", "ingest", "The folder holds no supported files.", "warning"),
+            Problem(tmp_path / "gone" / "away" / "x.png", "ingest", "It does not exist.", "warning"),
+        ]
+    )
+    for row in range(3):
+        view.itemActivated.emit(view.item(row, 3))
+    assert opened == [str(tmp_path / "in" / "sub"), str(tmp_path / "in"), str(tmp_path)]
+
+
 def test_the_k_curves_reasons_fit_the_narrow_dock_a_line_each(qtbot, fake_k_curve):
     # On one line, "most clusters above the dotted line; elbow at k = 4, dashed" made the plots 441
     # pixels wide at least: a 300-pixel dock showed them cut off on the right, k = 8 to 10 unseen.
