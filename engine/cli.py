@@ -294,8 +294,9 @@ def _print_problems(problems: list) -> None:
 
     for p in needing_a_look(worst_first(problems)):
         print(f"{p.severity}: {escape_text(str(p))}", file=sys.stderr)
-    if skipped_summary(problems):
-        print(f"skipped: {escape_text(skipped_summary(problems))}.", file=sys.stderr)
+    skipped = skipped_summary(problems)
+    if skipped:
+        print(f"skipped: {escape_text(skipped)}.", file=sys.stderr)
 
 
 def _print_problems_and_notes(result, quiet: bool) -> None:

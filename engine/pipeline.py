@@ -266,8 +266,8 @@ def run(
     cancel.raise_if_cancelled()
     if not collection.items:
         unread = len(needing_a_look(collection.problems))
-        parts = [plural(unread, "problem")] if unread else []
-        parts += [skipped_summary(collection.problems)] if skipped_summary(collection.problems) else []
+        skipped = skipped_summary(collection.problems)
+        parts = ([plural(unread, "problem")] if unread else []) + ([skipped] if skipped else [])
         detail = f" ({'; '.join(parts)}; see the problems list)"
         raise PipelineError(
             "No usable items were found" + (detail if collection.problems else "."), collection.problems

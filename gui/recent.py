@@ -27,8 +27,11 @@ class _RecentList:
     ASCII JSON: a file name that is not valid UTF-8 ("caf\\xe9") would not survive as a plain
     string (recent projects in such folders lost the byte and showed as missing)."""
 
-    def __init__(self, settings: QSettings | None, key: str) -> None:
-        self.settings, self.key = settings, key
+    key = ""
+    """The QSettings key (each list names its own)."""
+
+    def __init__(self, settings: QSettings | None) -> None:
+        self.settings = settings
 
     def _values(self) -> list[Any]:
         if self.settings is None:
@@ -50,8 +53,7 @@ class _RecentList:
 class RecentProjects(_RecentList):
     """The last projects opened or saved."""
 
-    def __init__(self, settings: QSettings | None, key: str = "projects/recent") -> None:
-        super().__init__(settings, key)
+    key = "projects/recent"
 
     def paths(self) -> list[Path]:
         return [Path(v) for v in self._values() if isinstance(v, str) and v]
@@ -82,8 +84,7 @@ class RecentInput:
 class RecentInputs(_RecentList):
     """The last inputs that gave a result."""
 
-    def __init__(self, settings: QSettings | None, key: str = "inputs/recent") -> None:
-        super().__init__(settings, key)
+    key = "inputs/recent"
 
     def inputs(self) -> list[RecentInput]:
         found = []
