@@ -17,7 +17,9 @@ THRESHOLD = (700, 10, 10)
 @pytest.mark.parametrize(
     ("counts", "still", "expected"),
     [
-        ((100, 50, 50), 5, None),  # too few new objects: nothing
+        ((100, 5, 5), 5, None),  # too few new objects, no full pass due: nothing
+        ((100, 50, 11), 0, None),
+        ((100, 50, 11), STILL_CHECKS, 2),  # due, and the window idle: now, though it allocates little
         ((800, 3, 50), 0, 0),
         ((800, 11, 3), 0, 1),
         ((800, 11, 11), 0, 1),  # a full pass is due, but the user is busy
