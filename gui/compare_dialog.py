@@ -1,11 +1,13 @@
-"""Tools › Compare embedders: every embedder of the shown items' kind, scored side by side.
+"""Tools › Compare embedders and Compare methods: every embedder of the shown items' kind, or every
+clustering method on their vectors, scored side by side.
 
-Why a dialog over the command line's ``compare``: which representation suits a collection is the
-question the map cannot answer by itself (digit drawings cluster at ARI 0.69 on raw pixels and 0.32
-on ImageNet features). The comparison runs ``main.py compare`` in a process of its own, so the
-window and its analysis stay as they are, Cancel ends it at once, and the same code serves the
-command line and the window. Its progress lines ("[2/5] ts-minirocket + kmeans", then each stage)
-become the dialog's progress; its table (``compare.csv``) becomes the dialog's table.
+Why a dialog over the command line's ``compare``: which representation and which method suit a
+collection are questions the map cannot answer by itself (digit drawings cluster at ARI 0.69 on raw
+pixels and 0.32 on ImageNet features; two interleaved crescents need a density method). The
+comparison runs ``main.py compare`` in a process of its own, so the window and its analysis stay as
+they are, Cancel ends it at once, and the same code serves the command line and the window. Its
+progress lines ("[2/5] ts-minirocket + kmeans", then each stage) become the dialog's progress; its
+table (``compare.csv``) becomes the dialog's table.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import catalogue
 from engine.items import plural
 
 if TYPE_CHECKING:
@@ -47,8 +50,17 @@ def known_classes(result: Result) -> int:
     return len({item.label for item in result.analysed.items if item.label is not None})
 
 
-def compare_command(result: Result, out: Path, embedders: list[str] | None = None) -> list[str]:
-    """The ``main.py compare`` call for the items of ``result``: same input, kind, method and seed.
+def compared_k(result: Result) -> int:
+    """The k every method that takes one is compared at: the known classes, else the k on screen."""
+    classes = known_classes(result)
+    return classes if classes >= 2 else max(2, result.n_clusters)
+
+
+def compare_command(
+    result: Result, out: Path, embedders: list[str] | None = None, algorithms: list[str] | None = None
+) -> list[str]:
+    """The ``main.py compare`` call for the items of ``result``: same input, kind and seed; the shown
+    method unless ``algorithms`` are named, every embedder of the kind unless ``embedders`` are.
 
     With fewer than two known classes ``compare`` would take k = 2; the k on screen is asked instead.
     """
@@ -56,7 +68,8 @@ def compare_command(result: Result, out: Path, embedders: list[str] | None = Non
     # A bundle's executable is the app itself; from source, Python runs main.py.
     program = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, str(MAIN_PY)]
     args = ["compare", *spec.paths, "--modality", result.modality, "--csv-kind", spec.csv_kind]
-    args += ["--algorithms", spec.algorithm, "--seed", str(spec.random_state), "--device", spec.device]
+    args += ["--algorithms", ",".join(algorithms or [spec.algorithm])]
+    args += ["--seed", str(spec.random_state), "--device", spec.device]
     args += ["--out", str(out)]
     if spec.label_column is not None:
         args += ["--label-column", spec.label_column]
@@ -71,16 +84,27 @@ def compare_command(result: Result, out: Path, embedders: list[str] | None = Non
     return [*program, *args]
 
 
-class CompareDialog(QDialog):
-    """Runs the comparison on open; ``embedder_chosen(name)`` when the user picks a row to use."""
+COMPARED = {"embedder": ("embedder", 0), "algorithm": ("method", 1)}
+"""What a dialog can compare (a Spec field): its name for people, and its column in the table."""
 
-    embedder_chosen = Signal(str)
+
+class CompareDialog(QDialog):
+    """Runs the comparison on open; ``settings_chosen(changes)`` when the user picks a row to use: the
+    row's embedder or method, and its k when the analysis on screen has another."""
+
+    settings_chosen = Signal(dict)
 
     def __init__(
-        self, result: Result, parent: QWidget | None = None, embedders: list[str] | None = None
+        self,
+        result: Result,
+        parent: QWidget | None = None,
+        names: list[str] | None = None,
+        field: str = "embedder",
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Compare embedders")
+        self.noun, self._column = COMPARED[field]
+        self.field = field
+        self.setWindowTitle(f"Compare {self.noun}s")
         self.result = result
         self._out = Path(tempfile.mkdtemp(prefix="datamining6-compare-"))
         self._errors: list[str] = []
@@ -89,16 +113,27 @@ class CompareDialog(QDialog):
         """The current combination's line; stage lines are shown after it."""
         classes = known_classes(result)
         judged = (
-            f"ARI and NMI against their {classes} known classes, at k = {classes}"
+            f"ARI and NMI against their {classes} known classes"
             if classes >= 2
-            else f"silhouette only (they carry no known classes), at k = {result.n_clusters}"
+            else "silhouette only (they carry no known classes)"
         )
-        intro = QLabel(
-            f"Clusters the {plural(len(result.analysed.items), result.modality + ' item')} with every "
-            f"embedder of their kind ({result.spec.algorithm}) and scores each by {judged}. It runs "
-            "in a process of its own: the analysis in the window stays as it is."
+        items = plural(len(result.analysed.items), result.modality + " item")
+        if field == "embedder":
+            command = compare_command(result, self._out, embedders=names)
+            what = f"Clusters the {items} with every embedder of their kind ({result.spec.algorithm})"
+        else:
+            command = compare_command(
+                result, self._out, [result.embedder], names or list(catalogue.names(catalogue.ALGORITHMS))
+            )
+            what = (
+                f"Clusters the {items} with every method, each with its default settings, on the same "
+                f"vectors ({result.embedder}; DBSCAN and HDBSCAN find k themselves)"
+            )
+        self.intro = QLabel(
+            f"{what} and scores each by {judged}, at k = {compared_k(result)}. It runs in a process of "
+            "its own: the analysis in the window stays as it is."
         )
-        intro.setWordWrap(True)
+        self.intro.setWordWrap(True)
         self.status = QLabel("Starting…")
         self.status.setWordWrap(True)
         self.bar = QProgressBar()
@@ -110,14 +145,14 @@ class CompareDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.itemSelectionChanged.connect(self._update_use)
         buttons = QDialogButtonBox()
-        self.use_button = QPushButton("Use this embedder")
-        self.use_button.setEnabled(False)
+        self.use_button = QPushButton()
+        self._update_use()
         self.use_button.clicked.connect(self._use)
         self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.addButton(self.use_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.close_button.clicked.connect(self.reject)
         layout = QVBoxLayout(self)
-        for widget in (intro, self.status, self.bar, self.table):
+        for widget in (self.intro, self.status, self.bar, self.table):
             layout.addWidget(widget)
         layout.addWidget(buttons)
         self.resize(720, 420)
@@ -126,7 +161,7 @@ class CompareDialog(QDialog):
         self.process.readyReadStandardError.connect(self._read_progress)
         self.process.finished.connect(self._finished)
         self.process.errorOccurred.connect(self._failed_to_start)
-        program, *args = compare_command(result, self._out, embedders)
+        program, *args = command
         self.process.start(program, args)
 
     @property
@@ -167,36 +202,69 @@ class CompareDialog(QDialog):
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 self.table.setItem(r, c, QTableWidgetItem(value))
+        self._mark_best(header.index("ARI" if known_classes(self.result) >= 2 else "silhouette"))
         self.table.resizeColumnsToContents()
         self.bar.setRange(0, 1)
         self.bar.setValue(1)
+        spaces = (
+            "silhouettes of different embedders measure different spaces, so compare them with care"
+            if self.field == "embedder"
+            else "every method clustered the same vectors, so their silhouettes compare directly too"
+        )
         self.status.setText(
             f"{plural(len(rows), 'combination')} compared. Higher ARI and NMI mean closer to the known "
-            "classes; silhouettes of different embedders measure different spaces, so compare them "
-            "with care. Pick a row to use its embedder."
+            f"classes; {spaces}. Pick a row to use its {self.noun}."
         )
+
+    def _mark_best(self, column: int) -> None:
+        """Bold the row with the best score: ARI where the items carry classes, else the silhouette,
+        when the rows share one space (methods on the same vectors), since only then is it a ranking."""
+        if self.table.horizontalHeaderItem(column).text() == "silhouette" and self.field == "embedder":
+            return
+        scores = {r: self.table.item(r, column).text() for r in range(self.table.rowCount())}
+        scored = {r: float(text) for r, text in scores.items() if text}
+        if not scored:
+            return
+        best = max(scored, key=scored.get)
+        for c in range(self.table.columnCount()):
+            cell = self.table.item(best, c)
+            font = cell.font()
+            font.setBold(True)
+            cell.setFont(font)
+        self.table.item(best, column).setToolTip(f"the best {self.table.horizontalHeaderItem(column).text()}")
 
     def _failed_to_start(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
             self.status.setText(f"The comparison could not start: {self.process.errorString()}")
             self.close_button.setText("Close")
 
-    def chosen_embedder(self) -> str | None:
-        """The selected row's embedder, when it ran as itself (not a fallback) and did not fail."""
+    def chosen_settings(self) -> dict[str, object] | None:
+        """The selected row as settings: its embedder or method, when it ran as itself (not a
+        fallback) and did not fail, and its k when the method takes one and the window shows another
+        (the row's scores are for that k)."""
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         if not rows or self.table.columnCount() < 7:
             return None
-        name = self.table.item(rows[0].row(), 0).text()
-        failed = self.table.item(rows[0].row(), 6).text().startswith("failed")
-        return None if failed or name.endswith("(fallback)") else name
+        row = [self.table.item(rows[0].row(), c).text() for c in range(7)]
+        name, algorithm, k = row[self._column], row[1], row[2]
+        if row[6].startswith("failed") or name.endswith("(fallback)"):
+            return None
+        changes: dict[str, object] = {self.field: name}
+        takes_k = any(p.name == "k" for p in catalogue.method_parameters(algorithm))
+        if takes_k and k.isdigit() and int(k) != self.result.spec.k:
+            changes["k"] = int(k)
+        return changes
 
     def _update_use(self) -> None:
-        self.use_button.setEnabled(self.chosen_embedder() is not None)
+        changes = self.chosen_settings()
+        self.use_button.setEnabled(changes is not None)
+        at_k = f" at k = {changes['k']}" if changes and "k" in changes else ""
+        self.use_button.setText(f"Use this {self.noun}{at_k}")
 
     def _use(self) -> None:
-        name = self.chosen_embedder()
-        if name is not None:
-            self.embedder_chosen.emit(name)
+        changes = self.chosen_settings()
+        if changes is not None:
+            self.settings_chosen.emit(changes)
             self.accept()
 
     def done(self, result: int) -> None:

@@ -128,8 +128,9 @@ Changed settings run again by themselves; the status bar shows any that have not
 Revert.</p>
 <h3>5. Judge and keep the result</h3>
 <p>Silhouette (−1 to 1) is how much closer items are to their own cluster than to the next; ARI and
-NMI (1 = the same grouping) compare the clusters with the known classes, and Tools ›
-<i>Compare embedders…</i> scores every way of turning the items into vectors side by side.
+NMI (1 = the same grouping) compare the clusters with the known classes. Tools ›
+<i>Compare embedders…</i> scores every way of turning the items into vectors side by side, and
+<i>Compare methods…</i> every clustering method on the same vectors.
 <i>Save</i> keeps the analysis, names and selections in a project file that opens without
 reading or embedding again; unsaved work is offered back after a crash. <i>Export</i> writes the
 assignments as CSV, copies each cluster's files into a folder, or makes an HTML report.</p>

@@ -1,5 +1,5 @@
-"""The Tools menu: comparing embedders, the Models dialog and clearing the cache (the window only adds
-the menu)."""
+"""The Tools menu: comparing embedders or methods, the Models dialog and clearing the cache (the window
+only adds the menu)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 
 class ToolActions(QObject):
-    """Compare embedders… and Models… (choosing there re-runs the analysis), Clear cache (vectors and
-    thumbnails)."""
+    """Compare embedders…, Compare methods… and Models… (choosing there re-runs the analysis), Clear
+    cache (vectors and thumbnails)."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -30,29 +30,39 @@ class ToolActions(QObject):
         self.clear_cache_action.triggered.connect(self.clear_cache)
         self.compare_action = QAction("Compare &embedders…", window)
         self.compare_action.setToolTip("Score every embedder of the shown items' kind side by side.")
-        self.compare_action.triggered.connect(self.compare_embedders)
+        self.compare_action.triggered.connect(lambda: self.compare())
+        self.compare_methods_action = QAction("Compare &methods…", window)
+        self.compare_methods_action.setToolTip(
+            "Score every clustering method on the shown items' vectors side by side."
+        )
+        self.compare_methods_action.triggered.connect(lambda: self.compare(field="algorithm"))
 
     def fill_menu(self, menu: QMenu) -> None:
-        menu.addActions([self.compare_action, self.models_action, self.clear_cache_action])
+        menu.addActions([self.compare_action, self.compare_methods_action])
+        menu.addSeparator()
+        menu.addActions([self.models_action, self.clear_cache_action])
         menu.aboutToShow.connect(self.update_compare)
 
     def update_compare(self) -> None:
         """Compare embedders… is offered when the shown kind has two embedders or more; tables have
-        one, and a comparison of one row only repeated the Summary's scores: the entry says so."""
+        one, and a comparison of one row only repeated the Summary's scores: the entry says so.
+        Compare methods… is offered whenever a result is shown."""
         from engine.embed import list_embedders
 
         result = self.window.result
+        self.compare_methods_action.setEnabled(result is not None)
         count = len(list_embedders(result.modality)) if result is not None else 0
         self.compare_action.setEnabled(count > 1)
         only = f" ({result.modality} items have one embedder)" if count == 1 else ""
         self.compare_action.setText(f"Compare &embedders…{only}")
 
-    def compare_embedders(self, embedders: list[str] | None = None) -> CompareDialog | None:
-        """Open the comparison for the shown result; choosing a row there re-runs with its embedder."""
+    def compare(self, names: list[str] | None = None, field: str = "embedder") -> CompareDialog | None:
+        """Open the comparison of embedders (or methods, ``field="algorithm"``) for the shown result;
+        choosing a row there re-runs with its embedder or method (and its k)."""
         if self.window.result is None:
             return None
-        dialog = CompareDialog(self.window.result, self.window, embedders)
-        dialog.embedder_chosen.connect(lambda name: self.window.settings_panel.edit(embedder=name))
+        dialog = CompareDialog(self.window.result, self.window, names, field)
+        dialog.settings_chosen.connect(lambda changes: self.window.settings_panel.edit(**changes))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
