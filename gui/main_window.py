@@ -117,7 +117,7 @@ class MainWindow(OpeningInput, QMainWindow):
         self.cluster_panel.playing = self.item  # the clips a playing cluster reaches keep it chosen
         self.cluster_panel.play_requested.connect(self.item.play_row)
         # Give the map most of the room; docks start narrow and the user can widen them.
-        self.resizeDocks([self.settings_dock, self.clusters_dock], [260, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.settings_dock, self.clusters_dock], [260, 300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [170], Qt.Orientation.Vertical)
         self._build_status_bar()
         self._build_menus()

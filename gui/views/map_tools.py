@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
-    QToolButton,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -193,6 +193,10 @@ class MapToolBar(QWidget):
         outer.setSpacing(2)
         row = QHBoxLayout()
         outer.addLayout(row)
+        # A tool bar, not a row of buttons: in a narrow window (1 024 px, or half a 1 920 px screen)
+        # the buttons that do not fit go behind its » menu instead of widening the window.
+        bar = QToolBar()
+        row.addWidget(bar, 1)
         self.mode_actions: dict[str, QAction] = {}
         group = QActionGroup(self)
         tips = {
@@ -206,9 +210,9 @@ class MapToolBar(QWidget):
             action.triggered.connect(lambda _=False, m=mode: self.mode_changed.emit(m))
             group.addAction(action)
             self.mode_actions[mode] = action
-            row.addWidget(self._button(action))
+            bar.addAction(action)
         self.mode_actions["pan"].setChecked(True)
-        row.addSpacing(8)
+        bar.addSeparator()
         self.zoom_action = QAction(
             "Zoom to selection",
             self,
@@ -224,21 +228,20 @@ class MapToolBar(QWidget):
             "the mouse or to the selection (key M, or right-click a point).",
         )
         self.more_action.triggered.connect(self.more_like_this)
-        for action in (self.zoom_action, self.reset_action, self.more_action):
-            row.addWidget(self._button(action))
+        bar.addActions([self.zoom_action, self.reset_action, self.more_action])
         self.neighbours = QSpinBox()
         self.neighbours.setRange(1, 1000)
         self.neighbours.setValue(DEFAULT_NEIGHBOURS)
         self.neighbours.setToolTip("How many similar items More like this selects.")
-        self.neighbours.setMaximumWidth(64)  # with the search box's minimum, the row fits a 1280 px screen
-        row.addWidget(self.neighbours)
-        row.addStretch(1)
+        self.neighbours.setMaximumWidth(64)
+        bar.addWidget(self.neighbours)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Select by name…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Selects the items whose name contains this text (any case).")
         self.search.setMinimumWidth(100)
-        row.addWidget(self.search, 2)
+        self.search.setMaximumWidth(260)
+        row.addWidget(self.search)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(lambda: self.search_changed.emit(self.search.text()))
         self.search.textEdited.connect(lambda _: self._search_timer.start())
@@ -255,13 +258,6 @@ class MapToolBar(QWidget):
         self.search.returnPressed.connect(self.flush_search)
         outer.addWidget(self.query)
         self.query.hide()
-
-    @staticmethod
-    def _button(action: QAction) -> QToolButton:
-        button = QToolButton()
-        button.setDefaultAction(action)
-        button.setAutoRaise(True)
-        return button
 
     def flush_search(self) -> None:
         """Search now instead of after the typing pause (Enter)."""

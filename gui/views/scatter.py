@@ -49,6 +49,10 @@ AXIS_NAMES = {"pca": "PC", "tsne": "t-SNE", "umap": "UMAP"}
 STALE_TEXT = "Showing the previous result — analysing…"
 
 
+PLOT_MIN_WIDTH = 240
+"""Pixels the plot keeps beside its legend; with the docks' minimums the window fits 1 024 px."""
+
+
 class ScatterView(MapLayers, MapActions, QWidget):
     """Scatter of ``Result.coords`` coloured by the state's labels; selection is by item index."""
 
@@ -92,6 +96,8 @@ class ScatterView(MapLayers, MapActions, QWidget):
         self._stale = StaleOverlay(self.plot, STALE_TEXT)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
+        # In a narrow window the docks give way before the plot is squeezed behind its legend.
+        self.plot.setMinimumWidth(PLOT_MIN_WIDTH)
         body.addWidget(self.plot, 1)
         body.addWidget(self.legend)
         layout = QVBoxLayout(self)

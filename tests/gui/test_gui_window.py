@@ -262,3 +262,31 @@ def test_the_bottom_docks_show_what_explains_a_result_and_then_keep_the_users_ta
     QApplication.processEvents()
     assert front() == "ProblemsDock"
     window.worker.shutdown(timeout_ms=2000)
+
+
+@pytest.mark.parametrize("width", [1024, 1366])
+def test_the_window_fits_a_small_screen_and_the_map_keeps_its_room(qtbot, make_result, width):
+    """At 1 024 px the window used to need 1 308 (the map's row of buttons): the docks and the right
+    of the map were off screen. Buttons that do not fit now wait behind the tool bar's » menu."""
+    from PySide6.QtWidgets import QToolBar
+
+    from gui.views.scatter import PLOT_MIN_WIDTH
+
+    window = MainWindow(settings=None)
+    qtbot.addWidget(window)
+    window.resize(width, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_result(make_result(), "table", at_once=True)
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1024 and window.width() == width
+    docks = [window.settings_dock, window.clusters_dock]
+    assert all(dock.geometry().right() < width for dock in docks)
+    assert window.scatter.plot.width() >= PLOT_MIN_WIDTH
+    bar = window.scatter.tools.findChild(QToolBar)
+    shown = [a.text() for a in bar.actions() if bar.widgetForAction(a) and bar.widgetForAction(a).isVisible()]
+    if width == 1366:  # a laptop's screen: every button is in sight, as before
+        assert {"Pan", "Lasso", "Zoom to selection", "Reset view", "More like this"} <= set(shown)
+    else:
+        assert "Pan" in shown
+    window.worker.shutdown(timeout_ms=2000)
