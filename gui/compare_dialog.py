@@ -77,8 +77,8 @@ def compare_command(
         args += ["--csv-group", spec.csv_group]
     if spec.sheet:
         args += ["--sheet", spec.sheet]
-    if known_classes(result) < 2 and result.n_clusters >= 2:
-        args += ["--k", str(result.n_clusters)]
+    if known_classes(result) < 2:
+        args += ["--k", str(compared_k(result))]
     if embedders:
         args += ["--embedders", ",".join(embedders)]
     return [*program, *args]
@@ -111,7 +111,7 @@ class CompareDialog(QDialog):
         self._partial = ""
         self._step = ""
         """The current combination's line; stage lines are shown after it."""
-        classes = known_classes(result)
+        self._classes = classes = known_classes(result)
         judged = (
             f"ARI and NMI against their {classes} known classes"
             if classes >= 2
@@ -202,7 +202,7 @@ class CompareDialog(QDialog):
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 self.table.setItem(r, c, QTableWidgetItem(value))
-        self._mark_best(header.index("ARI" if known_classes(self.result) >= 2 else "silhouette"))
+        self._mark_best(header.index("ARI" if self._classes >= 2 else "silhouette"))
         self.table.resizeColumnsToContents()
         self.bar.setRange(0, 1)
         self.bar.setValue(1)
@@ -219,7 +219,8 @@ class CompareDialog(QDialog):
     def _mark_best(self, column: int) -> None:
         """Bold the row with the best score: ARI where the items carry classes, else the silhouette,
         when the rows share one space (methods on the same vectors), since only then is it a ranking."""
-        if self.table.horizontalHeaderItem(column).text() == "silhouette" and self.field == "embedder":
+        score = self.table.horizontalHeaderItem(column).text()
+        if score == "silhouette" and self.field == "embedder":
             return
         scores = {r: self.table.item(r, column).text() for r in range(self.table.rowCount())}
         scored = {r: float(text) for r, text in scores.items() if text}
@@ -231,7 +232,7 @@ class CompareDialog(QDialog):
             font = cell.font()
             font.setBold(True)
             cell.setFont(font)
-        self.table.item(best, column).setToolTip(f"the best {self.table.horizontalHeaderItem(column).text()}")
+        self.table.item(best, column).setToolTip(f"the best {score}")
 
     def _failed_to_start(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
