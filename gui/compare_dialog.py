@@ -202,7 +202,8 @@ class CompareDialog(QDialog):
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 self.table.setItem(r, c, QTableWidgetItem(value))
-        self._mark_best(header.index("ARI" if self._classes >= 2 else "silhouette"))
+        if self._classes >= 2:
+            self._mark_best(header.index("ARI"))
         self.table.resizeColumnsToContents()
         self.bar.setRange(0, 1)
         self.bar.setValue(1)
@@ -217,11 +218,8 @@ class CompareDialog(QDialog):
         )
 
     def _mark_best(self, column: int) -> None:
-        """Bold the row with the best score: ARI where the items carry classes, else the silhouette,
-        when the rows share one space (methods on the same vectors), since only then is it a ranking."""
-        score = self.table.horizontalHeaderItem(column).text()
-        if score == "silhouette" and self.field == "embedder":
-            return
+        """Bold the row with the best ARI. Silhouettes are not ranked: those of different embedders
+        measure different spaces, and DBSCAN's and HDBSCAN's leave their noise out, which flatters them."""
         scores = {r: self.table.item(r, column).text() for r in range(self.table.rowCount())}
         scored = {r: float(text) for r, text in scores.items() if text}
         if not scored:
@@ -232,7 +230,7 @@ class CompareDialog(QDialog):
             font = cell.font()
             font.setBold(True)
             cell.setFont(font)
-        self.table.item(best, column).setToolTip(f"the best {score}")
+        self.table.item(best, column).setToolTip("the best ARI")
 
     def _failed_to_start(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
